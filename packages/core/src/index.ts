@@ -1,0 +1,17 @@
+export * from './errors.js';
+export * from './tensor.js';
+export * from './pattern/types.js';
+export { validatePattern, validatePatternForShapes, parsePattern, MAX_INDEX, type PatternContext } from './pattern/validate.js';
+export { canonicalPattern, patternKey } from './pattern/canonical.js';
+export { makePredicate, type Predicate, type PositionContext } from './pattern/predicate.js';
+export { drawKeyBlocks, mulberry32, fmix32 } from './pattern/prng.js';
+export * from './pattern/sugar.js';
+export * from './pattern/convert.js';
+export { compileBlockMask, BlockMaskCache, forEachAllowedKey, type BlockMask, type BlockMaskStats, type TileSizes } from './compile/blockmask.js';
+export { planAttention, type AttentionRequest, type AttentionResult, type AttentionPlan } from './request.js';
+export { referenceAttention, referenceAttention64, referenceRows, toResult, type Attention64, type RowSample } from './reference/attention.js';
+export { blockedAttention64, type BlockedOptions } from './reference/blocked.js';
+export { clusterLabel, normalisedCentroids, topkCut, type TopkCut } from './reference/content.js';
+export { mergeAttention } from './merge.js';
+export { reference, selectBackend, type Backend, type ProbeResult, type BackendChoice, type Selection, type ReferenceBackendOptions } from './backend.js';
+export { readNpy, writeNpy, npyToFloat32, type NpyArray, type NpyDtype, type NpyData } from './npy.js';

@@ -1,0 +1,101 @@
+import { fail } from './errors.js';
+import { validatePattern, validatePatternForShapes, MAX_INDEX } from './pattern/validate.js';
+import type { Pattern } from './pattern/types.js';
+import type { AttentionDims, HostTensor, Layout } from './tensor.js';
+
+/** One attention call (DESIGN §2, §3). */
+export interface AttentionRequest {
+  q: HostTensor;
+  k: HostTensor;
+  v: HostTensor;
+  /** One pattern for every head, or one per query head (length Hq). */
+  pattern: Pattern | readonly Pattern[];
+  /** Defaults to 1 / sqrt(D). */
+  scale?: number;
+  /** p = i + queryOffset; defaults to Sk - Sq (bottom-right alignment). */
+  queryOffset?: number;
+  layout?: Layout;
+  /** Also return lse [B, Hq, Sq] (natural log of the softmax denominator). */
+  returnLse?: boolean;
+}
+
+export interface AttentionResult {
+  /** [B, Hq, Sq, Dv] in the request's layout. */
+  out: HostTensor;
+  /** [B, Hq, Sq] when requested; -Infinity for rows with no allowed key. */
+  lse?: HostTensor;
+}
+
+/** A validated request with its sizes resolved. */
+export interface AttentionPlan extends AttentionDims {
+  layout: Layout;
+  scale: number;
+  offset: number;
+  returnLse: boolean;
+  /** headsQ / headsKv: query head h reads kv head floor(h / group). */
+  group: number;
+  /** One pattern per query head (the same object repeated when the request gave one). */
+  patterns: Pattern[];
+}
+
+function dims4(t: unknown, name: string): number[] {
+  if (typeof t !== 'object' || t === null) fail('INVALID_SHAPE', name, 'must be a tensor { data: Float32Array, shape: [4 sizes] }', t);
+  const { data, shape } = t as { data?: unknown; shape?: unknown };
+  if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) fail('INVALID_SHAPE', `${name}.shape`, 'must be an array of 4 sizes', shape);
+  const s = Array.from(shape as ArrayLike<number>);
+  if (s.length !== 4) fail('INVALID_SHAPE', `${name}.shape`, `must have rank 4 ([B, H, S, D] or [B, S, H, D]); rank ${s.length}`, s);
+  s.forEach((x, n) => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX) fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
+  });
+  if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
+  const size = s[0]! * s[1]! * s[2]! * s[3]!;
+  if (data.length !== size) fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
+  return s;
+}
+
+/** Validates a request in full (shapes, options, patterns) and resolves its sizes. Throws SparseAttentionError. */
+export function planAttention(request: AttentionRequest): AttentionPlan {
+  if (typeof request !== 'object' || request === null) fail('INVALID_ARGUMENT', 'request', 'must be an object with q, k, v and pattern', request);
+  const layout = request.layout ?? 'bhsd';
+  if (layout !== 'bhsd' && layout !== 'bshd') fail('INVALID_ARGUMENT', 'layout', 'must be "bhsd" or "bshd"', layout);
+  const q = dims4(request.q, 'q');
+  const k = dims4(request.k, 'k');
+  const v = dims4(request.v, 'v');
+  const [hAxis, sAxis] = layout === 'bhsd' ? [1, 2] : [2, 1];
+  const batch = q[0]!;
+  const headsQ = q[hAxis]!;
+  const seqQ = q[sAxis]!;
+  const headDim = q[3]!;
+  const headsKv = k[hAxis]!;
+  const seqK = k[sAxis]!;
+  const headDimV = v[3]!;
+  if (k[0] !== batch) fail('INVALID_SHAPE', 'k.shape[0]', `batch must equal q's (${batch})`, k[0]);
+  if (v[0] !== batch) fail('INVALID_SHAPE', 'v.shape[0]', `batch must equal q's (${batch})`, v[0]);
+  if (k[3] !== headDim) fail('INVALID_SHAPE', 'k.shape[3]', `head dim must equal q's (${headDim})`, k[3]);
+  if (v[hAxis] !== headsKv) fail('INVALID_SHAPE', `v.shape[${hAxis}]`, `heads must equal k's (${headsKv})`, v[hAxis]);
+  if (v[sAxis] !== seqK) fail('INVALID_SHAPE', `v.shape[${sAxis}]`, `sequence length must equal k's (${seqK})`, v[sAxis]);
+  if (headsQ % headsKv !== 0) fail('INVALID_SHAPE', `k.shape[${hAxis}]`, `kv heads must divide the query heads (${headsQ}) for GQA/MQA`, headsKv);
+
+  const scale = request.scale ?? 1 / Math.sqrt(headDim);
+  if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('INVALID_ARGUMENT', 'scale', 'must be a finite number', scale);
+  const offset = request.queryOffset ?? seqK - seqQ;
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || Math.abs(offset) > MAX_INDEX) fail('INVALID_ARGUMENT', 'queryOffset', 'must be an integer', offset);
+  const returnLse = request.returnLse ?? false;
+  if (typeof returnLse !== 'boolean') fail('INVALID_ARGUMENT', 'returnLse', 'must be a boolean', returnLse);
+
+  let patterns: Pattern[];
+  const ctx = { seqQ, seqK, offset, headDim };
+  if (Array.isArray(request.pattern)) {
+    if (request.pattern.length !== headsQ) fail('INVALID_PATTERN', 'pattern', `a per-head pattern array must have one pattern per query head (${headsQ}); length`, request.pattern.length);
+    request.pattern.forEach((p, h) => {
+      validatePattern(p, `pattern[${h}]`);
+      validatePatternForShapes(p, ctx, `pattern[${h}]`);
+    });
+    patterns = [...request.pattern];
+  } else {
+    validatePattern(request.pattern, 'pattern');
+    validatePatternForShapes(request.pattern as Pattern, ctx, 'pattern');
+    patterns = new Array<Pattern>(headsQ).fill(request.pattern as Pattern);
+  }
+  return { batch, headsQ, headsKv, seqQ, seqK, headDim, headDimV, layout, scale, offset, returnLse, group: headsQ / headsKv, patterns };
+}
