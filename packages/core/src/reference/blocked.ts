@@ -1,4 +1,4 @@
-import { BlockMaskCache, forEachAllowedKey as visitAllowed, type BlockMask, type TileSizes } from '../compile/blockmask.js';
+import { BlockMaskCache, type BlockMask, type TileSizes } from '../compile/blockmask.js';
 import { SparseAttentionError } from '../errors.js';
 import type { Pattern } from '../pattern/types.js';
 import { planAttention, type AttentionRequest } from '../request.js';
@@ -34,9 +34,17 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
   const out = new Float64Array(batch * headsQ * seqQ * Dv);
   const lse = new Float64Array(batch * headsQ * seqQ);
   const acc = new Float64Array(Dv);
-  const candScores: number[] = [];
-  const candKeys: number[] = [];
-  let labelsK: Int32Array | null = null;
+  const qrow = new Float64Array(D);
+  let candScores: Float64Array = new Float64Array(64);
+  let candKeys: Int32Array = new Int32Array(64);
+  const qd = q.data;
+  const kd = k.data;
+  const vd = v.data;
+  // Row strides along the sequence axis: one row of D values per step in bhsd, a whole [H, D] slab in bshd.
+  const qStride = layout === 'bhsd' ? D : headsQ * D;
+  const kStride = layout === 'bhsd' ? D : headsKv * D;
+  const vStride = layout === 'bhsd' ? Dv : headsKv * Dv;
+  const oStride = layout === 'bhsd' ? Dv : headsQ * Dv;
 
   for (let h = 0; h < headsQ; h++) {
     const pattern = plan.patterns[h]!;
@@ -45,61 +53,95 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
       mask = cache.get(pattern, plan, tiles);
       masks.set(pattern, mask);
     }
+    const { rowPtr, colIdx, partialIdx, bits, blockQ, blockK, wordsPerRow } = mask;
     const hk = Math.floor(h / group);
     const unit = pattern.kind === 'cluster' ? normalisedCentroids(pattern) : null;
+    const topk = pattern.kind === 'topk' ? pattern.k : 0;
     for (let b = 0; b < batch; b++) {
       checkAbort(options.signal);
+      const qBase = rowOffset(layout, headsQ, seqQ, D, b, h, 0);
+      const kBase = rowOffset(layout, headsKv, seqK, D, b, hk, 0);
+      const vBase = rowOffset(layout, headsKv, seqK, Dv, b, hk, 0);
+      const oBase = rowOffset(layout, headsQ, seqQ, Dv, b, h, 0);
+      let labelsK: Int32Array | null = null;
       if (unit) {
         labelsK = new Int32Array(seqK);
-        for (let j = 0; j < seqK; j++) labelsK[j] = clusterLabel(k.data, rowOffset(layout, headsKv, seqK, D, b, hk, j), unit, D);
+        for (let j = 0; j < seqK; j++) labelsK[j] = clusterLabel(kd, kBase + j * kStride, unit, D);
       }
       for (let i = 0; i < seqQ; i++) {
-        const qa = rowOffset(layout, headsQ, seqQ, D, b, h, i);
-        const score = (j: number): number => {
-          const ka = rowOffset(layout, headsKv, seqK, D, b, hk, j);
-          let s = 0;
-          for (let d = 0; d < D; d++) s += q.data[qa + d]! * k.data[ka + d]!;
-          return s * scale;
-        };
-        // Pass 1 (content-based only): the top-k threshold of this row, or the query's cluster label.
+        const qa = qBase + i * qStride;
+        for (let d = 0; d < D; d++) qrow[d] = qd[qa + d]!;
+        const qb = Math.floor(i / blockQ);
+        const r = i - qb * blockQ;
+        const labelQ = unit ? clusterLabel(qd, qa, unit, D) : -1;
         let threshold = -Infinity;
         let tieCut = Infinity;
-        let labelQ = -1;
-        if (pattern.kind === 'topk') {
-          candScores.length = 0;
-          candKeys.length = 0;
-          visitAllowed(mask, i, (j) => {
-            candScores.push(score(j));
-            candKeys.push(j);
-          });
-          ({ threshold, tieCut } = topkCut(candScores, candKeys, candKeys.length, pattern.k));
-        } else if (unit) labelQ = clusterLabel(q.data, qa, unit, D);
-
-        // Pass 2: online softmax over the listed keys.
-        let m = -Infinity;
-        let l = 0;
-        acc.fill(0);
-        visitAllowed(mask, i, (j) => {
-          if (labelsK && labelsK[j] !== labelQ) return;
-          const s = score(j);
-          if (s < threshold || (s === threshold && j > tieCut)) return;
-          const va = rowOffset(layout, headsKv, seqK, Dv, b, hk, j);
-          if (s > m) {
-            const corr = Math.exp(m - s);
-            l = l * corr + 1;
-            for (let d = 0; d < Dv; d++) acc[d] = acc[d]! * corr + v.data[va + d]!;
-            m = s;
-          } else {
-            const w = Math.exp(s - m);
-            l += w;
-            for (let d = 0; d < Dv; d++) acc[d]! += w * v.data[va + d]!;
+        // Pass 1 (top-k only): every candidate score of the row, then its threshold and tie cut.
+        for (let pass = topk > 0 ? 0 : 1; pass < 2; pass++) {
+          let count = 0;
+          let m = -Infinity;
+          let l = 0;
+          if (pass === 1) acc.fill(0);
+          for (let n = rowPtr[qb]!; n < rowPtr[qb + 1]!; n++) {
+            const j0 = colIdx[n]! * blockK;
+            const j1 = Math.min(j0 + blockK, seqK);
+            const P = partialIdx[n]!;
+            const rowBits = P < 0 ? -1 : (P * blockQ + r) * wordsPerRow;
+            for (let j = j0; j < j1; j++) {
+              if (rowBits >= 0) {
+                const c = j - j0;
+                if (((bits[rowBits + (c >>> 5)]! >>> (c & 31)) & 1) === 0) continue;
+              }
+              if (labelsK && labelsK[j] !== labelQ) continue;
+              const ka = kBase + j * kStride;
+              let dot = 0;
+              for (let d = 0; d < D; d++) dot += qrow[d]! * kd[ka + d]!;
+              const sc = dot * scale;
+              if (pass === 0) {
+                if (count === candScores.length) {
+                  candScores = growF64(candScores);
+                  candKeys = growI32(candKeys);
+                }
+                candScores[count] = sc;
+                candKeys[count++] = j;
+                continue;
+              }
+              if (sc < threshold || (sc === threshold && j > tieCut)) continue;
+              const va = vBase + j * vStride;
+              if (sc > m) {
+                const corr = Math.exp(m - sc);
+                l = l * corr + 1;
+                for (let d = 0; d < Dv; d++) acc[d] = acc[d]! * corr + vd[va + d]!;
+                m = sc;
+              } else {
+                const w = Math.exp(sc - m);
+                l += w;
+                for (let d = 0; d < Dv; d++) acc[d]! += w * vd[va + d]!;
+              }
+            }
           }
-        });
-        const oa = rowOffset(layout, headsQ, seqQ, Dv, b, h, i);
-        for (let d = 0; d < Dv; d++) out[oa + d] = l > 0 ? acc[d]! / l : 0;
-        lse[(b * headsQ + h) * seqQ + i] = l > 0 ? m + Math.log(l) : -Infinity;
+          if (pass === 0) {
+            ({ threshold, tieCut } = topkCut(candScores, candKeys, count, topk));
+            continue;
+          }
+          const oa = oBase + i * oStride;
+          for (let d = 0; d < Dv; d++) out[oa + d] = l > 0 ? acc[d]! / l : 0;
+          lse[(b * headsQ + h) * seqQ + i] = l > 0 ? m + Math.log(l) : -Infinity;
+        }
       }
     }
   }
   return { plan, out, lse };
+}
+
+function growF64(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function growI32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }

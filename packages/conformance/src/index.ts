@@ -1,0 +1,1 @@
+export { KNOWN_BACKENDS, loadBackend, probeKnownBackends, type BackendReport, type ModuleImporter } from './backends.js';
