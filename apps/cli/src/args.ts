@@ -32,7 +32,9 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
 export function checkFlags(args: ParsedArgs, allowed: readonly string[], command: string): void {
   for (const name of args.flags.keys()) {
     if (!allowed.includes(name)) {
-      throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: unknown option for "${command}" (options: ${allowed.map((a) => `--${a}`).join(', ')})`, { field: `--${name}` });
+      throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: unknown option for "${command}" (options: ${allowed.map((a) => `--${a}`).join(', ')})`, {
+        field: `--${name}`,
+      });
     }
   }
 }
@@ -53,7 +55,8 @@ export function intFlag(args: ParsedArgs, name: string, fallback?: number, min =
   const v = stringFlag(args, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: must be an integer >= ${min} (got ${JSON.stringify(v)})`, { field: `--${name}` });
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min)
+    throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: must be an integer >= ${min} (got ${JSON.stringify(v)})`, { field: `--${name}` });
   return n;
 }
 
@@ -61,6 +64,7 @@ export function numberFlag(args: ParsedArgs, name: string): number | undefined {
   const v = stringFlag(args, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: must be a finite number (got ${JSON.stringify(v)})`, { field: `--${name}` });
+  if (v.trim() === '' || !Number.isFinite(n))
+    throw new SparseAttentionError('INVALID_ARGUMENT', `--${name}: must be a finite number (got ${JSON.stringify(v)})`, { field: `--${name}` });
   return n;
 }

@@ -1,4 +1,4 @@
-import { loadBackend, probeKnownBackends, type ModuleImporter } from '@sparse/conformance';
+import { loadBackend, type ModuleImporter, probeKnownBackends } from '@sparse/conformance';
 import type { Backend } from '@sparse/core';
 
 /** Imports resolve from the CLI's own dependencies, where the backend packages are listed. */

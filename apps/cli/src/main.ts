@@ -3,7 +3,7 @@ import { isSparseAttentionError } from '@sparse/core';
 import { parseArgs } from './args.js';
 import { backendsCommand } from './commands/backends.js';
 import { DEMO_USAGE, demoCommand } from './commands/demo.js';
-import { SHOW_USAGE, patternShowCommand } from './commands/pattern-show.js';
+import { patternShowCommand, SHOW_USAGE } from './commands/pattern-show.js';
 import { RUN_USAGE, runCommand } from './commands/run.js';
 
 const USAGE = `usage:

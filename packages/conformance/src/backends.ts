@@ -1,6 +1,6 @@
-import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { SparseAttentionError, reference, type Backend, type ProbeResult } from '@sparse/core';
+import { pathToFileURL } from 'node:url';
+import { type Backend, type ProbeResult, reference, SparseAttentionError } from '@sparse/core';
 
 /** The backends the project ships: package name and factory export. `reference` lives in core. */
 export const KNOWN_BACKENDS: readonly { name: string; module: string; factory: string; summary: string }[] = [
@@ -39,18 +39,29 @@ export async function loadBackend(spec: string, options: { importer?: ModuleImpo
     mod = isPath(spec) ? await defaultImporter(target) : await importer(target);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || /Cannot find (module|package)/.test(String((e as Error).message));
-    const why = missing && known ? `the package ${known.module} is not installed (npm install ${known.module})` : `cannot import ${target}: ${(e as Error).message}`;
+    const missing =
+      code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || /Cannot find (module|package)/.test(String((e as Error).message));
+    const why =
+      missing && known ? `the package ${known.module} is not installed (npm install ${known.module})` : `cannot import ${target}: ${(e as Error).message}`;
     throw new SparseAttentionError('BACKEND_UNAVAILABLE', `backend "${spec}": ${why}`, { field: 'backend', cause: e });
   }
   const factory = known ? mod[known.factory] : (mod.default ?? mod.createBackend);
   const direct = asBackend(factory);
   if (direct) return direct;
   if (typeof factory !== 'function') {
-    throw new SparseAttentionError('BACKEND_UNAVAILABLE', `backend "${spec}": the module exports no backend factory (${known ? known.factory : 'default or createBackend'})`, { field: 'backend' });
+    throw new SparseAttentionError(
+      'BACKEND_UNAVAILABLE',
+      `backend "${spec}": the module exports no backend factory (${known ? known.factory : 'default or createBackend'})`,
+      { field: 'backend' },
+    );
   }
   const made = asBackend(await (factory as (o?: unknown) => unknown)(options.factoryOptions));
-  if (!made) throw new SparseAttentionError('BACKEND_UNAVAILABLE', `backend "${spec}": the factory did not return a Backend (name, probe, supports, attention, dispose)`, { field: 'backend' });
+  if (!made)
+    throw new SparseAttentionError(
+      'BACKEND_UNAVAILABLE',
+      `backend "${spec}": the factory did not return a Backend (name, probe, supports, attention, dispose)`,
+      { field: 'backend' },
+    );
   return made;
 }
 

@@ -1,1 +1,1 @@
-export { KNOWN_BACKENDS, loadBackend, probeKnownBackends, type BackendReport, type ModuleImporter } from './backends.js';
+export { type BackendReport, KNOWN_BACKENDS, loadBackend, type ModuleImporter, probeKnownBackends } from './backends.js';

@@ -22,7 +22,17 @@ for (const [name, pattern, goalMs] of cases) {
   const median = times[3];
   const s = mask.stats;
   const denseBitmapBytes = (n * n) / 8;
-  results.push({ name, medianMs: +median.toFixed(2), goalMs, listedBlocks: s.fullBlocks + s.partialBlocks, full: s.fullBlocks, partial: s.partialBlocks, density: s.density, maskBytes: s.bytes, denseBitmapBytes });
+  results.push({
+    name,
+    medianMs: +median.toFixed(2),
+    goalMs,
+    listedBlocks: s.fullBlocks + s.partialBlocks,
+    full: s.fullBlocks,
+    partial: s.partialBlocks,
+    density: s.density,
+    maskBytes: s.bytes,
+    denseBitmapBytes,
+  });
 }
 if (process.argv.includes('--json')) console.log(JSON.stringify(results, null, 2));
 else {

@@ -1,8 +1,8 @@
-import { SparseAttentionError, isSparseAttentionError } from './errors.js';
 import { BlockMaskCache } from './compile/blockmask.js';
-import { planAttention, type AttentionRequest, type AttentionResult } from './request.js';
-import { blockedAttention64 } from './reference/blocked.js';
+import { isSparseAttentionError, SparseAttentionError } from './errors.js';
 import { toResult } from './reference/attention.js';
+import { blockedAttention64 } from './reference/blocked.js';
+import { type AttentionRequest, type AttentionResult, planAttention } from './request.js';
 
 export interface ProbeResult {
   available: boolean;
@@ -95,7 +95,9 @@ export async function selectBackend(candidates: readonly Backend[], options: { k
   if (!options.keepOthers) await Promise.all(candidates.filter((b) => b !== chosen).map((b) => b.dispose().catch(() => undefined)));
   if (!chosen) {
     const lines = tried.map((t) => `${t.name}: ${t.reason ?? 'unavailable'}`).join('; ');
-    throw new SparseAttentionError('BACKEND_UNAVAILABLE', `selectBackend: no backend is available (${lines || 'no candidates given'})`, { field: 'candidates' });
+    throw new SparseAttentionError('BACKEND_UNAVAILABLE', `selectBackend: no backend is available (${lines || 'no candidates given'})`, {
+      field: 'candidates',
+    });
   }
   return { backend: chosen, tried };
 }

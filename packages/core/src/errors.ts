@@ -26,7 +26,10 @@ export class SparseAttentionError extends Error {
 }
 
 export function isSparseAttentionError(e: unknown): e is SparseAttentionError {
-  return e instanceof SparseAttentionError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'SparseAttentionError' && typeof (e as { code?: unknown }).code === 'string');
+  return (
+    e instanceof SparseAttentionError ||
+    (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'SparseAttentionError' && typeof (e as { code?: unknown }).code === 'string')
+  );
 }
 
 /** Short, bounded rendering of a user value for error messages. */
@@ -35,7 +38,8 @@ export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return value.length > 8 ? `[${value.slice(0, 8).map(show).join(', ')}, … (${value.length} items)]` : `[${value.map(show).join(', ')}]`;
+  if (Array.isArray(value))
+    return value.length > 8 ? `[${value.slice(0, 8).map(show).join(', ')}, … (${value.length} items)]` : `[${value.map(show).join(', ')}]`;
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length: number }).length})`;
   if (typeof value === 'object') {
     try {
@@ -48,7 +52,7 @@ export function show(value: unknown): string {
   return String(value);
 }
 
-export function fail(code: SparseErrorCode, field: string, problem: string, value?: unknown): never {
-  const shown = arguments.length >= 4 ? ` (got ${show(value)})` : '';
+export function fail(code: SparseErrorCode, field: string, problem: string, ...value: [unknown?]): never {
+  const shown = value.length > 0 ? ` (got ${show(value[0])})` : '';
   throw new SparseAttentionError(code, `${field}: ${problem}${shown}`, { field });
 }

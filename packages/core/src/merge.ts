@@ -17,11 +17,16 @@ export function mergeAttention(
   const layout = options.layout ?? 'bhsd';
   const shape = outA.shape;
   if (shape.length !== 4) fail('INVALID_SHAPE', 'outA.shape', 'must have rank 4', shape);
-  if (outB.shape.length !== 4 || outB.shape.some((x, n) => x !== shape[n])) fail('INVALID_SHAPE', 'outB.shape', `must equal outA.shape ${JSON.stringify(shape)}`, outB.shape);
+  if (outB.shape.length !== 4 || outB.shape.some((x, n) => x !== shape[n]))
+    fail('INVALID_SHAPE', 'outB.shape', `must equal outA.shape ${JSON.stringify(shape)}`, outB.shape);
   const [B, H, S] = layout === 'bhsd' ? [shape[0]!, shape[1]!, shape[2]!] : [shape[0]!, shape[2]!, shape[1]!];
   const Dv = shape[3]!;
-  for (const [name, t] of [['lseA', lseA], ['lseB', lseB]] as const) {
-    if (t.shape.length !== 3 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== S) fail('INVALID_SHAPE', `${name}.shape`, `must be [B, H, S] = ${JSON.stringify([B, H, S])}`, t.shape);
+  for (const [name, t] of [
+    ['lseA', lseA],
+    ['lseB', lseB],
+  ] as const) {
+    if (t.shape.length !== 3 || t.shape[0] !== B || t.shape[1] !== H || t.shape[2] !== S)
+      fail('INVALID_SHAPE', `${name}.shape`, `must be [B, H, S] = ${JSON.stringify([B, H, S])}`, t.shape);
     if (t.data.length !== B * H * S) fail('INVALID_SHAPE', `${name}.data`, `length must be ${B * H * S}`, t.data.length);
   }
   if (outA.data.length !== B * H * S * Dv) fail('INVALID_SHAPE', 'outA.data', `length must be ${B * H * S * Dv}`, outA.data.length);

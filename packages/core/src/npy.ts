@@ -44,7 +44,8 @@ export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header);
   if (!descr || !fortran || !shapeText) fail('INVALID_ARGUMENT', name, 'has a malformed .npy header', header.trim());
   const kind = DESCR[descr[2]!];
-  if (!kind) fail('INVALID_ARGUMENT', `${name}.dtype`, 'must be one of float32 (<f4), float64 (<f8), int32 (<i4), bool (|b1), uint8 (|u1)', descr[1]! + descr[2]!);
+  if (!kind)
+    fail('INVALID_ARGUMENT', `${name}.dtype`, 'must be one of float32 (<f4), float64 (<f8), int32 (<i4), bool (|b1), uint8 (|u1)', descr[1]! + descr[2]!);
   if (fortran[1] === 'True') fail('INVALID_ARGUMENT', name, 'is stored in Fortran order; save it with numpy.ascontiguousarray first');
   const shape = shapeText[1]!
     .split(',')
@@ -55,14 +56,21 @@ export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   const byteLen = count * kind.size;
-  if (dataStart + byteLen > bytes.length) fail('INVALID_ARGUMENT', name, `is truncated: shape ${JSON.stringify(shape)} needs ${byteLen} data bytes, the file has ${bytes.length - dataStart}`);
+  if (dataStart + byteLen > bytes.length)
+    fail('INVALID_ARGUMENT', name, `is truncated: shape ${JSON.stringify(shape)} needs ${byteLen} data bytes, the file has ${bytes.length - dataStart}`);
   const raw = bytes.slice(dataStart, dataStart + byteLen); // copy: aligned and owned
   const bigEndian = descr[1] === '>' && kind.size > 1;
   if (bigEndian) {
     for (let n = 0; n < byteLen; n += kind.size) raw.subarray(n, n + kind.size).reverse();
   }
   const data: NpyData =
-    kind.dtype === 'float32' ? new Float32Array(raw.buffer) : kind.dtype === 'float64' ? new Float64Array(raw.buffer) : kind.dtype === 'int32' ? new Int32Array(raw.buffer) : raw;
+    kind.dtype === 'float32'
+      ? new Float32Array(raw.buffer)
+      : kind.dtype === 'float64'
+        ? new Float64Array(raw.buffer)
+        : kind.dtype === 'int32'
+          ? new Int32Array(raw.buffer)
+          : raw;
   return { dtype: kind.dtype, shape, data };
 }
 

@@ -1,6 +1,6 @@
 import { fail } from './errors.js';
-import { validatePattern, validatePatternForShapes, MAX_INDEX } from './pattern/validate.js';
 import type { Pattern } from './pattern/types.js';
+import { MAX_INDEX, validatePattern, validatePatternForShapes } from './pattern/validate.js';
 import type { AttentionDims, HostTensor, Layout } from './tensor.js';
 
 /** One attention call (DESIGN §2, §3). */
@@ -45,11 +45,13 @@ function dims4(t: unknown, name: string): number[] {
   const s = Array.from(shape as ArrayLike<number>);
   if (s.length !== 4) fail('INVALID_SHAPE', `${name}.shape`, `must have rank 4 ([B, H, S, D] or [B, S, H, D]); rank ${s.length}`, s);
   s.forEach((x, n) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX) fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX)
+      fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
   });
   if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
   const size = s[0]! * s[1]! * s[2]! * s[3]!;
-  if (data.length !== size) fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
+  if (data.length !== size)
+    fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
   return s;
 }
 
@@ -79,14 +81,16 @@ export function planAttention(request: AttentionRequest): AttentionPlan {
   const scale = request.scale ?? 1 / Math.sqrt(headDim);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) fail('INVALID_ARGUMENT', 'scale', 'must be a finite number', scale);
   const offset = request.queryOffset ?? seqK - seqQ;
-  if (typeof offset !== 'number' || !Number.isInteger(offset) || Math.abs(offset) > MAX_INDEX) fail('INVALID_ARGUMENT', 'queryOffset', 'must be an integer', offset);
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || Math.abs(offset) > MAX_INDEX)
+    fail('INVALID_ARGUMENT', 'queryOffset', 'must be an integer', offset);
   const returnLse = request.returnLse ?? false;
   if (typeof returnLse !== 'boolean') fail('INVALID_ARGUMENT', 'returnLse', 'must be a boolean', returnLse);
 
   let patterns: Pattern[];
   const ctx = { seqQ, seqK, offset, headDim };
   if (Array.isArray(request.pattern)) {
-    if (request.pattern.length !== headsQ) fail('INVALID_PATTERN', 'pattern', `a per-head pattern array must have one pattern per query head (${headsQ}); length`, request.pattern.length);
+    if (request.pattern.length !== headsQ)
+      fail('INVALID_PATTERN', 'pattern', `a per-head pattern array must have one pattern per query head (${headsQ}); length`, request.pattern.length);
     request.pattern.forEach((p, h) => {
       validatePattern(p, `pattern[${h}]`);
       validatePatternForShapes(p, ctx, `pattern[${h}]`);

@@ -9,16 +9,18 @@ export interface Shape {
 
 export const shapeArb: fc.Arbitrary<Shape> = fc.oneof(
   fc.integer({ min: 1, max: 48 }).map((n) => ({ seqQ: n, seqK: n, offset: 0 })),
-  fc.record({ seqQ: fc.integer({ min: 1, max: 40 }), seqK: fc.integer({ min: 1, max: 40 }) }).chain(({ seqQ, seqK }) =>
-    fc.oneof(fc.constant(seqK - seqQ), fc.integer({ min: -20, max: 60 })).map((offset) => ({ seqQ, seqK, offset })),
-  ),
+  fc
+    .record({ seqQ: fc.integer({ min: 1, max: 40 }), seqK: fc.integer({ min: 1, max: 40 }) })
+    .chain(({ seqQ, seqK }) => fc.oneof(fc.constant(seqK - seqQ), fc.integer({ min: -20, max: 60 })).map((offset) => ({ seqQ, seqK, offset }))),
 );
 
 const side = fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined });
 const sortedList = (max: number, len = 5) => fc.uniqueArray(fc.integer({ min: 0, max: max - 1 }), { maxLength: len }).map((a) => a.sort((x, y) => x - y));
 
 function offsets(total: number): fc.Arbitrary<number[]> {
-  return fc.array(fc.integer({ min: 0, max: Math.max(total, 1) }), { minLength: 0, maxLength: 5 }).map((cuts) => [0, ...cuts.map((c) => Math.min(c, total)).sort((a, b) => a - b)]);
+  return fc
+    .array(fc.integer({ min: 0, max: Math.max(total, 1) }), { minLength: 0, maxLength: 5 })
+    .map((cuts) => [0, ...cuts.map((c) => Math.min(c, total)).sort((a, b) => a - b)]);
 }
 
 /** Random static patterns that are valid for `shape`, nested up to `depth`. */
@@ -37,7 +39,9 @@ export function patternArb(shape: Shape, depth = 2): fc.Arbitrary<Pattern> {
       const n = Math.min(q.length, k.length);
       return { kind: 'documents', q: q.slice(0, n), k: k.slice(0, n) } as Pattern;
     }),
-    fc.record({ block: fc.integer({ min: 1, max: 9 }), perRow: fc.integer({ min: 0, max: 4 }), seed: fc.integer({ min: 0, max: 1000 }) }).map((s) => ({ kind: 'randomBlocks', ...s }) as Pattern),
+    fc
+      .record({ block: fc.integer({ min: 1, max: 9 }), perRow: fc.integer({ min: 0, max: 4 }), seed: fc.integer({ min: 0, max: 1000 }) })
+      .map((s) => ({ kind: 'randomBlocks', ...s }) as Pattern),
     fc.array(sortedList(seqK, 6), { minLength: seqQ, maxLength: seqQ }).map((rows) => {
       const rowPtr = [0];
       const colIdx: number[] = [];
@@ -50,7 +54,9 @@ export function patternArb(shape: Shape, depth = 2): fc.Arbitrary<Pattern> {
   ];
   if (seqQ === seqK && shape.offset === 0) {
     leaves.push(
-      fc.record({ kernel: fc.integer({ min: 1, max: 9 }), dilation: fc.integer({ min: 1, max: 4 }), causal: fc.boolean() }).map((s) => ({ kind: 'neighborhood', ...s }) as Pattern),
+      fc
+        .record({ kernel: fc.integer({ min: 1, max: 9 }), dilation: fc.integer({ min: 1, max: 4 }), causal: fc.boolean() })
+        .map((s) => ({ kind: 'neighborhood', ...s }) as Pattern),
     );
   }
   const leaf = fc.oneof(...leaves);

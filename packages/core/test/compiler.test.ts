@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BlockMaskCache, compileBlockMask, forEachAllowedKey, local, longformer, makePredicate, type BlockMask, type Pattern } from '../src/index.js';
-import { patternArb, shapeArb, tilesArb, type Shape } from './arbitraries.js';
+import { type BlockMask, BlockMaskCache, compileBlockMask, forEachAllowedKey, local, longformer, makePredicate, type Pattern } from '../src/index.js';
+import { patternArb, type Shape, shapeArb, tilesArb } from './arbitraries.js';
 import { bruteRows } from './helpers.js';
 
 function maskRows(mask: BlockMask): number[][] {
@@ -57,9 +57,14 @@ describe('block-mask compiler', () => {
 
   it('equals the predicate on longer sequences with small tiles, where tiles repeat and are shared (property)', () => {
     const longShape = fc.integer({ min: 40, max: 160 }).chain((n) =>
-      fc.oneof(fc.constant({ seqQ: n, seqK: n, offset: 0 }), fc.integer({ min: 1, max: n }).map((sq) => ({ seqQ: sq, seqK: n, offset: n - sq }))),
+      fc.oneof(
+        fc.constant({ seqQ: n, seqK: n, offset: 0 }),
+        fc.integer({ min: 1, max: n }).map((sq) => ({ seqQ: sq, seqK: n, offset: n - sq })),
+      ),
     );
-    const arb = longShape.chain((shape: Shape) => fc.tuple(fc.constant(shape), patternArb(shape), fc.record({ blockQ: fc.integer({ min: 1, max: 16 }), blockK: fc.integer({ min: 1, max: 40 }) })));
+    const arb = longShape.chain((shape: Shape) =>
+      fc.tuple(fc.constant(shape), patternArb(shape), fc.record({ blockQ: fc.integer({ min: 1, max: 16 }), blockK: fc.integer({ min: 1, max: 40 }) })),
+    );
     fc.assert(
       fc.property(arb, ([shape, pattern, tiles]) => {
         const mask = compileBlockMask(pattern, shape, tiles);
@@ -90,7 +95,11 @@ describe('block-mask compiler', () => {
 
   it('memory follows the listed blocks, not Sq·Sk (131072 tokens)', () => {
     const n = 131072;
-    const mask = compileBlockMask(longformer({ attentionWindow: 512, dilation: 2, globalTokens: [0, 1, 2, 3] }), { seqQ: n, seqK: n, offset: 0 }, { blockQ: 64, blockK: 64 });
+    const mask = compileBlockMask(
+      longformer({ attentionWindow: 512, dilation: 2, globalTokens: [0, 1, 2, 3] }),
+      { seqQ: n, seqK: n, offset: 0 },
+      { blockQ: 64, blockK: 64 },
+    );
     const listed = mask.colIdx.length;
     expect(mask.stats.skippedBlocks).toBeGreaterThan(0.9 * mask.numQBlocks * mask.numKBlocks);
     // rowPtr + colIdx + partialIdx + bits of partial blocks only.

@@ -1,4 +1,4 @@
-import { mulberry32, type HostTensor, type Layout } from '../src/index.js';
+import { type HostTensor, type Layout, mulberry32 } from '../src/index.js';
 
 /** Seeded float32 tensor with values in [-1, 1) (or small integers when `integers` is set). */
 export function randomTensor(shape: number[], seed: number, integers = false): HostTensor {
@@ -9,7 +9,18 @@ export function randomTensor(shape: number[], seed: number, integers = false): H
   return { data, shape };
 }
 
-export function qkv(o: { B?: number; Hq?: number; Hkv?: number; Sq: number; Sk?: number; D?: number; Dv?: number; layout?: Layout; seed?: number; integers?: boolean }) {
+export function qkv(o: {
+  B?: number;
+  Hq?: number;
+  Hkv?: number;
+  Sq: number;
+  Sk?: number;
+  D?: number;
+  Dv?: number;
+  layout?: Layout;
+  seed?: number;
+  integers?: boolean;
+}) {
   const B = o.B ?? 1;
   const Hq = o.Hq ?? 1;
   const Hkv = o.Hkv ?? Hq;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type Backend,
+  bigBird,
   canonicalPattern,
   compileBlockMask,
   fromFlashAttention,
@@ -7,8 +9,11 @@ import {
   fromLongformerWindow,
   fromOrtLocalWindow,
   fromSlidingWindow,
+  local,
+  longformer,
   makePredicate,
   mergeAttention,
+  type Pattern,
   parsePattern,
   patternKey,
   readNpy,
@@ -16,11 +21,6 @@ import {
   referenceAttention,
   selectBackend,
   writeNpy,
-  local,
-  longformer,
-  bigBird,
-  type Backend,
-  type Pattern,
 } from '../src/index.js';
 import { bruteRows, qkv } from './helpers.js';
 
@@ -55,7 +55,13 @@ describe('pattern data', () => {
     const p = bigBird({ block: 4, seqLen: 64, seed: 9 });
     expect(parsePattern(JSON.stringify(p))).toEqual(p);
     const a: Pattern = { kind: 'union', of: [{ kind: 'global', tokens: [5, 1, 1] }, local(2)] };
-    const b: Pattern = { kind: 'union', of: [{ kind: 'local', right: 2, left: 2 }, { kind: 'global', tokens: [1, 5] }] };
+    const b: Pattern = {
+      kind: 'union',
+      of: [
+        { kind: 'local', right: 2, left: 2 },
+        { kind: 'global', tokens: [1, 5] },
+      ],
+    };
     expect(patternKey(a)).toBe(patternKey(b));
     expect(canonicalPattern({ kind: 'neighborhood', kernel: 3 })).toEqual({ kind: 'neighborhood', kernel: 3, dilation: 1, causal: false });
     expect(patternKey(local(2))).not.toBe(patternKey(local(3)));
@@ -94,7 +100,12 @@ describe('npy', () => {
     const ok = writeNpy({ dtype: 'float32', shape: [4], data: new Float32Array(4) });
     expect(() => readNpy(ok.subarray(0, ok.length - 4), 'k.npy')).toThrow(/^k\.npy: is truncated/);
     const c64 = new TextDecoder('latin1').decode(ok).replace('<f4', '<c8');
-    expect(() => readNpy(Uint8Array.from(c64, (ch) => ch.charCodeAt(0)), 'v.npy')).toThrow(/^v\.npy\.dtype: must be one of/);
+    expect(() =>
+      readNpy(
+        Uint8Array.from(c64, (ch) => ch.charCodeAt(0)),
+        'v.npy',
+      ),
+    ).toThrow(/^v\.npy\.dtype: must be one of/);
   });
 });
 
@@ -102,12 +113,19 @@ describe('mergeAttention', () => {
   it('merging two halves of the keys equals attention over all keys', () => {
     const inp = qkv({ B: 2, Hq: 2, Sq: 5, Sk: 12, D: 4, Dv: 3 });
     const all = referenceAttention({ ...inp, pattern: { kind: 'dense' }, returnLse: true });
-    const first: Pattern = { kind: 'intersect', of: [{ kind: 'dense' }, { kind: 'explicit', rowPtr: [0, 6, 12, 18, 24, 30], colIdx: Array.from({ length: 5 }, () => [0, 1, 2, 3, 4, 5]).flat() }] };
+    const first: Pattern = {
+      kind: 'intersect',
+      of: [{ kind: 'dense' }, { kind: 'explicit', rowPtr: [0, 6, 12, 18, 24, 30], colIdx: Array.from({ length: 5 }, () => [0, 1, 2, 3, 4, 5]).flat() }],
+    };
     const a = referenceAttention({ ...inp, pattern: first, returnLse: true });
     const b = referenceAttention({ ...inp, pattern: { kind: 'not', of: first }, returnLse: true });
     const m = mergeAttention(a.out, a.lse!, b.out, b.lse!);
-    m.out.data.forEach((x, n) => expect(x).toBeCloseTo(all.out.data[n]!, 5));
-    m.lse.data.forEach((x, n) => expect(x).toBeCloseTo(all.lse!.data[n]!, 5));
+    m.out.data.forEach((x, n) => {
+      expect(x).toBeCloseTo(all.out.data[n]!, 5);
+    });
+    m.lse.data.forEach((x, n) => {
+      expect(x).toBeCloseTo(all.lse!.data[n]!, 5);
+    });
   });
   it('keeps empty rows at 0 / -Infinity and rejects mismatched shapes', () => {
     const out = { data: new Float32Array(2), shape: [1, 1, 1, 2] };
@@ -142,14 +160,19 @@ describe('backends', () => {
     ]);
   });
   it('selectBackend with nothing available throws BACKEND_UNAVAILABLE listing the reasons', async () => {
-    await expect(selectBackend([broken('webgpu', 'no adapter')])).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringContaining('webgpu: no adapter') });
+    await expect(selectBackend([broken('webgpu', 'no adapter')])).rejects.toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      message: expect.stringContaining('webgpu: no adapter'),
+    });
   });
   it('the reference backend runs requests and says why it cannot', async () => {
     const be = reference();
     const req = { ...qkv({ Hq: 2, Sq: 33, Sk: 40, D: 5 }), pattern: longformer({ attentionWindow: 6, globalTokens: [0] }), returnLse: true };
     const r = await be.attention(req);
     const want = referenceAttention(req);
-    r.out.data.forEach((x, n) => expect(Math.abs(x - want.out.data[n]!)).toBeLessThan(1e-6));
+    r.out.data.forEach((x, n) => {
+      expect(Math.abs(x - want.out.data[n]!)).toBeLessThan(1e-6);
+    });
     expect(be.supports({ ...req, scale: Number.NaN })).toMatch(/^scale/);
     await be.dispose();
   });

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   atrous,
   bigBird,
+  documents,
   drawKeyBlocks,
   local,
   longformer,
   makePredicate,
+  type Pattern,
   prefixLM,
   slidingWindowCausal,
   sparseTransformerFixed,
   sparseTransformerStrided,
-  documents,
-  type Pattern,
 } from '../src/index.js';
 import { bruteRows } from './helpers.js';
 
@@ -29,7 +29,10 @@ describe('the seed worked examples on [A, B, C, D, E]', () => {
 
 describe('pattern kinds against hand-written expectations', () => {
   it('causal with bottom-right alignment for Sq < Sk, and top-left with queryOffset 0', () => {
-    expect(rows({ kind: 'causal' }, 2, 4)).toEqual([[0, 1, 2], [0, 1, 2, 3]]);
+    expect(rows({ kind: 'causal' }, 2, 4)).toEqual([
+      [0, 1, 2],
+      [0, 1, 2, 3],
+    ]);
     expect(rows({ kind: 'causal' }, 2, 4, 0)).toEqual([[0], [0, 1]]);
   });
   it('Sq > Sk with the default offset leaves the first rows empty (FlashAttention ≥ 2.1)', () => {
@@ -50,7 +53,14 @@ describe('pattern kinds against hand-written expectations', () => {
   });
   it('neighborhood follows NATTEN: windows shifted inside, exactly K keys, even K leans left', () => {
     const r = rows({ kind: 'neighborhood', kernel: 3 }, 6);
-    expect(r).toEqual([[0, 1, 2], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [3, 4, 5]]);
+    expect(r).toEqual([
+      [0, 1, 2],
+      [0, 1, 2],
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+      [3, 4, 5],
+    ]);
     const even = rows({ kind: 'neighborhood', kernel: 4 }, 6);
     expect(even[3]).toEqual([1, 2, 3, 4]);
     expect(even.every((k) => k.length === 4)).toBe(true);
@@ -77,7 +87,11 @@ describe('pattern kinds against hand-written expectations', () => {
     const r = rows({ kind: 'documents', offsets: [0, 2, 2, 5] }, 7);
     expect(r).toEqual([[0, 1], [0, 1], [2, 3, 4], [2, 3, 4], [2, 3, 4], [], []]);
     const cross = bruteRows(makePredicate({ kind: 'documents', q: [0, 1, 3], k: [0, 2, 4] }, { seqQ: 3, seqK: 4, offset: 1 }), 3, 4);
-    expect(cross).toEqual([[0, 1], [2, 3], [2, 3]]);
+    expect(cross).toEqual([
+      [0, 1],
+      [2, 3],
+      [2, 3],
+    ]);
   });
   it('randomBlocks draws perRow distinct blocks per query block, reproducibly', () => {
     const a = drawKeyBlocks(7, 3, 10, 4);
@@ -95,7 +109,12 @@ describe('pattern kinds against hand-written expectations', () => {
   it('union, intersect and not compose', () => {
     const p: Pattern = { kind: 'intersect', of: [local(1), { kind: 'not', of: { kind: 'causal' } }] };
     expect(rows(p, 4)).toEqual([[1], [2], [3], []]);
-    expect(rows({ kind: 'union', of: [local(0), { kind: 'global', tokens: [3] }] }, 4)).toEqual([[0, 3], [1, 3], [2, 3], [0, 1, 2, 3]]);
+    expect(rows({ kind: 'union', of: [local(0), { kind: 'global', tokens: [3] }] }, 4)).toEqual([
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [0, 1, 2, 3],
+    ]);
   });
   it('explicit lists keys per query', () => {
     expect(rows({ kind: 'explicit', rowPtr: [0, 2, 2, 3], colIdx: [0, 3, 1] }, 3, 4)).toEqual([[0, 3], [], [1]]);
@@ -127,7 +146,12 @@ describe('sugar constructors', () => {
   });
   it('prefixLM: bidirectional prefix, causal after', () => {
     const r = rows(prefixLM(2), 4);
-    expect(r).toEqual([[0, 1], [0, 1], [0, 1, 2], [0, 1, 2, 3]]);
+    expect(r).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1, 2],
+      [0, 1, 2, 3],
+    ]);
   });
   it('documents(lengths, {causal}) packs sequences', () => {
     expect(rows(documents([2, 3], { causal: true }), 6)).toEqual([[0], [0, 1], [2], [2, 3], [2, 3, 4], []]);

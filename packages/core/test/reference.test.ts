@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type AttentionRequest,
   blockedAttention64,
+  local,
   makePredicate,
+  type Pattern,
   planAttention,
   referenceAttention,
   referenceAttention64,
   referenceRows,
   rowOffset,
-  local,
-  type AttentionRequest,
-  type Pattern,
 } from '../src/index.js';
 import { patternArb } from './arbitraries.js';
 import { maxAbsDiff, qkv } from './helpers.js';
@@ -135,7 +135,13 @@ describe('reference attention', () => {
       q: { data: new Float32Array([1, 0, 0, 1]), shape: [1, 1, 2, 2] },
       k: { data: new Float32Array([2, 0, 0, 3, 1, 1]), shape: [1, 1, 3, 2] },
       v: { data: new Float32Array([1, 2, 3]), shape: [1, 1, 3, 1] },
-      pattern: { kind: 'cluster', centroids: [[1, 0], [0, 2]] },
+      pattern: {
+        kind: 'cluster',
+        centroids: [
+          [1, 0],
+          [0, 2],
+        ],
+      },
       scale: 1,
     };
     const r = referenceAttention(req);
@@ -150,7 +156,15 @@ describe('reference attention', () => {
     for (const pattern of [
       { kind: 'topk', k: 3, within: { kind: 'causal' } },
       { kind: 'topk', k: 5 },
-      { kind: 'cluster', centroids: [[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, -1, 0]], within: local(6) },
+      {
+        kind: 'cluster',
+        centroids: [
+          [1, 0, 0, 1],
+          [0, 1, 1, 0],
+          [1, 1, -1, 0],
+        ],
+        within: local(6),
+      },
     ] as Pattern[]) {
       const req: AttentionRequest = { ...qkv({ B: 2, Hq: 4, Hkv: 2, Sq: 13, Sk: 17, D: 4, Dv: 3, integers: true }), pattern, returnLse: true };
       const a = referenceAttention64(req);

@@ -1,5 +1,5 @@
-import { compileBlockMask, longformer, mulberry32, referenceRows, type AttentionRequest, type Backend, type HostTensor } from '@sparse/core';
-import { checkFlags, intFlag, stringFlag, type ParsedArgs } from '../args.js';
+import { type AttentionRequest, type Backend, compileBlockMask, type HostTensor, longformer, mulberry32, referenceRows } from '@sparse/core';
+import { checkFlags, intFlag, type ParsedArgs, stringFlag } from '../args.js';
 import { openBackend, probeAll } from '../backends.js';
 import { Progress } from '../progress.js';
 
@@ -55,7 +55,9 @@ export async function demoCommand(args: ParsedArgs): Promise<void> {
   const window = intFlag(args, 'window', 512)!;
   const globals = intFlag(args, 'globals', 8, 0)!;
   const denseRows = Math.min(intFlag(args, 'dense-rows', 512)!, N);
-  const only = stringFlag(args, 'backends')?.split(',').map((s) => s.trim());
+  const only = stringFlag(args, 'backends')
+    ?.split(',')
+    .map((s) => s.trim());
   const json = args.flags.has('json');
   const log = (s: string) => {
     if (!json) process.stdout.write(`${s}\n`);
@@ -70,7 +72,9 @@ export async function demoCommand(args: ParsedArgs): Promise<void> {
   const nnz = stats.nnz * H;
   log(`sparse-attn demo: Longformer (window ${window} = ±${window / 2}, ${globals} global tokens), B=1 H=${H} N=${N} D=${D}`);
   log(`pattern: ${JSON.stringify(pattern)}`);
-  log(`density ${(stats.density * 100).toFixed(3)}%  (${nnz.toLocaleString('en-US')} allowed pairs over ${H} heads; dense would be ${(N * N * H).toLocaleString('en-US')})\n`);
+  log(
+    `density ${(stats.density * 100).toFixed(3)}%  (${nnz.toLocaleString('en-US')} allowed pairs over ${H} heads; dense would be ${(N * N * H).toLocaleString('en-US')})\n`,
+  );
 
   const progress = new Progress();
   progress.start('probing backends');
@@ -115,7 +119,18 @@ export async function demoCommand(args: ParsedArgs): Promise<void> {
       const denseSlice = await measure(() => backend.attention(dense));
       progress.stop();
       const denseSeconds = (denseSlice * N) / denseRows;
-      rows.push({ backend: report.name, device: report.device, seconds, gflops: (4 * nnz * D) / seconds / 1e9, denseSeconds, denseRows, speedup: denseSeconds / seconds, maxAbsErr, checkedRows: samples.length, pass });
+      rows.push({
+        backend: report.name,
+        device: report.device,
+        seconds,
+        gflops: (4 * nnz * D) / seconds / 1e9,
+        denseSeconds,
+        denseRows,
+        speedup: denseSeconds / seconds,
+        maxAbsErr,
+        checkedRows: samples.length,
+        pass,
+      });
     } finally {
       progress.stop();
       await backend.dispose();
@@ -125,12 +140,17 @@ export async function demoCommand(args: ParsedArgs): Promise<void> {
     process.stdout.write(`${JSON.stringify({ n: N, heads: H, dim: D, window, globals, density: stats.density, nnz, rows }, null, 2)}\n`);
   } else {
     log('');
-    log(`${'backend'.padEnd(12)} ${'time'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'dense time'.padStart(11)} ${'speedup'.padStart(8)}  check (${samples.length} sampled rows vs float64 reference)`);
+    log(
+      `${'backend'.padEnd(12)} ${'time'.padStart(9)} ${'GFLOP/s'.padStart(8)} ${'dense time'.padStart(11)} ${'speedup'.padStart(8)}  check (${samples.length} sampled rows vs float64 reference)`,
+    );
     for (const r of rows) {
       const est = r.denseRows < N ? '*' : ' ';
-      log(`${r.backend.padEnd(12)} ${`${r.seconds.toFixed(3)} s`.padStart(9)} ${r.gflops.toFixed(2).padStart(8)} ${`${r.denseSeconds.toFixed(2)} s${est}`.padStart(11)} ${`${r.speedup.toFixed(1)}×`.padStart(8)}  ${r.pass ? 'ok' : 'FAILED'} (max abs err ${r.maxAbsErr.toExponential(1)})`);
+      log(
+        `${r.backend.padEnd(12)} ${`${r.seconds.toFixed(3)} s`.padStart(9)} ${r.gflops.toFixed(2).padStart(8)} ${`${r.denseSeconds.toFixed(2)} s${est}`.padStart(11)} ${`${r.speedup.toFixed(1)}×`.padStart(8)}  ${r.pass ? 'ok' : 'FAILED'} (max abs err ${r.maxAbsErr.toExponential(1)})`,
+      );
     }
-    if (rows.some((r) => r.denseRows < N)) log(`* dense time measured on the first ${denseRows} query rows and scaled by ${N}/${denseRows} (dense work is linear in query rows)`);
+    if (rows.some((r) => r.denseRows < N))
+      log(`* dense time measured on the first ${denseRows} query rows and scaled by ${N}/${denseRows} (dense work is linear in query rows)`);
     log('GFLOP/s = 4·nnz·D / time (effective: only allowed pairs count)');
   }
   if (rows.length === 0) throw new Error('demo: no backend was available to run');

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { compileBlockMask, SparseAttentionError, validatePatternForShapes, type BlockMask, type Pattern } from '@sparse/core';
-import { checkFlags, intFlag, stringFlag, type ParsedArgs } from '../args.js';
+import { type BlockMask, compileBlockMask, type Pattern, SparseAttentionError, validatePatternForShapes } from '@sparse/core';
+import { checkFlags, intFlag, type ParsedArgs, stringFlag } from '../args.js';
 import { encodePng } from '../png.js';
 import { readPatternArg } from './run.js';
 
@@ -87,9 +87,14 @@ export async function patternShowCommand(args: ParsedArgs): Promise<void> {
   const text = args.positional[0];
   if (text === undefined) throw new SparseAttentionError('INVALID_ARGUMENT', `pattern: missing (usage: ${SHOW_USAGE})`, { field: 'pattern' });
   const patterns = await readPatternArg(text);
-  if (Array.isArray(patterns)) throw new SparseAttentionError('INVALID_ARGUMENT', 'pattern: show one pattern at a time (got an array of per-head patterns)', { field: 'pattern' });
+  if (Array.isArray(patterns))
+    throw new SparseAttentionError('INVALID_ARGUMENT', 'pattern: show one pattern at a time (got an array of per-head patterns)', { field: 'pattern' });
   const pattern = patterns as Pattern;
-  const seqQ = intFlag(args, 'sq') ?? (() => { throw new SparseAttentionError('INVALID_ARGUMENT', '--sq: is required by "pattern show"', { field: '--sq' }); })();
+  const seqQ =
+    intFlag(args, 'sq') ??
+    (() => {
+      throw new SparseAttentionError('INVALID_ARGUMENT', '--sq: is required by "pattern show"', { field: '--sq' });
+    })();
   const seqK = intFlag(args, 'sk', seqQ)!;
   const offset = intFlag(args, 'query-offset', seqK - seqQ, -(2 ** 31))!;
   const block = intFlag(args, 'block', seqQ <= 64 && seqK <= 64 ? 4 : 64)!;
@@ -99,9 +104,13 @@ export async function patternShowCommand(args: ParsedArgs): Promise<void> {
   const ms = performance.now() - started;
   const states = blockStates(mask);
   const s = mask.stats;
-  if (pattern.kind === 'topk' || pattern.kind === 'cluster') process.stdout.write(`(content-based: showing its static "within"; the kernel then keeps a data-dependent subset)\n`);
+  if (pattern.kind === 'topk' || pattern.kind === 'cluster')
+    process.stdout.write(`(content-based: showing its static "within"; the kernel then keeps a data-dependent subset)\n`);
   if (seqQ <= 64 && seqK <= 64) process.stdout.write(`${textGrid(mask)}\n█ allowed  · masked\n`);
-  else process.stdout.write(`${blockGrid(mask, states)}\n# full block  + partial block  . skipped (${block}×${block} tiles${mask.numKBlocks > 96 || mask.numQBlocks > 48 ? ', sampled' : ''})\n`);
+  else
+    process.stdout.write(
+      `${blockGrid(mask, states)}\n# full block  + partial block  . skipped (${block}×${block} tiles${mask.numKBlocks > 96 || mask.numQBlocks > 48 ? ', sampled' : ''})\n`,
+    );
   const listed = s.fullBlocks + s.partialBlocks;
   process.stdout.write(
     [
@@ -115,6 +124,8 @@ export async function patternShowCommand(args: ParsedArgs): Promise<void> {
   if (png) {
     const pic = picture(mask, states);
     await writeFile(png, encodePng(pic.width, pic.height, pic.rgb));
-    process.stdout.write(`wrote ${png} (${pic.width}×${pic.height}, ${pic.perElement ? 'one cell per pair' : 'one pixel per block'}: blue full, orange partial, white skipped)\n`);
+    process.stdout.write(
+      `wrote ${png} (${pic.width}×${pic.height}, ${pic.perElement ? 'one cell per pair' : 'one pixel per block'}: blue full, orange partial, white skipped)\n`,
+    );
   }
 }

@@ -1,6 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { SparseAttentionError, npyToFloat32, parsePattern, readNpy, writeNpy, type AttentionRequest, type HostTensor, type Layout, type Pattern } from '@sparse/core';
-import { checkFlags, intFlag, numberFlag, requiredFlag, stringFlag, type ParsedArgs } from '../args.js';
+import {
+  type AttentionRequest,
+  type HostTensor,
+  type Layout,
+  npyToFloat32,
+  type Pattern,
+  parsePattern,
+  readNpy,
+  SparseAttentionError,
+  writeNpy,
+} from '@sparse/core';
+import { checkFlags, intFlag, numberFlag, type ParsedArgs, requiredFlag, stringFlag } from '../args.js';
 import { openBackend } from '../backends.js';
 
 export const RUN_USAGE = `sparse-attn run --backend NAME --pattern JSON|@file --q q.npy --k k.npy --v v.npy --out out.npy
@@ -10,7 +20,9 @@ async function readBytes(path: string, field: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { field });
+    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      field,
+    });
   }
 }
 
@@ -35,14 +47,17 @@ async function writeOut(path: string, t: HostTensor, field: string): Promise<voi
   try {
     await writeFile(path, writeNpy({ dtype: 'float32', shape: [...t.shape], data: t.data }));
   } catch (e) {
-    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { field });
+    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      field,
+    });
   }
 }
 
 export async function runCommand(args: ParsedArgs): Promise<void> {
   checkFlags(args, ['backend', 'pattern', 'q', 'k', 'v', 'out', 'lse', 'scale', 'query-offset', 'layout'], 'run');
   const layout = (stringFlag(args, 'layout') ?? 'bhsd') as Layout;
-  if (layout !== 'bhsd' && layout !== 'bshd') throw new SparseAttentionError('INVALID_ARGUMENT', `--layout: must be bhsd or bshd (got ${JSON.stringify(layout)})`, { field: '--layout' });
+  if (layout !== 'bhsd' && layout !== 'bshd')
+    throw new SparseAttentionError('INVALID_ARGUMENT', `--layout: must be bhsd or bshd (got ${JSON.stringify(layout)})`, { field: '--layout' });
   const backendName = requiredFlag(args, 'backend', 'run');
   const pattern = await readPatternArg(requiredFlag(args, 'pattern', 'run'));
   const outPath = requiredFlag(args, 'out', 'run');
@@ -63,13 +78,18 @@ export async function runCommand(args: ParsedArgs): Promise<void> {
   const backend = await openBackend(backendName);
   try {
     const probe = await backend.probe();
-    if (!probe.available) throw new SparseAttentionError('BACKEND_UNAVAILABLE', `--backend: ${backendName} is not available here: ${probe.reason ?? 'no reason given'}`, { field: '--backend' });
+    if (!probe.available)
+      throw new SparseAttentionError('BACKEND_UNAVAILABLE', `--backend: ${backendName} is not available here: ${probe.reason ?? 'no reason given'}`, {
+        field: '--backend',
+      });
     const ok = backend.supports(request);
     if (ok !== true) throw new SparseAttentionError('UNSUPPORTED', `${backendName}: ${ok}`);
     const result = await backend.attention(request);
     await writeOut(outPath, result.out, '--out');
     if (lsePath && result.lse) await writeOut(lsePath, result.lse, '--lse');
-    process.stdout.write(`wrote ${outPath} ${JSON.stringify(result.out.shape)}${lsePath ? ` and ${lsePath} ${JSON.stringify(result.lse?.shape)}` : ''} (${backend.name})\n`);
+    process.stdout.write(
+      `wrote ${outPath} ${JSON.stringify(result.out.shape)}${lsePath ? ` and ${lsePath} ${JSON.stringify(result.lse?.shape)}` : ''} (${backend.name})\n`,
+    );
   } finally {
     await backend.dispose();
   }

@@ -2,19 +2,7 @@ import { drawKeyBlocks } from '../pattern/prng.js';
 import { documentOf, groupSize, lowerBound, neighborhoodStart, sortedSet } from '../pattern/semantics.js';
 import type { Pattern } from '../pattern/types.js';
 import { popcount32, setBit, setBitRange, setStridedBits } from './bits.js';
-import {
-  EMPTY,
-  FULL,
-  PARTIAL,
-  type Runs,
-  combineRuns,
-  constantRuns,
-  invertRuns,
-  maxOp,
-  mergeIntervals,
-  minOp,
-  runsFromIntervals,
-} from './runs.js';
+import { combineRuns, constantRuns, EMPTY, FULL, invertRuns, maxOp, mergeIntervals, minOp, PARTIAL, type Runs, runsFromIntervals } from './runs.js';
 
 /** Geometry a node is compiled for. */
 export interface Geometry {
@@ -110,7 +98,8 @@ function unionNode(kids: Node[], g: Geometry): Node {
   const fixed = kids.filter((k) => k.invariant);
   const others = kids.filter((k) => !k.invariant);
   const members = fixed.length >= 2 && others.length > 0 ? [memoTiles(unionNode(fixed, g), g), ...others] : kids;
-  const runs = (i0: number, i1: number): Runs => members.reduce<Runs | null>((acc, k) => (acc ? combineRuns(acc, k.runs(i0, i1), maxOp, g.numKBlocks) : k.runs(i0, i1)), null)!;
+  const runs = (i0: number, i1: number): Runs =>
+    members.reduce<Runs | null>((acc, k) => (acc ? combineRuns(acc, k.runs(i0, i1), maxOp, g.numKBlocks) : k.runs(i0, i1)), null)!;
   const node: Node = {
     runs,
     invariant: others.length === 0,
@@ -191,9 +180,18 @@ function listNode(g: Geometry, rowIntervals: (i: number, sink: number[]) => void
 function neighborhoodNode(g: Geometry, kernel: number, d: number, causal: boolean): Node {
   const n = g.seqK;
   if (d === 1) {
-    if (causal) return bandNode(g, (p) => p - kernel + 1, (p) => p);
+    if (causal)
+      return bandNode(
+        g,
+        (p) => p - kernel + 1,
+        (p) => p,
+      );
     const width = Math.min(kernel, n);
-    return bandNode(g, (p) => neighborhoodStart(p, n, kernel), (p) => neighborhoodStart(p, n, kernel) + width - 1);
+    return bandNode(
+      g,
+      (p) => neighborhoodStart(p, n, kernel),
+      (p) => neighborhoodStart(p, n, kernel) + width - 1,
+    );
   }
   // Dilated: keys of row i are the group-index window of its residue class, every d-th key.
   const window = (i: number): [number, number] => {
@@ -336,25 +334,55 @@ export function buildNode(p: Pattern, g: Geometry): Node {
   const { offset, numKBlocks } = g;
   switch (p.kind) {
     case 'dense':
-      return bandNode(g, () => -Infinity, () => Infinity);
+      return bandNode(
+        g,
+        () => -Infinity,
+        () => Infinity,
+      );
     case 'causal':
-      return memoTiles(bandNode(g, () => -Infinity, (x) => x), g);
+      return memoTiles(
+        bandNode(
+          g,
+          () => -Infinity,
+          (x) => x,
+        ),
+        g,
+      );
     case 'local': {
       const L = p.left ?? Infinity;
       const R = p.right ?? Infinity;
-      return memoTiles(bandNode(g, (x) => x - L, (x) => x + R), g);
+      return memoTiles(
+        bandNode(
+          g,
+          (x) => x - L,
+          (x) => x + R,
+        ),
+        g,
+      );
     }
     case 'dilated': {
       const d = p.dilation;
       const L = (p.left ?? Infinity) * d;
       const R = (p.right ?? Infinity) * d;
-      return memoTiles(bandNode(g, (x) => x - L, (x) => x + R, d), g);
+      return memoTiles(
+        bandNode(
+          g,
+          (x) => x - L,
+          (x) => x + R,
+          d,
+        ),
+        g,
+      );
     }
     case 'blockLocal': {
       const b = p.block;
       const L = p.left ?? Infinity;
       const R = p.right ?? Infinity;
-      return bandNode(g, (x) => (Math.floor(x / b) - L) * b, (x) => (Math.floor(x / b) + R + 1) * b - 1);
+      return bandNode(
+        g,
+        (x) => (Math.floor(x / b) - L) * b,
+        (x) => (Math.floor(x / b) + R + 1) * b - 1,
+      );
     }
     case 'neighborhood':
       return neighborhoodNode(g, p.kernel, p.dilation ?? 1, p.causal ?? false);
@@ -397,7 +425,10 @@ export function buildNode(p: Pattern, g: Geometry): Node {
       });
     }
     case 'union':
-      return unionNode(p.of.map((c) => buildNode(c, g)), g);
+      return unionNode(
+        p.of.map((c) => buildNode(c, g)),
+        g,
+      );
     case 'intersect': {
       const kids = p.of.map((c) => buildNode(c, g));
       const getScratch = scratch(g.blockQ * g.words);

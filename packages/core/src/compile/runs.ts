@@ -77,8 +77,8 @@ export function combineRuns(a: Runs, b: Runs, op: (x: number, y: number) => numb
   return r.vals.length ? r : constantRuns(EMPTY);
 }
 
-export const maxOp = (x: number, y: number): number => (x > y ? x : y);
-export const minOp = (x: number, y: number): number => (x < y ? x : y);
+export const maxOp = (x: number, y: number): number => Math.max(x, y);
+export const minOp = (x: number, y: number): number => Math.min(x, y);
 
 export function invertRuns(a: Runs): Runs {
   return { starts: a.starts.slice(), vals: a.vals.map((v) => FULL - v) };

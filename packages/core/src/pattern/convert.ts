@@ -39,7 +39,8 @@ export function fromSlidingWindow(window: number): LocalPattern {
  */
 export function fromOrtLocalWindow(localWindowSize: number): Pattern {
   if (localWindowSize === -1) return causal();
-  if (!Number.isInteger(localWindowSize) || localWindowSize < 1) fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
+  if (!Number.isInteger(localWindowSize) || localWindowSize < 1)
+    fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
   return local(localWindowSize, 0);
 }
 

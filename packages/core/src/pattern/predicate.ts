@@ -118,6 +118,10 @@ export function makePredicate(pattern: Pattern, ctx: PositionContext): Predicate
         return false;
       };
     default:
-      throw new SparseAttentionError('INVALID_PATTERN', `pattern.kind: "${(pattern as Pattern).kind}" is content-based and has no position predicate; use its "within"`, { field: 'pattern.kind' });
+      throw new SparseAttentionError(
+        'INVALID_PATTERN',
+        `pattern.kind: "${(pattern as Pattern).kind}" is content-based and has no position predicate; use its "within"`,
+        { field: 'pattern.kind' },
+      );
   }
 }

@@ -31,7 +31,8 @@ export function atrous(k: number, options: { left?: number; right?: number } = {
 }
 
 function evenWindow(w: number, field: string): number {
-  if (!Number.isInteger(w) || w < 0 || w % 2 !== 0) fail('INVALID_PATTERN', field, 'must be a non-negative even integer (the total window, w/2 on each side)', w);
+  if (!Number.isInteger(w) || w < 0 || w % 2 !== 0)
+    fail('INVALID_PATTERN', field, 'must be a non-negative even integer (the total window, w/2 on each side)', w);
   return w / 2;
 }
 
@@ -52,10 +53,18 @@ export function longformer(options: { attentionWindow: number; globalTokens?: nu
  * block by default, and the last block when `seqLen` is given) and `randomPerRow` random key blocks per query
  * block drawn with `seed`.
  */
-export function bigBird(options: { block: number; windowBlocks?: number; randomPerRow?: number; seed?: number; globalTokens?: number[]; seqLen?: number }): Pattern {
+export function bigBird(options: {
+  block: number;
+  windowBlocks?: number;
+  randomPerRow?: number;
+  seed?: number;
+  globalTokens?: number[];
+  seqLen?: number;
+}): Pattern {
   const { block } = options;
   const windowBlocks = options.windowBlocks ?? 3;
-  if (!Number.isInteger(windowBlocks) || windowBlocks < 1 || windowBlocks % 2 === 0) fail('INVALID_PATTERN', 'bigBird.windowBlocks', 'must be a positive odd integer', windowBlocks);
+  if (!Number.isInteger(windowBlocks) || windowBlocks < 1 || windowBlocks % 2 === 0)
+    fail('INVALID_PATTERN', 'bigBird.windowBlocks', 'must be a positive odd integer', windowBlocks);
   const side = (windowBlocks - 1) / 2;
   let globals = options.globalTokens;
   if (!globals) {

@@ -35,7 +35,12 @@ function int(obj: Record<string, unknown>, key: string, field: string, min: numb
   }
 }
 
-function intList(obj: Record<string, unknown>, key: string, field: string, opts: { increasing?: 'strict' | 'weak'; startsAtZero?: boolean; nonEmpty?: boolean } = {}): void {
+function intList(
+  obj: Record<string, unknown>,
+  key: string,
+  field: string,
+  opts: { increasing?: 'strict' | 'weak'; startsAtZero?: boolean; nonEmpty?: boolean } = {},
+): void {
   const v = obj[key];
   if (!Array.isArray(v)) fail('INVALID_PATTERN', `${field}.${key}`, 'must be an array of non-negative integers', v);
   if (opts.nonEmpty && v.length === 0) fail('INVALID_PATTERN', `${field}.${key}`, 'must not be empty', v);
@@ -125,7 +130,9 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
     case 'intersect': {
       const of = obj.of;
       if (!Array.isArray(of) || of.length === 0) fail('INVALID_PATTERN', `${field}.of`, `must be a non-empty array of patterns`, of);
-      of.forEach((child, n) => validatePattern(child, `${field}.of[${n}]`, false));
+      of.forEach((child, n) => {
+        validatePattern(child, `${field}.of[${n}]`, false);
+      });
       return;
     }
     case 'not':
@@ -142,7 +149,8 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
       }
       for (let r = 0; r + 1 < rowPtr.length; r++) {
         for (let n = rowPtr[r]! + 1; n < rowPtr[r + 1]!; n++) {
-          if (colIdx[n]! <= colIdx[n - 1]!) fail('INVALID_PATTERN', `${field}.colIdx[${n}]`, `keys of row ${r} must be strictly increasing (previous is ${colIdx[n - 1]})`, colIdx[n]);
+          if (colIdx[n]! <= colIdx[n - 1]!)
+            fail('INVALID_PATTERN', `${field}.colIdx[${n}]`, `keys of row ${r} must be strictly increasing (previous is ${colIdx[n - 1]})`, colIdx[n]);
         }
       }
       return;
@@ -156,7 +164,8 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
         if (!Array.isArray(c) || c.length === 0) fail('INVALID_PATTERN', `${field}.centroids`, 'must be a non-empty array of [D] vectors', c);
         const d = Array.isArray(c[0]) ? c[0].length : -1;
         c.forEach((row, n) => {
-          if (!Array.isArray(row) || row.length !== d || d === 0) fail('INVALID_PATTERN', `${field}.centroids[${n}]`, `must be an array of ${d > 0 ? d : 'D'} numbers`, row);
+          if (!Array.isArray(row) || row.length !== d || d === 0)
+            fail('INVALID_PATTERN', `${field}.centroids[${n}]`, `must be an array of ${d > 0 ? d : 'D'} numbers`, row);
           let norm = 0;
           row.forEach((x: unknown, m: number) => {
             if (typeof x !== 'number' || !Number.isFinite(x)) fail('INVALID_PATTERN', `${field}.centroids[${n}][${m}]`, 'must be a finite number', x);
@@ -219,7 +228,9 @@ export function validatePatternForShapes(p: Pattern, ctx: PatternContext, field 
       return;
     case 'union':
     case 'intersect':
-      p.of.forEach((c, n) => validatePatternForShapes(c, ctx, `${field}.of[${n}]`));
+      p.of.forEach((c, n) => {
+        validatePatternForShapes(c, ctx, `${field}.of[${n}]`);
+      });
       return;
     case 'not':
       validatePatternForShapes(p.of, ctx, `${field}.of`);

@@ -1,5 +1,5 @@
 import { SparseAttentionError } from '../errors.js';
-import { planAttention, type AttentionPlan, type AttentionRequest, type AttentionResult } from '../request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from '../request.js';
 import { rowOffset, shapeOf } from '../tensor.js';
 import { ReferenceRows } from './rows.js';
 

@@ -1,7 +1,7 @@
-import { BlockMaskCache, type BlockMask, type TileSizes } from '../compile/blockmask.js';
+import { type BlockMask, BlockMaskCache, type TileSizes } from '../compile/blockmask.js';
 import { SparseAttentionError } from '../errors.js';
 import type { Pattern } from '../pattern/types.js';
-import { planAttention, type AttentionRequest } from '../request.js';
+import { type AttentionRequest, planAttention } from '../request.js';
 import { rowOffset } from '../tensor.js';
 import type { Attention64 } from './attention.js';
 import { clusterLabel, normalisedCentroids, topkCut } from './content.js';

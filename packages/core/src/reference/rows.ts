@@ -1,8 +1,7 @@
 import { makePredicate, type Predicate } from '../pattern/predicate.js';
 import type { Pattern } from '../pattern/types.js';
-import type { AttentionPlan } from '../request.js';
+import type { AttentionPlan, AttentionRequest } from '../request.js';
 import { rowOffset } from '../tensor.js';
-import type { AttentionRequest } from '../request.js';
 import { clusterLabel, normalisedCentroids, topkCut } from './content.js';
 
 /**
