@@ -6,6 +6,7 @@ import {
   npyToFloat32,
   type Pattern,
   parsePattern,
+  planAttention,
   readNpy,
   SparseAttentionError,
   writeNpy,
@@ -75,6 +76,7 @@ export async function runCommand(args: ParsedArgs): Promise<void> {
   const offset = intFlag(args, 'query-offset', undefined, -(2 ** 31));
   if (offset !== undefined) request.queryOffset = offset;
 
+  planAttention(request); // core validates before any backend runs (typed errors naming the field)
   const backend = await openBackend(backendName);
   try {
     const probe = await backend.probe();
