@@ -157,7 +157,7 @@ describe('sparse-attn pattern show', () => {
     expect(stdout).toMatch(/blocks: \d+ full, \d+ partial, \d+ skipped of 65536/);
     const png = readFileSync(file('m.png'));
     expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    expect(png.readUInt32BE(16)).toBe(256); // width: one pixel per 64-key block
+    expect(png.readUInt32BE(16)).toBe(512); // width: 256 blocks of 64 keys, 2 pixels each
   });
   it('rejects a pattern that does not fit the sizes', async () => {
     const r = await fails('pattern', 'show', '{"kind":"global","tokens":[40]}', '--sq', '10');

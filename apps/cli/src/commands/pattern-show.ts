@@ -75,10 +75,16 @@ function picture(mask: BlockMask, states: Uint8Array): { width: number; height: 
       }
     return { width, height, rgb, perElement };
   }
-  const width = mask.numKBlocks;
-  const height = mask.numQBlocks;
+  const zoom = Math.max(1, Math.floor(512 / Math.max(mask.numQBlocks, mask.numKBlocks)));
+  const width = mask.numKBlocks * zoom;
+  const height = mask.numQBlocks * zoom;
   const rgb = new Uint8Array(width * height * 3);
-  for (let n = 0; n < states.length; n++) rgb.set(states[n] === 2 ? COLOURS.full : states[n] === 1 ? COLOURS.partialOn : COLOURS.skipped, n * 3);
+  for (let qb = 0; qb < mask.numQBlocks; qb++)
+    for (let kb = 0; kb < mask.numKBlocks; kb++) {
+      const st = states[qb * mask.numKBlocks + kb];
+      const colour = st === 2 ? COLOURS.full : st === 1 ? COLOURS.partialOn : COLOURS.skipped;
+      for (let y = 0; y < zoom; y++) for (let x = 0; x < zoom; x++) rgb.set(colour, ((qb * zoom + y) * width + kb * zoom + x) * 3);
+    }
   return { width, height, rgb, perElement };
 }
 
