@@ -314,11 +314,21 @@ function randomBlocksNode(g: Geometry, block: number, perRow: number, seed: numb
     runs(i0, i1) {
       const qa = Math.floor((i0 + offset) / block);
       const qz = Math.floor((i1 - 1 + offset) / block);
-      const blocks: number[] = [];
-      for (let qb = qa; qb <= qz; qb++) {
-        for (const kb of drawn(qb)) blocks.push(Math.floor((kb * block) / blockK), Math.floor((Math.min((kb + 1) * block, seqK) - 1) / blockK) + 1);
+      const keyRanges: number[] = [];
+      for (let qb = qa; qb <= qz; qb++) for (const kb of drawn(qb)) keyRanges.push(kb * block, Math.min((kb + 1) * block, seqK));
+      const ranges = mergeIntervals(keyRanges);
+      const partial: number[] = [];
+      for (let n = 0; n < ranges.length; n += 2) partial.push(Math.floor(ranges[n]! / blockK), Math.floor((ranges[n + 1]! - 1) / blockK) + 1);
+      const r = runsFromIntervals(mergeIntervals(partial), PARTIAL, numKBlocks);
+      if (qa !== qz) return r;
+      // One pattern block covers every row: tiles inside a drawn key range are full.
+      const full: number[] = [];
+      for (let n = 0; n < ranges.length; n += 2) {
+        const first = Math.ceil(ranges[n]! / blockK);
+        const end = ranges[n + 1]! >= seqK ? numKBlocks : Math.floor(ranges[n + 1]! / blockK);
+        if (end > first) full.push(first, end);
       }
-      return runsFromIntervals(mergeIntervals(blocks), PARTIAL, numKBlocks);
+      return full.length ? combineRuns(r, runsFromIntervals(full, FULL, numKBlocks), maxOp, numKBlocks) : r;
     },
   };
 }
