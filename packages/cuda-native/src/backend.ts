@@ -1,0 +1,200 @@
+import {
+  type AttentionPlan,
+  type AttentionRequest,
+  type AttentionResult,
+  type Backend,
+  BlockMaskCache,
+  isSparseAttentionError,
+  type ProbeResult,
+  planAttention,
+  SparseAttentionError,
+  shapeOf,
+} from '@sparse/core';
+import type { NativeBinding, NativeBuildInfo, NativePlan } from './binding.js';
+import { toSparseError } from './errors.js';
+import { type LoadOutcome, loadBinding } from './loader.js';
+import { type CudaNativeOptions, PRECISION_CODE, PRECISIONS, type Precision, resolvePrecision } from './options.js';
+import { hasTopk, packedNnz, packRequest } from './pack.js';
+
+export interface ProfileOptions {
+  /** Untimed runs first (default 2). */
+  warmup?: number;
+  /** Timed runs (default 10). */
+  iterations?: number;
+}
+
+export interface ProfileResult {
+  /** GPU time of each timed run (content passes + fused kernel, CUDA events on the stream), ms. */
+  iterationMs: number[];
+  medianMs: number;
+  minMs: number;
+  /** Allowed (query, key) pairs over all batches and heads (static patterns; for top-k / cluster the `within`). */
+  nnz: number;
+  /** Effective TFLOP/s = 4 · nnz · D / median time (FlashAttention's and NATTEN's convention; D = Dv assumed). */
+  tflops: number;
+  /** 'simt' or 'mma64' / 'mma128' / 'mma256' (tensor-core head-dim tier). */
+  kernel: string;
+  blockQ: number;
+  blockK: number;
+}
+
+export interface CudaNativeBackend extends Backend {
+  readonly name: 'cuda-native';
+  readonly precision: Precision;
+  /** Runs a request several times on the GPU (inputs uploaded once) and times it with CUDA events. */
+  profile(request: AttentionRequest, options?: ProfileOptions): Promise<ProfileResult>;
+  /** Where the addon was loaded from and how it was built (null when it could not be loaded). */
+  info(): Promise<{ path: string; source: string; build: NativeBuildInfo } | null>;
+}
+
+const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
+
+/**
+ * The CUDA backend: fused block-sparse attention kernels in a Node-API addon. Host arrays in, host arrays out;
+ * the work runs on libuv's worker threads, several calls may be in flight (each on its own CUDA stream).
+ */
+export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
+  const precision = resolvePrecision(options.precision);
+  if (!PRECISIONS.includes(precision))
+    throw new SparseAttentionError('INVALID_ARGUMENT', `precision: must be one of ${PRECISIONS.join(', ')} (got ${JSON.stringify(options.precision)})`, {
+      field: 'precision',
+    });
+  const device = options.device ?? 0;
+  if (!Number.isInteger(device) || device < 0)
+    throw new SparseAttentionError('INVALID_ARGUMENT', `device: must be a CUDA device index >= 0 (got ${String(device)})`, { field: 'device' });
+  const code = PRECISION_CODE[precision];
+  const cache = new BlockMaskCache(options.maskCacheSize ?? 32);
+  let loading: Promise<LoadOutcome> | undefined;
+  let disposed = false;
+
+  const load = () => {
+    loading ??= loadBinding({ binaryPath: options.binaryPath, isolate: options.isolateLoad, device });
+    return loading;
+  };
+
+  async function ready(): Promise<NativeBinding> {
+    if (disposed) throw new SparseAttentionError('BACKEND_UNAVAILABLE', 'cuda-native: the backend was disposed', { field: 'backend' });
+    const outcome = await load();
+    if (!outcome.ok) throw new SparseAttentionError('BACKEND_UNAVAILABLE', `cuda-native: ${outcome.reason}`, { field: 'backend' });
+    return outcome.binding;
+  }
+
+  /** Validates with core first (typed errors), then the backend's own limits. */
+  function validate(request: AttentionRequest): AttentionPlan {
+    const plan = planAttention(request);
+    const unsupported = limits(plan.headDim, plan.headDimV);
+    if (unsupported) throw new SparseAttentionError('UNSUPPORTED', unsupported, { field: 'q.shape[3]' });
+    return plan;
+  }
+
+  async function run(request: AttentionRequest, extra: { warmup?: number; iterations?: number }, signal?: AbortSignal) {
+    const plan = validate(request);
+    if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal');
+    const binding = await ready();
+    let kernel: NativePlan;
+    try {
+      kernel = binding.plan(code, plan.headDim, plan.headDimV, hasTopk(plan));
+    } catch (e) {
+      throw toSparseError(e);
+    }
+    const args = { ...packRequest(request, plan, kernel, cache, { precision: code, device }), ...extra };
+    const call = binding.attention(args).catch((e: unknown) => {
+      throw toSparseError(e);
+    });
+    const result = signal ? await raceAbort(call, signal) : await call;
+    return { plan, kernel, args, result };
+  }
+
+  return {
+    name: 'cuda-native',
+    precision,
+
+    async probe(): Promise<ProbeResult> {
+      if (disposed) return { available: false, reason: 'the backend was disposed' };
+      const outcome = await load();
+      if (!outcome.ok) return { available: false, reason: outcome.reason };
+      try {
+        const p = await outcome.binding.probe(device);
+        const result: ProbeResult = { available: p.available };
+        if (p.reason) result.reason = p.reason;
+        if (p.device) result.device = `${p.device}, ${precision} storage`;
+        return result;
+      } catch (e) {
+        return { available: false, reason: `probe failed: ${(e as Error).message}` };
+      }
+    },
+
+    supports(request: AttentionRequest): true | string {
+      try {
+        const plan = planAttention(request);
+        return limits(plan.headDim, plan.headDimV) ?? true;
+      } catch (e) {
+        return isSparseAttentionError(e) ? e.message : String(e);
+      }
+    },
+
+    async attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
+      const { plan, args } = await run(request, {}, opts?.signal);
+      const out: AttentionResult = { out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
+      if (args.lse) out.lse = { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
+      return out;
+    },
+
+    async profile(request: AttentionRequest, opts: ProfileOptions = {}): Promise<ProfileResult> {
+      const warmup = opts.warmup ?? 2;
+      const iterations = opts.iterations ?? 10;
+      if (!Number.isInteger(iterations) || iterations < 1)
+        throw new SparseAttentionError('INVALID_ARGUMENT', `iterations: must be a positive integer (got ${String(iterations)})`, { field: 'iterations' });
+      const { plan, kernel, result } = await run(request, { warmup, iterations });
+      const sorted = [...result.iterationMs].sort((a, b) => a - b);
+      const medianMs = sorted[Math.floor(sorted.length / 2)]!;
+      const nnz = packedNnz(plan, cache, kernel);
+      return {
+        iterationMs: result.iterationMs,
+        medianMs,
+        minMs: sorted[0]!,
+        nnz,
+        tflops: (4 * nnz * plan.headDim) / (medianMs * 1e-3) / 1e12,
+        kernel: KERNEL_NAMES[kernel.kernel] ?? String(kernel.kernel),
+        blockQ: kernel.blockQ,
+        blockK: kernel.blockK,
+      };
+    },
+
+    async info() {
+      const outcome = await load();
+      if (!outcome.ok) return null;
+      return { path: outcome.path, source: outcome.source, build: outcome.binding.buildInfo() };
+    },
+
+    async dispose(): Promise<void> {
+      disposed = true;
+      cache.clear();
+    },
+  };
+}
+
+function limits(D: number, Dv: number): string | null {
+  if (D > 256) return `cuda-native: head dim D = ${D} is above the supported 256`;
+  if (Dv > 256) return `cuda-native: value head dim Dv = ${Dv} is above the supported 256`;
+  return null;
+}
+
+/** Rejects with ABORTED when the signal fires first; the GPU work itself finishes in the background. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}

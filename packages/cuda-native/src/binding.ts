@@ -1,0 +1,79 @@
+/** The native addon's functions (native/addon.cc). Every argument is re-checked natively. */
+export interface NativeProbe {
+  available: boolean;
+  reason?: string;
+  device?: string;
+  deviceCount: number;
+  driverVersion: number;
+  runtimeVersion: number;
+  computeCapability?: string;
+  totalMemory?: number;
+}
+
+export interface NativePlan {
+  /** 0 = CUDA-core kernel, 1..3 = tensor-core kernel of head-dim tier 64 / 128 / 256. */
+  kernel: number;
+  blockQ: number;
+  blockK: number;
+  threads: number;
+  sharedMemory: number;
+}
+
+export interface NativeBuildInfo {
+  cudaRuntime: number;
+  archs: string;
+  napiVersion: number;
+  maxHeadDim: number;
+}
+
+/** Head descriptor fields (native/params.h HeadField), 8 int32 per query head. */
+export const HEAD_FIELDS = 8;
+export const HEAD_ROWPTR = 0;
+export const HEAD_COL = 1;
+export const HEAD_BITS = 2;
+export const HEAD_MODE = 3;
+export const HEAD_PARAM = 4;
+export const HEAD_CENTROIDS = 5;
+export const MODE_STATIC = 0;
+export const MODE_TOPK = 1;
+export const MODE_CLUSTER = 2;
+
+export interface NativeArgs {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  out: Float32Array;
+  lse: Float32Array | null;
+  /** [B, Hq, Hkv, Sq, Sk, D, Dv] */
+  dims: Int32Array;
+  layout: 'bhsd' | 'bshd';
+  scale: number;
+  precision: number;
+  device: number;
+  kernel: number;
+  blockQ: number;
+  blockK: number;
+  /** Concatenated masks: rowPtr of each distinct mask (numQBlocks + 1 entries, relative to its colIdx base). */
+  rowPtr: Int32Array;
+  colIdx: Int32Array;
+  partialIdx: Int32Array;
+  bits: Uint32Array;
+  /** Hq × 8: rowPtr offset, colIdx offset, bits offset, mode, k or C, centroid offset, 0, 0. */
+  heads: Int32Array;
+  /** Unit-normalised centroids of the cluster heads, concatenated. */
+  centroids: Float64Array | null;
+  warmup?: number;
+  iterations?: number;
+}
+
+export interface NativeRunResult {
+  iterationMs: number[];
+  kernel: number;
+}
+
+export interface NativeBinding {
+  probe(device?: number): Promise<NativeProbe>;
+  plan(precision: number, headDim: number, headDimV: number, hasTopk: boolean): NativePlan;
+  attention(args: NativeArgs): Promise<NativeRunResult>;
+  buildInfo(): NativeBuildInfo;
+}

@@ -1,0 +1,152 @@
+// A JavaScript model of the CUDA kernels that reads the packed NativeArgs exactly as they do (head descriptors,
+// concatenated masks, strides, content modes), including the radix select of the top-k pass. Host-side tests
+// run it against core's reference: it pins the packing ABI and the selection algorithm without a GPU.
+import { rowOffset } from '@sparse/core';
+import {
+  HEAD_BITS,
+  HEAD_CENTROIDS,
+  HEAD_COL,
+  HEAD_FIELDS,
+  HEAD_MODE,
+  HEAD_PARAM,
+  HEAD_ROWPTR,
+  MODE_CLUSTER,
+  MODE_TOPK,
+  type NativeArgs,
+} from '../src/binding.js';
+
+const f64 = new Float64Array(1);
+const u64 = new BigUint64Array(f64.buffer);
+const MASK64 = (1n << 64n) - 1n;
+const SIGN = 1n << 63n;
+
+/** orderedBits() of content.cu: larger double, larger unsigned key. */
+export function orderedBits(s: number): bigint {
+  f64[0] = s;
+  const b = u64[0]!;
+  return b & SIGN ? ~b & MASK64 : b ^ SIGN;
+}
+export function fromOrdered(u: bigint): number {
+  u64[0] = u & SIGN ? u ^ SIGN : ~u & MASK64;
+  return f64[0]!;
+}
+
+/** score64() of common.cuh: float64 products of float32 values, summed in index order, times scale. */
+function score64(q: Float32Array, qa: number, k: Float32Array, ka: number, D: number, scale: number): number {
+  let s = 0;
+  for (let d = 0; d < D; d++) s += q[qa + d]! * k[ka + d]!;
+  return s * scale + 0;
+}
+
+/** topkSelect of content.cu: 8 digits of the ordered score, then 4 digits of ~j, most significant first. */
+export function radixSelect(cands: { s: number; j: number }[], k: number): { threshold: number; tieCut: number } {
+  if (cands.length <= k) return { threshold: -Infinity, tieCut: 2147483647 };
+  let hi = 0n;
+  let lo = 0;
+  let remaining = k;
+  for (let pass = 0; pass < 12; pass++) {
+    const hist = new Array<number>(256).fill(0);
+    for (const c of cands) {
+      const u = orderedBits(c.s);
+      const l = ~c.j >>> 0;
+      let digit: number;
+      if (pass < 8) {
+        const shift = BigInt(56 - 8 * pass);
+        if (pass > 0 && u >> (shift + 8n) !== hi >> (shift + 8n)) continue;
+        digit = Number((u >> shift) & 255n);
+      } else {
+        if (u !== hi) continue;
+        const shift = 24 - 8 * (pass - 8);
+        if (pass > 8 && l >>> (shift + 8) !== lo >>> (shift + 8)) continue;
+        digit = (l >>> shift) & 255;
+      }
+      hist[digit]!++;
+    }
+    let cum = 0;
+    let chosen = 0;
+    for (let d = 255; d >= 0; d--) {
+      if (cum + hist[d]! >= remaining) {
+        chosen = d;
+        remaining -= cum;
+        break;
+      }
+      cum += hist[d]!;
+    }
+    if (pass < 8) hi |= BigInt(chosen) << BigInt(56 - 8 * pass);
+    else lo = (lo | (chosen << (24 - 8 * (pass - 8)))) >>> 0;
+  }
+  return { threshold: fromOrdered(hi), tieCut: ~lo | 0 };
+}
+
+function label(x: Float32Array, at: number, unit: Float64Array, off: number, C: number, D: number): number {
+  let best = 0;
+  let bestScore = -Infinity;
+  for (let c = 0; c < C; c++) {
+    let s = 0;
+    for (let d = 0; d < D; d++) s += x[at + d]! * unit[off + c * D + d]!;
+    if (s > bestScore) {
+      bestScore = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** Runs the packed request the way the kernels do; float64 softmax (the kernels use float32). */
+export function emulate(args: NativeArgs): { out: Float64Array; lse: Float64Array } {
+  const [B, Hq, Hkv, Sq, Sk, D, Dv] = Array.from(args.dims) as [number, number, number, number, number, number, number];
+  const group = Hq / Hkv;
+  const { blockQ, blockK, layout, scale } = args;
+  const wpr = (blockK + 31) >>> 5;
+  const out = new Float64Array(B * Hq * Sq * Dv);
+  const lse = new Float64Array(B * Hq * Sq);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++) {
+      const hd = args.heads.subarray(h * HEAD_FIELDS, (h + 1) * HEAD_FIELDS);
+      const rowPtr = args.rowPtr.subarray(hd[HEAD_ROWPTR]!);
+      const colBase = hd[HEAD_COL]!;
+      const bitsBase = hd[HEAD_BITS]!;
+      const mode = hd[HEAD_MODE]!;
+      const hk = Math.floor(h / group);
+      const C = hd[HEAD_PARAM]!;
+      const kRow = (j: number) => rowOffset(layout, Hkv, Sk, D, b, hk, j);
+      const labelsK = mode === MODE_CLUSTER ? Array.from({ length: Sk }, (_, j) => label(args.k, kRow(j), args.centroids!, hd[HEAD_CENTROIDS]!, C, D)) : null;
+      for (let i = 0; i < Sq; i++) {
+        const qb = Math.floor(i / blockQ);
+        const r = i - qb * blockQ;
+        const qa = rowOffset(layout, Hq, Sq, D, b, h, i);
+        // The row's candidates: listed blocks, in-range keys, bit set (what both kernels and topkSelect enumerate).
+        const cands: { s: number; j: number }[] = [];
+        for (let n = rowPtr[qb]!; n < rowPtr[qb + 1]!; n++) {
+          const j0 = args.colIdx[colBase + n]! * blockK;
+          const P = args.partialIdx[colBase + n]!;
+          for (let c = 0; c < blockK; c++) {
+            const j = j0 + c;
+            if (j >= Sk) continue;
+            if (P >= 0 && ((args.bits[bitsBase + (P * blockQ + r) * wpr + (c >>> 5)]! >>> (c & 31)) & 1) === 0) continue;
+            cands.push({ s: score64(args.q, qa, args.k, kRow(j), D, scale), j });
+          }
+        }
+        let keep = cands;
+        if (mode === MODE_TOPK) {
+          const { threshold, tieCut } = radixSelect(cands, hd[HEAD_PARAM]!);
+          keep = cands.filter((c) => c.s > threshold || (c.s === threshold && c.j <= tieCut));
+        } else if (labelsK) {
+          const lq = label(args.q, qa, args.centroids!, hd[HEAD_CENTROIDS]!, C, D);
+          keep = cands.filter((c) => labelsK[c.j] === lq);
+        }
+        const oa = rowOffset(layout, Hq, Sq, Dv, b, h, i);
+        const m = keep.reduce((x, c) => Math.max(x, c.s), -Infinity);
+        let l = 0;
+        for (const c of keep) {
+          const w = Math.exp(c.s - m);
+          l += w;
+          const va = rowOffset(layout, Hkv, Sk, Dv, b, hk, c.j);
+          for (let d = 0; d < Dv; d++) out[oa + d]! += w * args.v[va + d]!;
+        }
+        for (let d = 0; d < Dv; d++) out[oa + d] = l > 0 ? out[oa + d]! / l : 0;
+        lse[(b * Hq + h) * Sq + i] = l > 0 ? m + Math.log(l) : -Infinity;
+      }
+    }
+  return { out, lse };
+}

@@ -1,0 +1,87 @@
+import { BlockMaskCache, planAttention, referenceAttention64, topkCut } from '@sparse/core';
+import { describe, expect, it } from 'vitest';
+import { HEAD_FIELDS, HEAD_MODE, MODE_CLUSTER, MODE_TOPK } from '../src/binding.js';
+import { packRequest } from '../src/pack.js';
+import { CASES } from './cases.js';
+import { emulate, fromOrdered, orderedBits, radixSelect } from './emulator.js';
+
+// The kernels' tile configurations: CUDA-core 32x32, tensor-core tiers 64x64 (D <= 128) and 64x32 (D <= 256).
+const TILES = [
+  { kernel: 0, blockQ: 32, blockK: 32 },
+  { kernel: 2, blockQ: 64, blockK: 64 },
+  { kernel: 3, blockQ: 64, blockK: 32 },
+];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let n = 0; n < a.length; n++) {
+    const x = a[n]!;
+    const y = b[n]!;
+    if (x === y) continue; // also -Infinity == -Infinity
+    m = Math.max(m, Math.abs(x - y));
+  }
+  return m;
+}
+
+describe('packRequest: the packed arguments, read the way the kernels read them, give the reference results', () => {
+  for (const c of CASES)
+    for (const tiles of TILES)
+      it(`${c.id} (tiles ${tiles.blockQ}x${tiles.blockK})`, () => {
+        const req = c.make();
+        const plan = planAttention(req);
+        const args = packRequest(req, plan, tiles, new BlockMaskCache(8), { precision: 0, device: 0 });
+        expect(Array.from(args.dims)).toEqual([plan.batch, plan.headsQ, plan.headsKv, plan.seqQ, plan.seqK, plan.headDim, plan.headDimV]);
+        expect(args.heads.length).toBe(plan.headsQ * HEAD_FIELDS);
+        expect(args.out.length).toBe(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV);
+        const got = emulate(args);
+        const ref = referenceAttention64(req);
+        expect(maxDiff(got.out, ref.out)).toBeLessThan(1e-12);
+        expect(maxDiff(got.lse, ref.lse)).toBeLessThan(1e-12);
+        expect(got.out.some(Number.isNaN)).toBe(false);
+      });
+
+  it('shares one mask between heads with the same pattern and records content modes', () => {
+    const req = CASES.find((c) => c.id === 'mixed per-head content')!.make();
+    const plan = planAttention(req);
+    const args = packRequest(req, plan, TILES[0]!, new BlockMaskCache(8), { precision: 0, device: 0 });
+    expect(args.heads[HEAD_MODE]).toBe(MODE_TOPK);
+    expect(args.heads[HEAD_FIELDS + HEAD_MODE]).toBe(MODE_CLUSTER);
+    expect(args.centroids?.length).toBe(2 * 4);
+    const dense = CASES[0]!.make();
+    const p2 = planAttention(dense);
+    const a2 = packRequest(dense, p2, TILES[0]!, new BlockMaskCache(8), { precision: 0, device: 0 });
+    expect(a2.rowPtr.length).toBe(Math.ceil(p2.seqQ / 32) + 1); // two heads, one mask
+  });
+});
+
+describe('top-k radix select (the algorithm of content.cu)', () => {
+  it('orders doubles like numbers and round-trips them', () => {
+    const xs = [-Infinity, -1e300, -2.5, -1e-310, 0, 1e-310, 1, 3.75, 1e300, Infinity];
+    for (let n = 1; n < xs.length; n++) expect(orderedBits(xs[n]!) > orderedBits(xs[n - 1]!)).toBe(true);
+    for (const x of xs) expect(fromOrdered(orderedBits(x))).toBe(x);
+  });
+
+  it('finds the threshold and tie cut of core for random rows with many ties', () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let trial = 0; trial < 300; trial++) {
+      const count = 1 + Math.floor(rand() * 60);
+      const levels = 1 + Math.floor(rand() * 6);
+      const cands = Array.from({ length: count }, (_, n) => ({ s: (Math.floor(rand() * levels) - 2) * 0.37, j: n * 3 + Math.floor(rand() * 3) }));
+      const k = 1 + Math.floor(rand() * count * 1.2);
+      const got = radixSelect(cands, k);
+      const want = topkCut(
+        cands.map((c) => c.s),
+        cands.map((c) => c.j),
+        count,
+        k,
+      );
+      expect(got.threshold).toBe(want.threshold);
+      if (Number.isFinite(want.tieCut)) expect(got.tieCut).toBe(want.tieCut);
+      else expect(got.tieCut).toBe(2147483647);
+    }
+  });
+});
