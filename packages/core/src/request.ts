@@ -38,31 +38,56 @@ export interface AttentionPlan extends AttentionDims {
   patterns: Pattern[];
 }
 
-function dims4(t: unknown, name: string): number[] {
-  if (typeof t !== 'object' || t === null) fail('INVALID_SHAPE', name, 'must be a tensor { data: Float32Array, shape: [4 sizes] }', t);
-  const { data, shape } = t as { data?: unknown; shape?: unknown };
+function shape4(shape: unknown, name: string): number[] {
   if (!Array.isArray(shape) && !ArrayBuffer.isView(shape)) fail('INVALID_SHAPE', `${name}.shape`, 'must be an array of 4 sizes', shape);
   const s = Array.from(shape as ArrayLike<number>);
   if (s.length !== 4) fail('INVALID_SHAPE', `${name}.shape`, `must have rank 4 ([B, H, S, D] or [B, S, H, D]); rank ${s.length}`, s);
   s.forEach((x, n) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX)
-      fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX) fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
   });
-  if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
-  const size = s[0]! * s[1]! * s[2]! * s[3]!;
-  if (data.length !== size)
-    fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
   return s;
 }
 
-/** Validates a request in full (shapes, options, patterns) and resolves its sizes. Throws SparseAttentionError. */
+function dims4(t: unknown, name: string): number[] {
+  if (typeof t !== 'object' || t === null) fail('INVALID_SHAPE', name, 'must be a tensor { data: Float32Array, shape: [4 sizes] }', t);
+  const { data, shape } = t as { data?: unknown; shape?: unknown };
+  const s = shape4(shape, name);
+  if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
+  const size = s[0]! * s[1]! * s[2]! * s[3]!;
+  if (data.length !== size) fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
+  return s;
+}
+
+/** A request described by shapes only: what a resident entry point (GPU buffers, tf.Tensors) validates. */
+export interface ShapeRequest extends Omit<AttentionRequest, 'q' | 'k' | 'v'> {
+  q: readonly number[];
+  k: readonly number[];
+  v: readonly number[];
+}
+
+/** Validates a request in full (shapes, data, options, patterns) and resolves its sizes. Throws SparseAttentionError. */
 export function planAttention(request: AttentionRequest): AttentionPlan {
   if (typeof request !== 'object' || request === null) fail('INVALID_ARGUMENT', 'request', 'must be an object with q, k, v and pattern', request);
+  checkLayout(request.layout);
+  return planShapes(request, dims4(request.q, 'q'), dims4(request.k, 'k'), dims4(request.v, 'v'));
+}
+
+/**
+ * The same validation as planAttention for a request given by shapes (the tensors live on a device): every rule
+ * and message is the same, field names included (`q.shape[2]`, `pattern.left`, …).
+ */
+export function planAttentionShapes(request: ShapeRequest): AttentionPlan {
+  if (typeof request !== 'object' || request === null) fail('INVALID_ARGUMENT', 'request', 'must be an object with q, k, v shapes and pattern', request);
+  checkLayout(request.layout);
+  return planShapes(request, shape4(request.q, 'q'), shape4(request.k, 'k'), shape4(request.v, 'v'));
+}
+
+function checkLayout(layout: unknown): void {
+  if (layout !== undefined && layout !== 'bhsd' && layout !== 'bshd') fail('INVALID_ARGUMENT', 'layout', 'must be "bhsd" or "bshd"', layout);
+}
+
+function planShapes(request: Omit<AttentionRequest, 'q' | 'k' | 'v'>, q: number[], k: number[], v: number[]): AttentionPlan {
   const layout = request.layout ?? 'bhsd';
-  if (layout !== 'bhsd' && layout !== 'bshd') fail('INVALID_ARGUMENT', 'layout', 'must be "bhsd" or "bshd"', layout);
-  const q = dims4(request.q, 'q');
-  const k = dims4(request.k, 'k');
-  const v = dims4(request.v, 'v');
   const [hAxis, sAxis] = layout === 'bhsd' ? [1, 2] : [2, 1];
   const batch = q[0]!;
   const headsQ = q[hAxis]!;

@@ -38,8 +38,9 @@ describe('converters pin each library’s off-by-one', () => {
   it('HF/xFormers sliding_window w keeps w keys including self', () => {
     expect(keysOf(fromSlidingWindow(4), 9, 10)).toEqual([6, 7, 8, 9]);
   });
-  it('ORT local_window_size w keeps w + 1 keys including self', () => {
-    expect(keysOf(fromOrtLocalWindow(4), 9, 10)).toEqual([5, 6, 7, 8, 9]);
+  it('ORT local_window_size w keeps w keys including self (onnxruntime >= 1.23; w + 1 before)', () => {
+    expect(keysOf(fromOrtLocalWindow(4), 9, 10)).toEqual([6, 7, 8, 9]);
+    expect(keysOf(fromOrtLocalWindow(4, { before123: true }), 9, 10)).toEqual([5, 6, 7, 8, 9]);
     expect(fromOrtLocalWindow(-1)).toEqual({ kind: 'causal' });
   });
   it('original Longformer attention_window is one-sided; HF’s is the total and must be even', () => {

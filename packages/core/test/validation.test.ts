@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AttentionRequest, parsePattern, planAttention, SparseAttentionError } from '../src/index.js';
+import { type AttentionRequest, parsePattern, planAttention, planAttentionShapes, SparseAttentionError } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 const base = (): AttentionRequest => ({ ...qkv({ B: 1, Hq: 4, Hkv: 2, Sq: 8, Sk: 8, D: 4 }), pattern: { kind: 'causal' } });
@@ -168,5 +168,20 @@ describe('request validation: one test per rule, each naming the field and value
     expect(() => parsePattern('[1, 2]')).toThrow(/^pattern: must be a pattern object with a "kind" \(got \[1, 2\]\)/);
     expect(() => parsePattern('"causal"')).toThrow(/^pattern: must be a pattern object/);
     expect(parsePattern('{"kind":"local","left":2,"right":0}')).toEqual({ kind: 'local', left: 2, right: 0 });
+  });
+});
+
+describe('planAttentionShapes (resident entry points)', () => {
+  it('gives the same plan as planAttention from shapes alone', () => {
+    const r = base();
+    const fromData = planAttention(r);
+    const fromShapes = planAttentionShapes({ ...r, q: r.q.shape, k: r.k.shape, v: r.v.shape });
+    expect(fromShapes).toEqual(fromData);
+  });
+  it('applies the same rules and messages', () => {
+    const r = base();
+    expect(() => planAttentionShapes({ ...r, q: [1, 4, 8], k: r.k.shape, v: r.v.shape })).toThrow(/^q\.shape: must have rank 4/);
+    expect(() => planAttentionShapes({ ...r, q: r.q.shape, k: [1, 3, 8, 4], v: [1, 3, 8, 4] })).toThrow(/^k\.shape\[1\]: kv heads must divide/);
+    expect(() => planAttentionShapes({ ...r, q: r.q.shape, k: r.k.shape, v: r.v.shape, pattern: { kind: 'local', left: -1 } })).toThrow(/^pattern\.left/);
   });
 });

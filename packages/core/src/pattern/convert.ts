@@ -34,14 +34,15 @@ export function fromSlidingWindow(window: number): LocalPattern {
 }
 
 /**
- * onnxruntime GroupQueryAttention `local_window_size` (w > 0; -1 = off): causal, and keys p - w … p are kept,
- * i.e. w + 1 keys including self: left = w (one more than HF's sliding_window of the same number).
+ * onnxruntime GroupQueryAttention `local_window_size` (w > 0; -1 = off): causal, and since onnxruntime 1.23 the
+ * window counts the query's own token, so w keys including self are kept: left = w - 1, the same as HF's
+ * sliding_window (pinned against onnxruntime-node 1.30 in apps/bench). Releases before 1.23 kept w + 1 keys; pass
+ * `{ before123: true }` for models run on those.
  */
-export function fromOrtLocalWindow(localWindowSize: number): Pattern {
+export function fromOrtLocalWindow(localWindowSize: number, options: { before123?: boolean } = {}): Pattern {
   if (localWindowSize === -1) return causal();
-  if (!Number.isInteger(localWindowSize) || localWindowSize < 1)
-    fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
-  return local(localWindowSize, 0);
+  if (!Number.isInteger(localWindowSize) || localWindowSize < 1) fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
+  return local(options.before123 ? localWindowSize : localWindowSize - 1, 0);
 }
 
 /**

@@ -1,0 +1,127 @@
+import { availableParallelism } from 'node:os';
+import type { CliOptions } from './args.js';
+import { BACKEND_NAMES, type ChildSettings, PEER_NAMES, type TargetSpec } from './types.js';
+import { type BenchCase, makeCase, PATTERN_NAMES, type PatternName, type Shape } from './workloads.js';
+
+/** Targets that take a thread count (measured once per --threads value); the others run once. */
+const THREADED = new Set(['cpu-wasm', 'ort-dense', 'ort-gqa']);
+/** Single-threaded by construction (the label says 1t). */
+const SINGLE = new Set(['reference', 'plain-js', 'tfjs', 'tfjs-wasm-dense']);
+
+export interface BenchPlan {
+  quick: boolean;
+  cases: BenchCase[];
+  specs: TargetSpec[];
+  settings: ChildSettings;
+  caseTimeoutMs: number;
+  initTimeoutMs: number;
+  threads: number[];
+  outDir: string;
+  /** What the sweep is, in words, for the report. */
+  sweep: string[];
+}
+
+function cross(patterns: readonly PatternName[], ns: number[], ds: number[], heads: { q: number; kv: number }[], windows: number[]): BenchCase[] {
+  const out: BenchCase[] = [];
+  for (const seq of ns)
+    for (const headDim of ds)
+      for (const h of heads)
+        for (const window of windows) for (const p of patterns) out.push(makeCase(p, { seq, headDim, headsQ: h.q, headsKv: h.kv, window }));
+  return out;
+}
+
+function presetCases(quick: boolean, patterns: readonly PatternName[]): { cases: BenchCase[]; sweep: string[] } {
+  const has = (p: PatternName) => patterns.includes(p);
+  const base = { headDim: 64, headsQ: 8, headsKv: 8 };
+  const cases: BenchCase[] = [];
+  const sweep: string[] = [];
+  const add = (p: PatternName, s: Shape) => has(p) && cases.push(makeCase(p, s));
+  if (quick) {
+    sweep.push(
+      'every pattern at N = 1024 and 4096, D = 64, H = 8, w = 256',
+      'causal sliding window with GQA 4:1 (H = 8:2) at N = 4096',
+      "issue 4's headline case: sliding L = R = 256 (w = 512) at N = 16384",
+    );
+    for (const seq of [1024, 4096]) for (const p of patterns) add(p, { ...base, seq, window: 256 });
+    add('causal-sliding', { seq: 4096, headDim: 64, headsQ: 8, headsKv: 2, window: 256 });
+    add('sliding', { ...base, seq: 16384, window: 512 });
+  } else {
+    sweep.push(
+      'scaling: every pattern at N = 1024, 4096, 16384, 65536; D = 64, H = 8, w = 512 (sliding: L = R = 256)',
+      'head dim: sliding, causal sliding and Longformer at D = 128, N = 16384',
+      'windows: sliding at N = 16384 with w = 64, 256, 2048; causal sliding with w = 128, 2048',
+      'heads: sliding at N = 16384 with H = 16; sliding and causal sliding with H = 32:8 (GQA 4:1)',
+      'tf.js (issue 6): sliding w = 256 (L = R = 128) at N = 4096, 16384 and 32768',
+    );
+    for (const seq of [1024, 4096, 16384, 65536]) for (const p of patterns) add(p, { ...base, seq, window: 512 });
+    for (const p of ['sliding', 'causal-sliding', 'longformer'] as const) add(p, { ...base, headDim: 128, seq: 16384, window: 512 });
+    for (const window of [64, 256, 2048]) add('sliding', { ...base, seq: 16384, window });
+    for (const window of [128, 2048]) add('causal-sliding', { ...base, seq: 16384, window });
+    add('sliding', { ...base, headsQ: 16, headsKv: 16, seq: 16384, window: 512 });
+    for (const p of ['sliding', 'causal-sliding'] as const) add(p, { ...base, headsQ: 32, headsKv: 8, seq: 16384, window: 512 });
+    for (const seq of [4096, 32768]) add('sliding', { ...base, seq, window: 256 });
+  }
+  const seen = new Set<string>();
+  return { cases: cases.filter((c) => !seen.has(c.id) && seen.add(c.id)), sweep };
+}
+
+function order(cases: BenchCase[]): BenchCase[] {
+  const rank = (p: PatternName) => PATTERN_NAMES.indexOf(p);
+  return [...cases].sort(
+    (a, b) =>
+      a.seq - b.seq || a.headDim - b.headDim || a.headsQ - b.headsQ || b.headsKv - a.headsKv || a.window - b.window || rank(a.pattern) - rank(b.pattern),
+  );
+}
+
+export function makePlan(o: CliOptions): BenchPlan {
+  const quick = o.quick;
+  const cores = availableParallelism();
+  const patterns = o.patterns ?? PATTERN_NAMES;
+  let cases: BenchCase[];
+  let sweep: string[];
+  if (o.n || o.d || o.heads || o.windows) {
+    const ns = o.n ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536]);
+    const ds = o.d ?? [64];
+    const heads = o.heads ?? [{ q: 8, kv: 8 }];
+    const windows = o.windows ?? [quick ? 256 : 512];
+    cases = cross(patterns, ns, ds, heads, windows);
+    sweep = [
+      `patterns ${patterns.join(', ')} × N ${ns.join(', ')} × D ${ds.join(', ')} × H ${heads.map((h) => (h.q === h.kv ? h.q : `${h.q}:${h.kv}`)).join(', ')} × w ${windows.join(', ')}`,
+    ];
+  } else ({ cases, sweep } = presetCases(quick, patterns));
+
+  const threads = [...new Set(o.threads ?? (quick ? [cores] : [1, cores]))].sort((a, b) => a - b);
+  const specs: TargetSpec[] = [];
+  const names = [
+    ...(o.backends ?? BACKEND_NAMES).map((name) => ({ kind: 'backend' as const, name })),
+    ...(o.peers ?? PEER_NAMES).map((name) => ({ kind: 'peer' as const, name })),
+  ];
+  for (const { kind, name } of names) {
+    if (THREADED.has(name)) for (const t of threads) specs.push({ kind, name, threads: t, label: `${name}@${t}t` });
+    else if (SINGLE.has(name)) specs.push({ kind, name, threads: 1, label: `${name}@1t` });
+    else specs.push({ kind, name, threads: null, label: name });
+  }
+
+  const reps = o.reps;
+  const timing = quick
+    ? { warmup: 1, minReps: reps ?? 2, maxReps: reps ?? 2, minTimeMs: 0 }
+    : { warmup: 1, minReps: reps ?? 3, maxReps: reps ?? 10, minTimeMs: reps ? 0 : 1500 };
+  const denseTiming = quick
+    ? { warmup: 1, minReps: 1, maxReps: 1, minTimeMs: 0 }
+    : { warmup: 1, minReps: reps ?? 3, maxReps: reps ?? 5, minTimeMs: reps ? 0 : 1000 };
+  const maxRunMs = (o.maxRunS ?? (quick ? 2 : 30)) * 1000;
+  const settings: ChildSettings = {
+    timing,
+    denseTiming,
+    maxRunMs,
+    measureBudgetMs: quick ? 1200 : 12_000,
+    denseBudgetFlops: quick ? 1e9 : 2e10,
+    denseTargetMs: quick ? 200 : 2000,
+    denseMemoryBytes: quick ? 256 * 2 ** 20 : 1536 * 2 ** 20,
+    referenceMaxFlops: quick ? 3e8 : 4e9,
+    checkRows: quick ? 6 : 12,
+  };
+  const runs = timing.warmup + timing.maxReps + denseTiming.warmup + denseTiming.maxReps + 3;
+  const caseTimeoutMs = Math.min(45 * 60_000, Math.max(90_000, 3 * runs * maxRunMs));
+  return { quick, cases: order(cases), specs, settings, caseTimeoutMs, initTimeoutMs: 120_000, threads, outDir: o.out, sweep };
+}

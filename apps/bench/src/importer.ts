@@ -1,0 +1,4 @@
+import type { ModuleImporter } from '@sparse/conformance';
+
+/** Imports from this package's dependency scope (pnpm keeps each package's dependencies to itself). */
+export const importer: ModuleImporter = (specifier) => import(specifier) as Promise<Record<string, unknown>>;

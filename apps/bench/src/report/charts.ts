@@ -1,0 +1,111 @@
+import type { CaseRecord } from '../types.js';
+import { PATTERN_NAMES } from '../workloads.js';
+import { barChart, lineChart, PALETTE, type Series } from './svg.js';
+
+export interface Chart {
+  /** File name suffix, e.g. `time-sliding.svg`. */
+  name: string;
+  title: string;
+  svg: string;
+}
+
+/** D, heads and window: the "family" a scaling series keeps fixed while N varies. */
+function family(r: CaseRecord): string {
+  const c = r.case;
+  return `D${c.headDim}-H${c.headsQ}-${c.headsKv}-w${c.window}`;
+}
+
+function familyText(key: string): string {
+  const [d, h, kv, w] = key.match(/\d+/g)!;
+  return `D=${d}, H=${h === kv ? h : `${h}:${kv}`}, w=${w}`;
+}
+
+const nLabel = (x: number) => (x >= 1024 ? `${x / 1024}k` : String(x));
+
+/** The family with the most cases (the main scaling sweep). */
+function mainFamily(records: CaseRecord[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(family(r), (counts.get(family(r)) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+/**
+ * Time vs N per target for every pattern of every family with at least two N (log-log, hollow points
+ * extrapolated from a slice of rows), and η per pattern (bars: one group per pattern, one bar per target) at
+ * each N of the main family.
+ */
+export function buildCharts(records: CaseRecord[]): Chart[] {
+  const charts: Chart[] = [];
+  // One colour per target across every chart.
+  const labels = [...new Set(records.flatMap((r) => r.results.map((x) => x.target)))];
+  const color = (label: string) => PALETTE[labels.indexOf(label) % PALETTE.length]!;
+  const families = [...new Set(records.map(family))];
+  const main = mainFamily(records);
+  for (const fam of families) {
+    for (const p of PATTERN_NAMES) {
+      const rs = records.filter((r) => family(r) === fam && r.case.pattern === p);
+      const ns = [...new Set(rs.map((r) => r.case.seq))].sort((a, b) => a - b);
+      if (ns.length < 2) continue;
+      const byTarget = new Map<string, Series>();
+      for (const r of rs)
+        for (const x of r.results) {
+          if (x.status !== 'ok' || x.timeMs === undefined) continue;
+          let s = byTarget.get(x.target);
+          if (!s) {
+            s = { name: x.target, points: [], dashed: !isBackendLabel(x.target), color: color(x.target) };
+            byTarget.set(x.target, s);
+          }
+          s.points.push({ x: r.case.seq, y: x.timeMs, hollow: Boolean(x.time?.extrapolated) });
+        }
+      if (!byTarget.size) continue;
+      const title = `${p}: time vs N (${familyText(fam)})`;
+      charts.push({
+        name: `time-${p}${fam === main ? '' : `-${fam}`}.svg`,
+        title,
+        svg: lineChart({
+          title,
+          xLabel: 'sequence length N',
+          yLabel: 'median time per call (ms, log)',
+          xLog: true,
+          yLog: true,
+          xTicks: ns,
+          xFormat: nLabel,
+          series: [...byTarget.values()],
+          footnote: 'solid: library backends, dashed: peers; hollow points: extrapolated from a slice of query rows',
+        }),
+      });
+    }
+  }
+  if (main) {
+    const rs = records.filter((r) => family(r) === main);
+    for (const N of [...new Set(rs.map((r) => r.case.seq))].sort((a, b) => a - b)) {
+      const atN = rs.filter((r) => r.case.seq === N);
+      const patterns = PATTERN_NAMES.filter((p) => atN.some((r) => r.case.pattern === p));
+      const targets = [...new Set(atN.flatMap((r) => r.results.filter((x) => x.eta !== undefined).map((x) => x.target)))];
+      if (!targets.length) continue;
+      const title = `sparsity realisation η per pattern at N=${nLabel(N)} (${familyText(main)})`;
+      charts.push({
+        name: `eta-N${N}.svg`,
+        title,
+        svg: barChart({
+          title,
+          yLabel: 'η = speedup over own dense × density',
+          groups: patterns,
+          series: targets.map((t) => ({
+            name: t,
+            color: color(t),
+            values: patterns.map((p) => atN.find((r) => r.case.pattern === p)?.results.find((x) => x.target === t)?.eta ?? null),
+          })),
+          refY: { y: 1, label: 'η = 1 (ideal)' },
+          footnote: 'ort-gqa: speedup over onnxruntime dense attention; others: over their own dense kernel',
+        }),
+      });
+    }
+  }
+  return charts;
+}
+
+const BACKENDS = ['reference', 'cpu-wasm', 'webgpu', 'cuda-native', 'tfjs'];
+export function isBackendLabel(label: string): boolean {
+  return BACKENDS.includes(label.split('@')[0]!);
+}

@@ -1,0 +1,116 @@
+import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
+import { fmtBytes, fmtGflops, fmtNum, fmtRatio } from './format.js';
+
+/** The figures the backend issues (4, 5, 6) ask the harness for, found in the records when this run has them. */
+
+interface Find {
+  pattern: string;
+  seq: number;
+  headDim?: number;
+  headsQ?: number;
+  headsKv?: number;
+  window: number;
+}
+
+function findCase(records: CaseRecord[], f: Find): CaseRecord | undefined {
+  return records.find(
+    (r) =>
+      r.case.pattern === f.pattern &&
+      r.case.seq === f.seq &&
+      r.case.window === f.window &&
+      r.case.headDim === (f.headDim ?? 64) &&
+      r.case.headsQ === (f.headsQ ?? 8) &&
+      r.case.headsKv === (f.headsKv ?? f.headsQ ?? 8),
+  );
+}
+
+const ok = (r: ScoredResult | undefined): r is ScoredResult => r?.status === 'ok' && r.timeMs !== undefined;
+const goal = (pass: boolean | undefined, text: string) => `${text} ${pass === undefined ? '' : pass ? '— meets the goal' : '— below the goal'}`.trim();
+
+function byPrefix(rec: CaseRecord | undefined, prefix: string): ScoredResult[] {
+  return rec ? rec.results.filter((x) => x.target === prefix || x.target.startsWith(`${prefix}@`)) : [];
+}
+
+function status(rec: CaseRecord | undefined, prefix: string): string {
+  const rs = byPrefix(rec, prefix);
+  if (!rec) return 'case not in this run';
+  if (!rs.length) return `${prefix} not in this run`;
+  return rs.map((r) => `${r.target}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
+}
+
+export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[] {
+  const lines: string[] = [];
+  const w512 = findCase(records, { pattern: 'sliding', seq: 16384, window: 512 });
+  const ref4 = 'sliding, B=1, H=8, N=16384, D=64, L=R=256';
+  lines.push(`**cpu-wasm (issue 4)** — ${ref4}:`);
+  const cw = byPrefix(w512, 'cpu-wasm').filter(ok);
+  if (!cw.length) lines.push(`- not measured: ${status(w512, 'cpu-wasm')}`);
+  else {
+    const one = cw.find((x) => x.target === 'cpu-wasm@1t');
+    const peak = targets.find((t) => t.label === 'cpu-wasm@1t')?.extra?.simdPeakGflops as number | undefined;
+    if (one && peak)
+      lines.push(
+        `- ${goal(one.gflops! / peak >= 0.5, `1 thread: ${fmtGflops(one.gflops)} GFLOP/s = ${fmtNum((100 * one.gflops!) / peak, 0)}% of the wasm SIMD128 peak ${fmtGflops(peak)} GFLOP/s (goal ≥ 50%)`)}`,
+      );
+    else if (one) lines.push(`- 1 thread: ${fmtGflops(one.gflops)} GFLOP/s (no SIMD peak: @sparse/cpu-wasm exports no measureSimdPeak())`);
+    else {
+      const anyPeak = targets.find((t) => t.name === 'cpu-wasm' && t.extra?.simdPeakGflops)?.extra?.simdPeakGflops as number | undefined;
+      lines.push(
+        `- 1 thread: not in this run (add \`--threads 1,${cw[0]!.target.split('@')[1]!.replace('t', '')}\`)${anyPeak ? `; wasm SIMD128 peak ${fmtGflops(anyPeak)} GFLOP/s` : ''}`,
+      );
+    }
+    const most = cw[cw.length - 1]!;
+    if (one && most !== one)
+      lines.push(`- ${goal(one.timeMs! / most.timeMs! >= 1.8, `${most.target} vs 1 thread: ${fmtRatio(one.timeMs! / most.timeMs!)} (goal ≥ 1.8×)`)}`);
+    for (const x of cw) {
+      if (x.eta !== undefined) lines.push(`- ${goal(x.eta >= 0.8, `${x.target}: η = ${fmtNum(x.eta)} (goal ≥ 0.8)`)}`);
+      const t = x.target.split('@')[1];
+      for (const peer of [`ort-dense@${t}`, 'tfjs-wasm-dense@1t']) {
+        const p = w512?.results.find((r) => r.target === peer);
+        if (ok(p)) lines.push(`- ${goal(p.timeMs! / x.timeMs! >= 5, `${x.target} vs ${peer}: ${fmtRatio(p.timeMs! / x.timeMs!)} faster (goal ≥ 5×)`)}`);
+      }
+    }
+  }
+  const big = findCase(records, { pattern: 'sliding', seq: 65536, window: 512 });
+  for (const x of byPrefix(big, 'cpu-wasm').filter(ok)) {
+    const base = big!.stats.ioBytes + big!.stats.mask.bytes;
+    const m = x.memory?.peakTargetBytes;
+    if (m !== undefined)
+      lines.push(
+        `- ${goal(m <= 1.5 * base, `${x.target} at N=65536: peak memory held ${fmtBytes(m)} = ${fmtNum(m / base)}× inputs + outputs + block mask (${fmtBytes(base)}; goal ≤ 1.5×)`)}`,
+      );
+  }
+
+  lines.push('', `**webgpu (issue 5)** — ${ref4}:`);
+  const wg = byPrefix(w512, 'webgpu').filter(ok);
+  if (!wg.length) lines.push(`- not measured: ${status(w512, 'webgpu')}`);
+  for (const x of wg) {
+    if (x.eta !== undefined) lines.push(`- ${goal(x.eta >= 0.7, `η against its own dense WGSL kernel = ${fmtNum(x.eta)} (goal ≥ 0.7)`)}`);
+    for (const c of byPrefix(w512, 'cpu-wasm').filter(ok))
+      lines.push(`- time ${x.timeMs!.toFixed(1)} ms vs ${c.target} ${c.timeMs!.toFixed(1)} ms (${fmtRatio(c.timeMs! / x.timeMs!)})`);
+  }
+
+  lines.push('', '**tfjs (issue 6)** — sliding L=R=128 (w=256) against tf.js dense attention on the same tf.js backend (wasm):');
+  for (const N of [4096, 16384, 32768]) {
+    const rec = findCase(records, { pattern: 'sliding', seq: N, window: 256 });
+    const t = byPrefix(rec, 'tfjs').find(ok);
+    const d = rec?.results.find((r) => r.target.startsWith('tfjs-wasm-dense'));
+    if (!t) {
+      lines.push(`- N=${N}: not measured: ${status(rec, 'tfjs')}`);
+      continue;
+    }
+    const parts = [`N=${N}: ${t.timeMs!.toFixed(1)} ms`];
+    if (ok(d))
+      parts.push(
+        `${fmtRatio(d.timeMs! / t.timeMs!)} faster than tf.js dense (${d.timeMs!.toFixed(1)} ms${d.time?.extrapolated ? ', extrapolated from a slice' : ''})`,
+      );
+    if (t.memory?.tfPeakBytes !== undefined) parts.push(`tf.js peak ${fmtBytes(t.memory.tfPeakBytes)}`);
+    if (ok(d) && d.memory?.tfPeakBytes !== undefined)
+      parts.push(`dense tf.js peak ${fmtBytes(d.memory.tfPeakBytes)}${d.time?.extrapolated ? ` for ${d.time.rows} rows` : ''}`);
+    parts.push(
+      `full dense scores need ${fmtBytes(rec!.stats.denseScoreBytes)}${rec!.stats.denseScoreBytes > 4 * 2 ** 30 ? ' (more than the 4 GiB wasm32 address space: dense cannot run)' : ''}`,
+    );
+    lines.push(`- ${parts.join('; ')}`);
+  }
+  return lines;
+}

@@ -1,0 +1,188 @@
+import type { MachineInfo } from '../machine.js';
+import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
+import { PATTERN_NAMES } from '../workloads.js';
+import { isBackendLabel } from './charts.js';
+import { fmtBytes, fmtCount, fmtGflops, fmtMs, fmtNum, fmtPct, fmtRatio } from './format.js';
+import { headlines } from './headlines.js';
+
+export interface ReportInput {
+  title: string;
+  startedAt: string;
+  durationS: number;
+  command: string;
+  quick: boolean;
+  sweep: string[];
+  machine: MachineInfo;
+  targets: TargetInfo[];
+  records: CaseRecord[];
+  /** Chart files (relative to the Markdown file) and their titles. */
+  charts: { file: string; title: string }[];
+  jsonFile: string;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function table(head: string[], rows: string[][], align?: ('l' | 'r')[]): string[] {
+  const sep = head.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
+  return [`| ${head.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+}
+
+function heads(r: CaseRecord): string {
+  return r.case.headsQ === r.case.headsKv ? String(r.case.headsQ) : `${r.case.headsQ}:${r.case.headsKv}`;
+}
+
+function checkText(x: ScoredResult): string {
+  if (!x.check) return '—';
+  return x.check.ok ? `ok (${x.check.maxAbsErr.toExponential(0)})` : `**FAIL** ${x.check.maxAbsErr.toExponential(1)}`;
+}
+
+function memText(x: ScoredResult): string {
+  const m = x.memory;
+  if (!m) return '—';
+  const tf = m.tfPeakBytes !== undefined ? ` (tf ${fmtBytes(m.tfPeakBytes)})` : '';
+  return `${fmtBytes(m.peakTargetBytes)}${tf}`;
+}
+
+function resultRow(r: CaseRecord, x: ScoredResult): string[] {
+  const lead = [String(r.case.seq), String(r.case.headDim), heads(r), String(r.case.window), x.target];
+  if (x.status === 'unavailable') return [...lead, '*unavailable*', '', '', '', '', '', '', 'see Targets'];
+  if (x.status !== 'ok') return [...lead, `*${x.status}*`, '', '', '', '', '', '', x.reason ?? ''];
+  const t = x.time!;
+  const time = `${fmtMs(x.timeMs)}${t.extrapolated ? `*` : ''}`;
+  const dense = x.dense ? `${fmtMs(x.dense.fullMs)}${x.dense.extrapolated ? '*' : ''}` : x.speedupBase && x.speedupBase !== 'self' ? `(${x.speedupBase})` : '—';
+  const notes = [
+    t.warmupOnly ? 'a single run, warm-up included (it exceeds --max-run)' : '',
+    t.extrapolated ? `${t.rows}/${r.case.seq} rows` : '',
+    x.dense?.extrapolated ? `dense ${x.dense.rows}/${r.case.seq} rows` : '',
+    x.denseStatus ? `dense ${x.denseStatus.status}: ${x.denseStatus.reason}` : '',
+    ...(x.notes ?? []),
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return [...lead, time, fmtGflops(x.gflops), dense, fmtRatio(x.speedup), fmtNum(x.eta), memText(x), checkText(x), notes];
+}
+
+/** For each library backend result: how many times faster than each peer in the same case (same threads where it has them). */
+function ratioRows(records: CaseRecord[]): { head: string[]; rows: string[][] } {
+  const peers = [...new Set(records.flatMap((r) => r.results.filter((x) => !isBackendLabel(x.target)).map((x) => x.target.split('@')[0]!)))];
+  const rows: string[][] = [];
+  for (const r of records)
+    for (const x of r.results) {
+      if (!isBackendLabel(x.target) || x.status !== 'ok' || x.timeMs === undefined) continue;
+      const threads = x.target.split('@')[1];
+      const cells = peers.map((p) => {
+        const same = r.results.find((y) => y.target === `${p}@${threads}`) ?? r.results.find((y) => y.target.split('@')[0] === p);
+        return same?.status === 'ok' && same.timeMs !== undefined
+          ? `${fmtRatio(same.timeMs / x.timeMs!)}${same.target !== `${p}@${threads}` ? ` (${same.target})` : ''}`
+          : '—';
+      });
+      rows.push([r.case.id, x.target, fmtMs(x.timeMs), ...cells]);
+    }
+  return { head: ['case', 'backend', 'time', ...peers.map((p) => `vs ${p}`)], rows };
+}
+
+export function markdownReport(o: ReportInput): string {
+  const m = o.machine;
+  const L: string[] = [];
+  L.push(`# ${o.title}`, '');
+  L.push(
+    `Run ${o.startedAt} in ${o.durationS.toFixed(0)} s (${o.quick ? '`--quick`: small sizes, few repetitions' : 'full sweep'}) with \`${o.command}\`. All figures: \`${o.jsonFile}\`.`,
+    '',
+  );
+  const load = Math.max(m.loadAverageStart, m.loadAverageEnd ?? 0);
+  if (load > m.availableParallelism * 0.75)
+    L.push(
+      `> **The machine was busy** (1-minute load average ${fmtNum(m.loadAverageStart)} → ${fmtNum(m.loadAverageEnd)} on ${m.availableParallelism} cores): other processes shared the CPUs, so absolute times, thread scaling and the ratios between targets measured at different moments are noisy. Rerun on an idle machine before quoting them.`,
+      '',
+    );
+  L.push('## Machine', '');
+  L.push(
+    ...table(
+      ['CPU', 'cores', 'memory', 'Node', 'OS', 'load average (start → end)'],
+      [
+        [
+          m.cpuModel,
+          `${m.logicalCores} logical (${m.availableParallelism} available)`,
+          fmtBytes(m.memoryBytes),
+          `${m.node} (V8 ${m.v8})`,
+          `${m.os} ${m.arch}`,
+          `${fmtNum(m.loadAverageStart)} → ${fmtNum(m.loadAverageEnd)}`,
+        ],
+      ],
+    ),
+    '',
+  );
+  L.push('## Targets', '');
+  L.push(
+    ...table(
+      ['target', 'kind', 'status', 'threads', 'runs on', 'what'],
+      o.targets.map((t) => [
+        t.label,
+        t.kind === 'backend' ? 'library backend' : 'peer',
+        t.available ? 'measured' : `**not available**: ${t.reason ?? ''}`,
+        t.threads === null ? '—' : String(t.threads),
+        [t.device ?? '', t.version ?? '', t.extra?.simdPeakGflops ? `wasm SIMD128 peak ${fmtGflops(t.extra.simdPeakGflops as number)} GFLOP/s` : '']
+          .filter(Boolean)
+          .join('; '),
+        t.description,
+      ]),
+    ),
+    '',
+  );
+  L.push('Sweep:', ...o.sweep.map((s) => `- ${s}`), '');
+  L.push(
+    '## How to read',
+    '',
+    '- **time**: median wall time of one call (B = 1) over the repetitions after warm-up. `*` = extrapolated, because the full dense problem would not fit the time or memory budget: timed on the last r query rows (keys: all N) and on r/2 rows, and extended to N by the fitted fixed cost + per-row cost (proportional scaling where the two timings do not fit that model); the JSON keeps both timings.',
+    '- **GFLOP/s**: effective, 4 · nnz · D / time, nnz = allowed (query, key) pairs × heads (from core’s compileBlockMask; top-k: k per row; cluster: same-cluster pairs). Dense peers do N² work for the same nnz, so their effective GFLOP/s is low by design.',
+    '- **density** = nnz / (H · N²). **speedup** = the same backend’s dense kernel (pattern `dense`, same threads) time / sparse time. **η** = speedup × density (1 = the sparse kernel is exactly as efficient per useful pair as the dense one).',
+    '- **peak mem**: what the target itself holds at its peak: the highest RSS of its process during the timed runs (sampled every ~1 ms by a worker thread) minus the RSS after loading it (before any case) minus the caller’s q/k/v arrays. It includes the target’s copies of the inputs, outputs, masks, scratch and pools kept from earlier (smaller) cases; each target runs in its own process. The JSON also has the growth during the runs alone. tf.js targets also show `tf.profile` peak bytes. GPU memory is not included.',
+    '- **check**: the output of sampled rows against core’s float64 reference (|err| ≤ 1e-4 + 1e-3·|ref|), max abs error in brackets.',
+    '- Peers: onnxruntime’s GroupQueryAttention supports only causal sliding windows (n/a elsewhere); for top-k and cluster the dense peers get the mask precomputed outside the timed region. tf.js’s wasm backend has no multithread support in Node, so its targets run on 1 thread.',
+    '',
+  );
+  L.push('## Headline figures (issues 4, 5, 6)', '', ...headlines(o.records, o.targets), '');
+  if (o.charts.length) {
+    L.push('## Charts', '');
+    for (const c of o.charts) L.push(`![${c.title}](${c.file})`, '');
+  }
+  L.push('## Results by pattern', '');
+  for (const p of PATTERN_NAMES) {
+    const rs = o.records.filter((r) => r.case.pattern === p);
+    if (!rs.length) continue;
+    L.push(`### ${p}`, '', `${rs[0]!.description}.`, '');
+    L.push(
+      ...table(
+        ['N', 'D', 'H', 'w', 'nnz', 'density'],
+        rs.map((r) => [
+          String(r.case.seq),
+          String(r.case.headDim),
+          heads(r),
+          String(r.case.window),
+          `${fmtCount(r.stats.nnz)}${r.stats.exact ? '' : ' (est.)'}`,
+          `${fmtPct(r.stats.density)}${r.stats.candidateNnz !== r.stats.nnz ? ` (candidates ${fmtPct(r.stats.candidateDensity)})` : ''}`,
+        ]),
+      ),
+      '',
+    );
+    L.push(
+      ...table(
+        ['N', 'D', 'H', 'w', 'target', 'time', 'GFLOP/s', 'dense', 'speedup', 'η', 'peak mem', 'check', 'notes'],
+        rs.flatMap((r) => r.results.map((x) => resultRow(r, x))),
+        ['r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+      ),
+      '',
+    );
+  }
+  const ratios = ratioRows(o.records);
+  if (ratios.rows.length) {
+    L.push(
+      '## Library backends against the peers',
+      '',
+      'Peer time / backend time in the same case (> 1×: the backend is faster); same thread count where the peer has one.',
+      '',
+    );
+    L.push(...table(ratios.head, ratios.rows), '');
+  }
+  return `${L.join('\n')}\n`;
+}

@@ -1,0 +1,140 @@
+import type { AttentionRequest } from '@sparse/core';
+import { checkOutput } from '../check.js';
+import { firstRows, fromBshd, lastRows, toBshd } from '../data.js';
+import { denseMask } from '../dense-mask.js';
+import { denseMaskAttentionModel, gqaModel } from '../onnx/attention-models.js';
+import type { TimingSettings } from '../timing.js';
+import type { TargetInfo, TargetResult } from '../types.js';
+import { buildPattern } from '../workloads.js';
+import { denseRows, estimateMs, type Prepared, type RunContext, remember, skipReason, type Target, timeRows } from './target.js';
+
+type Ort = typeof import('onnxruntime-node');
+type OrtTensor = InstanceType<Ort['Tensor']>;
+type OrtOutputs = Record<string, OrtTensor>;
+
+export async function loadOrt(): Promise<Ort> {
+  return (await import('onnxruntime-node')) as Ort;
+}
+
+export function ortVersion(ort: Ort): string {
+  return `onnxruntime-node ${ort.env.versions?.node ?? '?'}`;
+}
+
+function sessionOptions(threads: number) {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential' as const,
+    graphOptimizationLevel: 'all' as const,
+    logSeverityLevel: 3 as const,
+  };
+}
+
+/** A fresh onnxruntime session needs a few runs before its arena and thread pool settle (measured: 2–3× slower). */
+function ortTiming(t: TimingSettings): TimingSettings {
+  return { ...t, warmup: t.warmup + 2 };
+}
+
+function notesFor(kind: string): string[] {
+  return kind === 'topk' || kind === 'cluster' ? ['content-based mask precomputed outside the timed region'] : [];
+}
+
+/** onnxruntime-node (native CPU EP): dense attention with an additive mask, a graph built in code. */
+export class OrtDenseTarget implements Target {
+  constructor(
+    readonly info: TargetInfo,
+    private readonly ort: Ort,
+    private readonly threads: number,
+  ) {}
+
+  async run(ctx: RunContext): Promise<TargetResult> {
+    const { ort } = this;
+    const c = ctx.case;
+    const N = c.seq;
+    const D = c.headDim;
+    const group = c.headsQ / c.headsKv;
+    const flopsPerRow = 4 * c.headsQ * N * D;
+    const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
+    const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
+    if (skip) return { status: 'skipped', reason: skip };
+    const pattern = buildPattern(c);
+    const scale = 1 / Math.sqrt(D);
+    const prepare = async (r: number): Promise<Prepared<OrtOutputs>> => {
+      const q = lastRows(ctx.inputs.q, r);
+      const mask = denseMask(pattern, ctx.inputs, r, scale);
+      const model = denseMaskAttentionModel({ headsKv: c.headsKv, rows: group * r, seqK: N, headDim: D, headDimV: D, maskHeads: mask.heads, scale });
+      const session = await ort.InferenceSession.create(model, sessionOptions(this.threads));
+      const feeds = {
+        q: new ort.Tensor('float32', q.data, [1, c.headsKv, group * r, D]),
+        k: new ort.Tensor('float32', ctx.inputs.k.data, [1, c.headsKv, N, D]),
+        v: new ort.Tensor('float32', ctx.inputs.v.data, [1, c.headsKv, N, D]),
+        mask: new ort.Tensor('float32', mask.data, [mask.heads, group * r, N]),
+      };
+      return { call: () => session.run(feeds) as Promise<OrtOutputs>, release: () => session.release() };
+    };
+    ctx.phase(rows < N ? `dense ${rows}/${N} rows` : 'dense');
+    const { time, last, memory } = await timeRows(ctx, rows, prepare, ortTiming(ctx.settings.timing));
+    remember(ctx, 'dense', flopsPerRow * rows, time.medianMs);
+    const request: AttentionRequest = { q: lastRows(ctx.inputs.q, rows), k: ctx.inputs.k, v: ctx.inputs.v, pattern };
+    const check = checkOutput(request, last.out!.data as Float32Array, ctx.settings.checkRows);
+    return { status: 'ok', time, memory, check, notes: notesFor(c.pattern) };
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/**
+ * onnxruntime-node's contrib GroupQueryAttention (com.microsoft) with local_window_size: causal sliding windows
+ * only. A window of w keys including self is local_window_size = w on onnxruntime >= 1.23. When the whole
+ * prompt would not fit the budgets, the last rows run as new tokens after a kv cache (past_key/past_value) of
+ * the earlier ones, and the time is extrapolated to N.
+ */
+export class OrtGqaTarget implements Target {
+  constructor(
+    readonly info: TargetInfo,
+    private readonly ort: Ort,
+    private readonly threads: number,
+  ) {}
+
+  async run(ctx: RunContext): Promise<TargetResult> {
+    const c = ctx.case;
+    if (c.pattern !== 'causal-sliding') return { status: 'n/a', reason: "GroupQueryAttention's local_window_size only expresses a causal sliding window" };
+    const { ort } = this;
+    const N = c.seq;
+    const D = c.headDim;
+    const flopsPerRow = 4 * c.headsQ * N * D;
+    // onnxruntime's CPU kernel holds an Hq × rows × N probability buffer.
+    const rows = denseRows(ctx, 'gqa', flopsPerRow, 4 * c.headsQ * N);
+    const skip = skipReason(estimateMs(ctx, 'gqa', flopsPerRow * rows), ctx.settings, `GQA on ${rows} rows`);
+    if (skip) return { status: 'skipped', reason: skip };
+    const scale = 1 / Math.sqrt(D);
+    const prepare = async (r: number): Promise<Prepared<OrtOutputs>> => {
+      const past = N - r;
+      const model = gqaModel({ headsQ: c.headsQ, headsKv: c.headsKv, headDim: D, rows: r, past, localWindowSize: c.window, scale });
+      const session = await ort.InferenceSession.create(model, sessionOptions(this.threads));
+      const feeds: Record<string, OrtTensor> = {
+        query: new ort.Tensor('float32', toBshd(lastRows(ctx.inputs.q, r)), [1, r, c.headsQ * D]),
+        key: new ort.Tensor('float32', toBshd(lastRows(ctx.inputs.k, r)), [1, r, c.headsKv * D]),
+        value: new ort.Tensor('float32', toBshd(lastRows(ctx.inputs.v, r)), [1, r, c.headsKv * D]),
+        seqlens_k: new ort.Tensor('int32', Int32Array.from([N - 1]), [1]),
+        total_sequence_length: new ort.Tensor('int32', Int32Array.from([N]), []),
+      };
+      if (past > 0) {
+        feeds.past_key = new ort.Tensor('float32', firstRows(ctx.inputs.k, past).data, [1, c.headsKv, past, D]);
+        feeds.past_value = new ort.Tensor('float32', firstRows(ctx.inputs.v, past).data, [1, c.headsKv, past, D]);
+      }
+      return { call: () => session.run(feeds) as Promise<OrtOutputs>, release: () => session.release() };
+    };
+    ctx.phase(rows < N ? `gqa ${rows}/${N} rows` : 'gqa');
+    const { time, last, memory } = await timeRows(ctx, rows, prepare, ortTiming(ctx.settings.timing));
+    remember(ctx, 'gqa', flopsPerRow * rows, time.medianMs);
+    const out = fromBshd(last.output!.data as Float32Array, 1, rows, c.headsQ, D);
+    const request: AttentionRequest = { q: lastRows(ctx.inputs.q, rows), k: ctx.inputs.k, v: ctx.inputs.v, pattern: buildPattern(c) };
+    const check = checkOutput(request, out, ctx.settings.checkRows);
+    const notes = [`local_window_size=${c.window}`];
+    if (rows < N) notes.push(`last ${rows} (and ${rows / 2}) rows as new tokens after a kv cache of the others`);
+    return { status: 'ok', time, memory, check, notes };
+  }
+
+  async dispose(): Promise<void> {}
+}

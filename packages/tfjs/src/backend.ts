@@ -1,0 +1,153 @@
+import {
+  type AttentionRequest,
+  type AttentionResult,
+  type Backend,
+  BlockMaskCache,
+  isSparseAttentionError,
+  planAttention,
+  SparseAttentionError,
+  shapeOf,
+} from '@sparse/core';
+import { runPlanned } from './resident.js';
+import { activeTolerance, type Tolerance } from './tolerance.js';
+import type { ComputeOptions, Tensor, TF } from './types.js';
+
+export interface TfjsBackendOptions extends Omit<ComputeOptions, 'cache'> {
+  /** The tf.js namespace to use (default: `import('@tensorflow/tfjs-core')`, the peer dependency). */
+  tf?: TF;
+  /**
+   * The tf.js backend to run on ('cpu', 'wasm', 'webgl', 'webgpu', …; default: whichever is active, or, when no
+   * backend is registered at all, wasm else cpu from the installed packages). When it is not registered yet,
+   * probe imports `@tensorflow/tfjs-backend-<name>` if that package is installed. tf.js has one active backend
+   * per namespace: each call switches to this one if another is active.
+   */
+  backendName?: string;
+}
+
+/** The portable Backend of DESIGN §5 on tf.js, plus the tolerance it declares for the active tf.js backend. */
+export interface TfjsBackend extends Backend {
+  /** Tolerance for the tf.js backend in use (after a successful probe). */
+  tolerance(): Tolerance;
+}
+
+const KNOWN_PACKAGES: Record<string, string> = {
+  cpu: '@tensorflow/tfjs-backend-cpu',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  webgl: '@tensorflow/tfjs-backend-webgl',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
+};
+
+function unavailable(message: string, cause?: unknown): SparseAttentionError {
+  return new SparseAttentionError('BACKEND_UNAVAILABLE', message, { field: 'backendName', cause });
+}
+
+/** Host arrays in, host arrays out, computed by tf.js ops on the chosen tf.js backend (name 'tfjs'). */
+export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
+  const cache = new BlockMaskCache(16);
+  let tf: TF | undefined = options.tf;
+  let disposed = false;
+
+  async function ready(): Promise<TF> {
+    if (disposed) throw unavailable('tfjs: the backend was disposed');
+    if (!tf) {
+      try {
+        tf = (await import('@tensorflow/tfjs-core')) as unknown as TF;
+      } catch (e) {
+        throw unavailable('tfjs: @tensorflow/tfjs-core is not installed (it is a peer dependency: npm install @tensorflow/tfjs-core)', e);
+      }
+    }
+    let name = options.backendName;
+    if (!name && !Object.keys(KNOWN_PACKAGES).some((n) => tf!.findBackendFactory(n))) {
+      // No tf.js backend registered at all (a bare Node process): take wasm, else cpu, from the installed packages.
+      for (const candidate of ['wasm', 'cpu']) {
+        try {
+          await import(KNOWN_PACKAGES[candidate]!);
+          name = candidate;
+          break;
+        } catch {
+          // not installed: try the next
+        }
+      }
+    }
+    if (name && tf.getBackend() !== name) {
+      if (!tf.findBackendFactory(name) && KNOWN_PACKAGES[name]) {
+        try {
+          await import(KNOWN_PACKAGES[name]!);
+        } catch (e) {
+          throw unavailable(`tfjs: tf.js backend "${name}" is not registered and ${KNOWN_PACKAGES[name]} could not be imported`, e);
+        }
+      }
+      if (!tf.findBackendFactory(name)) throw unavailable(`tfjs: tf.js backend "${name}" is not registered (import its package first)`);
+      let ok = false;
+      try {
+        ok = await tf.setBackend(name);
+      } catch (e) {
+        throw unavailable(`tfjs: tf.js backend "${name}" failed to initialise: ${(e as Error)?.message ?? String(e)}`, e);
+      }
+      if (!ok) throw unavailable(`tfjs: tf.js backend "${name}" failed to initialise`);
+    }
+    await tf.ready();
+    return tf;
+  }
+
+  return {
+    name: 'tfjs',
+    async probe() {
+      try {
+        const t = await ready();
+        return {
+          available: true,
+          device: `TensorFlow.js ${t.version_core} on the "${t.getBackend()}" backend (float${t.backend().floatPrecision()})`,
+        };
+      } catch (e) {
+        return { available: false, reason: (e as Error)?.message ?? String(e) };
+      }
+    },
+    supports(request) {
+      try {
+        planAttention(request);
+        return true;
+      } catch (e) {
+        return isSparseAttentionError(e) ? e.message : String(e);
+      }
+    },
+    tolerance() {
+      if (!tf) throw unavailable('tfjs: call probe() first');
+      return activeTolerance(tf);
+    },
+    async attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
+      const aborted = () => {
+        if (opts?.signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal');
+      };
+      aborted();
+      const plan = planAttention(request);
+      const t = await ready();
+      aborted();
+      const tensors: Tensor[] = [];
+      try {
+        const upload = (x: { data: Float32Array; shape: readonly number[] }) => {
+          const tensor = t.tensor(x.data, [...x.shape], 'float32');
+          tensors.push(tensor);
+          return tensor;
+        };
+        const r = runPlanned(t, { q: upload(request.q), k: upload(request.k), v: upload(request.v), pattern: request.pattern }, plan, { ...options, cache });
+        tensors.push(r.out);
+        if (r.lse) tensors.push(r.lse);
+        const out = (await r.out.data()) as Float32Array;
+        const lse = r.lse ? ((await r.lse.data()) as Float32Array) : undefined;
+        aborted();
+        const { batch, headsQ, seqQ, headDimV, layout } = plan;
+        return {
+          out: { data: out, shape: shapeOf(layout, batch, headsQ, seqQ, headDimV) },
+          ...(lse ? { lse: { data: lse, shape: [batch, headsQ, seqQ] } } : {}),
+        };
+      } finally {
+        for (const x of tensors) x.dispose();
+      }
+    },
+    async dispose() {
+      disposed = true;
+      cache.clear();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { type AttentionPlan, BlockMaskCache, fail } from '@sparse/core';
+import { arrangeKeys, arrangeQueries, unarrangeRows } from './arrange.js';
+import { attendGroup, type GroupInputs } from './attend.js';
+import { clusterLabels } from './content.js';
+import { type HeadGroup, headGroups } from './heads.js';
+import { PlanCache } from './plan-cache.js';
+import { type TakeMode, take, takeModeFor } from './take.js';
+import type { ComputeOptions, SparseAttentionArgs, SparseAttentionOutput, Strategy, Tensor, TF } from './types.js';
+import { planResident } from './validate.js';
+
+const sharedMasks = new BlockMaskCache(32);
+const sharedPlans = new PlanCache();
+
+export const DEFAULT_BLOCK = 64;
+export const DEFAULT_MAX_SCORE_ELEMENTS = 1 << 20;
+
+/** The mask value: -big must stay finite in the backend's precision (webgl without float32 textures has halves). */
+export function maskValue(tf: TF): number {
+  return tf.backend().floatPrecision() === 32 ? 1e30 : 3e4;
+}
+
+function checkTile(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 4096) fail('INVALID_ARGUMENT', field, 'must be an integer tile size in [1, 4096]', value);
+  return value;
+}
+
+/**
+ * Sparse attention on tf.Tensors (DESIGN §2, the resident entry point): q, k, v stay on the tf.js backend and
+ * out (and lse) come back as tf.Tensors owned by the caller. Safe inside tf.tidy; leaves no other tensor behind.
+ * Memory is proportional to the listed key blocks (O(N·w)), never Sq × Sk.
+ */
+export function sparseAttention(tf: TF, args: SparseAttentionArgs, options: ComputeOptions = {}): SparseAttentionOutput {
+  const plan = planResident(args);
+  return runPlanned(tf, args, plan, options);
+}
+
+/** sparseAttention after validation (the host Backend validates first, then uploads). */
+export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPlan, options: ComputeOptions = {}): SparseAttentionOutput {
+  const blockQ = checkTile(options.blockQ ?? DEFAULT_BLOCK, 'blockQ');
+  const blockK = checkTile(options.blockK ?? DEFAULT_BLOCK, 'blockK');
+  const maxElements = options.maxScoreElements ?? DEFAULT_MAX_SCORE_ELEMENTS;
+  if (!Number.isFinite(maxElements) || maxElements < 1) fail('INVALID_ARGUMENT', 'maxScoreElements', 'must be a positive number', maxElements);
+  const cache = options.cache ?? sharedMasks;
+  const strategy = options.strategy ?? 'auto';
+  if (strategy !== 'auto' && strategy !== 'batched' && strategy !== 'plain')
+    fail('INVALID_ARGUMENT', 'strategy', 'must be "auto", "batched" or "plain"', strategy);
+  const big = maskValue(tf);
+  const takeMode = options.take ?? takeModeFor(tf.getBackend());
+  if (takeMode !== 'slice' && takeMode !== 'gatherNd') fail('INVALID_ARGUMENT', 'take', 'must be "slice" or "gatherNd"', takeMode);
+  const result = tf.tidy(() => {
+    const bshd = plan.layout === 'bshd';
+    const toBhsd = (t: Tensor): Tensor => (bshd ? tf.transpose(t, [0, 2, 1, 3]) : t);
+    const q = toBhsd(args.q);
+    const k = toBhsd(args.k);
+    const v = toBhsd(args.v);
+    const groups = headGroups(plan);
+    const outs: Tensor[] = [];
+    const lses: Tensor[] = [];
+    for (const g of groups) {
+      const r = runGroup(tf, g, { q, k, v }, plan, { blockQ, blockK, maxElements, big, cache, strategy, takeMode });
+      outs.push(r.out);
+      if (r.lse) lses.push(r.lse);
+    }
+    const order = groups.length === 1 ? null : inverseHeads(groups);
+    const join = (list: Tensor[]): Tensor => (order ? take(tf, tf.concat(list, 1), order, { mode: takeMode, bh: null }) : list[0]!);
+    const out = join(outs);
+    const final = bshd ? tf.transpose(out, [0, 2, 1, 3]) : out;
+    return plan.returnLse ? [final, join(lses)] : [final];
+  });
+  return plan.returnLse ? { out: result[0]!, lse: result[1]! } : { out: result[0]! };
+}
+
+interface RunSettings {
+  blockQ: number;
+  blockK: number;
+  maxElements: number;
+  big: number;
+  cache: BlockMaskCache;
+  strategy: Strategy;
+  takeMode: TakeMode;
+}
+
+function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }, plan: AttentionPlan, s: RunSettings): { out: Tensor; lse: Tensor | null } {
+  const { batch, seqQ, seqK, offset, scale, returnLse } = plan;
+  const pick = (t: Tensor, heads: number[] | null): Tensor => (heads ? take(tf, t, heads, { mode: s.takeMode, bh: null }) : t);
+  const q = pick(all.q, g.qHeads);
+  const k = pick(all.k, g.kvHeads);
+  const v = pick(all.v, g.kvHeads);
+  const kvHeads = g.heads / g.group;
+  const mask = s.cache.get(g.pattern, { seqQ, seqK, offset }, { blockQ: s.blockQ, blockK: s.blockK });
+  const rawQ = arrangeQueries(tf, q, kvHeads, g.group, s.blockQ, mask.numQBlocks);
+  const bank = sharedPlans.bank(mask);
+  const rowsPerBlock = g.group * s.blockQ;
+  const plain = s.strategy === 'plain' || (s.strategy === 'auto' && tf.getBackend() === 'wasm');
+  const chunkPlan = plain
+    ? sharedPlans.chunks(mask, rowsPerBlock * s.blockK, s.maxElements, true, rowsPerBlock)
+    : sharedPlans.chunks(mask, batch * kvHeads * rowsPerBlock * s.blockK, s.maxElements);
+  const topk = g.pattern.kind === 'topk' ? g.pattern.k : 0;
+  let qLabels: Tensor | null = null;
+  let kLabels: Tensor | null = null;
+  if (g.pattern.kind === 'cluster') {
+    qLabels = clusterLabels(tf, rawQ, g.pattern);
+    const labels = arrangeKeys(tf, tf.expandDims(clusterLabels(tf, k, g.pattern), 3), s.blockK, mask.numKBlocks, chunkPlan.margin);
+    kLabels = tf.reshape(labels, labels.shape.slice(0, 3));
+  }
+  const inputs: GroupInputs = {
+    q: topk ? rawQ : tf.mul(rawQ, tf.scalar(scale)),
+    scoreScale: topk ? scale : 0,
+    k: arrangeKeys(tf, k, s.blockK, mask.numKBlocks, chunkPlan.margin),
+    v: arrangeKeys(tf, v, s.blockK, mask.numKBlocks, chunkPlan.margin),
+    bank,
+    maskTensors: new Map(),
+    qLabels,
+    kLabels,
+    topk,
+    group: g.group,
+    blockQ: s.blockQ,
+    blockK: s.blockK,
+    big: s.big,
+    returnLse,
+  };
+  let r: { out: Tensor; lse: Tensor | null };
+  try {
+    if (!plain) r = attendGroup(tf, inputs, chunkPlan, { mode: s.takeMode, bh: null });
+    else {
+      // One (batch, kv head) at a time, so that every product has batch 1.
+      const BH = batch * kvHeads;
+      const parts = Array.from({ length: BH }, (_, bh) => attendGroup(tf, inputs, chunkPlan, { mode: s.takeMode, bh: BH > 1 ? bh : null }));
+      r = {
+        out: BH > 1 ? tf.concat(parts.map((p) => p.out)) : parts[0]!.out,
+        lse: returnLse ? (BH > 1 ? tf.concat(parts.map((p) => p.lse!)) : parts[0]!.lse) : null,
+      };
+    }
+  } finally {
+    for (const t of inputs.maskTensors.values()) t.dispose();
+  }
+  const out = unarrangeRows(tf, r.out, batch, kvHeads, g.group, s.blockQ, seqQ);
+  const lse = r.lse ? tf.squeeze(unarrangeRows(tf, tf.expandDims(r.lse, 3), batch, kvHeads, g.group, s.blockQ, seqQ), [3]) : null;
+  return { out, lse };
+}
+
+/** Position of every query head in the concatenation of the groups' heads. */
+function inverseHeads(groups: HeadGroup[]): Int32Array {
+  const total = groups.reduce((n, g) => n + g.heads, 0);
+  const inv = new Int32Array(total);
+  let at = 0;
+  for (const g of groups) for (const h of g.qHeads ?? Array.from({ length: g.heads }, (_, i) => i)) inv[h] = at++;
+  return inv;
+}

@@ -1,0 +1,79 @@
+import { type AttentionRequest, type Pattern, referenceAttention } from '@sparse/core';
+import { describe, it } from 'vitest';
+import { type ComputeOptions, sparseAttention } from '../src/index.js';
+import { expectClose, F32, hostTensor, TF_BACKENDS, tf, useBackend } from './helpers.js';
+
+/** Seeded choices, so that a failure names a reproducible configuration. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return s / 2 ** 32;
+  };
+  return { int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+}
+
+function randomPattern(r: ReturnType<typeof rng>, Sk: number, D: number): Pattern {
+  const local = (): Pattern => ({ kind: 'local', left: r.int(0, 9), right: r.int(0, 9) });
+  const kinds: (() => Pattern)[] = [
+    local,
+    () => ({ kind: 'causal' }),
+    () => ({ kind: 'dilated', dilation: r.int(1, 4), left: r.int(0, 5), right: r.int(0, 5) }),
+    () => ({ kind: 'union', of: [local(), { kind: 'global', tokens: [0, r.int(0, Sk - 1)] }] }),
+    () => ({ kind: 'not', of: local() }),
+    () => ({ kind: 'randomBlocks', block: r.int(2, 9), perRow: r.int(1, 3), seed: r.int(0, 99) }),
+    () => ({ kind: 'documents', offsets: [0, r.int(0, Sk), Sk] }),
+    () => ({ kind: 'topk', k: r.int(1, 6), within: r.pick([undefined, { kind: 'causal' } as Pattern]) ?? { kind: 'dense' } }),
+    () => ({ kind: 'cluster', centroids: Array.from({ length: r.int(1, 3) }, (_, c) => Array.from({ length: D }, (_, d) => ((c + d) % 3) - 1 + 0.5)) }),
+  ];
+  return r.pick(kinds)();
+}
+
+const CONFIGS = Number(process.env.RANDOM_CONFIGS ?? 14);
+
+for (const backend of TF_BACKENDS) {
+  describe(`random configurations on tf.js ${backend}`, () => {
+    for (let seed = 1; seed <= CONFIGS; seed++) {
+      it(`seed ${seed}`, async () => {
+        await useBackend(backend);
+        const r = rng(seed * 7919 + (backend === 'cpu' ? 0 : 1));
+        const B = r.int(1, 2);
+        const Hkv = r.int(1, 2);
+        const Hq = Hkv * r.int(1, 3);
+        const Sq = r.int(1, 70);
+        const Sk = r.int(1, 70);
+        const D = r.int(1, 9);
+        const Dv = r.int(1, 6);
+        const layout = r.pick(['bhsd', 'bshd'] as const);
+        const perHead = r.int(0, 3) === 0;
+        const pattern = perHead ? Array.from({ length: Hq }, () => randomPattern(r, Sk, D)) : randomPattern(r, Sk, D);
+        const request: AttentionRequest = {
+          q: hostTensor(layout, B, Hq, Sq, D, seed),
+          k: hostTensor(layout, B, Hkv, Sk, D, seed + 100),
+          v: hostTensor(layout, B, Hkv, Sk, Dv, seed + 200),
+          pattern,
+          layout,
+          queryOffset: r.pick([undefined, 0, r.int(-5, 5)]),
+          returnLse: true,
+        };
+        const options: ComputeOptions = {
+          blockQ: r.int(1, 20),
+          blockK: r.int(1, 20),
+          strategy: r.pick(['batched', 'plain'] as const),
+          take: r.pick(['slice', 'gatherNd'] as const),
+          maxScoreElements: r.pick([400, 5000, 1 << 22]),
+        };
+        const what = JSON.stringify({ B, Hq, Hkv, Sq, Sk, D, Dv, layout, pattern, queryOffset: request.queryOffset, options });
+        const expected = referenceAttention(request);
+        const { out, lse } = tf.tidy(() => {
+          const up = (x: { data: Float32Array; shape: readonly number[] }) => tf.tensor(x.data, [...x.shape]);
+          const res = sparseAttention(tf, { ...request, q: up(request.q), k: up(request.k), v: up(request.v) }, options);
+          return { out: res.out, lse: res.lse! };
+        });
+        expectClose(await out.data(), expected.out.data, F32, `out ${what}`);
+        expectClose(await lse.data(), expected.lse!.data, F32, `lse ${what}`, true);
+        tf.dispose([out, lse]);
+      });
+    }
+  });
+}
