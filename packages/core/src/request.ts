@@ -43,7 +43,8 @@ function shape4(shape: unknown, name: string): number[] {
   const s = Array.from(shape as ArrayLike<number>);
   if (s.length !== 4) fail('INVALID_SHAPE', `${name}.shape`, `must have rank 4 ([B, H, S, D] or [B, S, H, D]); rank ${s.length}`, s);
   s.forEach((x, n) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX) fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > MAX_INDEX)
+      fail('INVALID_SHAPE', `${name}.shape[${n}]`, `must be a positive integer <= ${MAX_INDEX}`, x);
   });
   return s;
 }
@@ -54,7 +55,8 @@ function dims4(t: unknown, name: string): number[] {
   const s = shape4(shape, name);
   if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
   const size = s[0]! * s[1]! * s[2]! * s[3]!;
-  if (data.length !== size) fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
+  if (data.length !== size)
+    fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
   return s;
 }
 

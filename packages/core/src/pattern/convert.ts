@@ -41,7 +41,8 @@ export function fromSlidingWindow(window: number): LocalPattern {
  */
 export function fromOrtLocalWindow(localWindowSize: number, options: { before123?: boolean } = {}): Pattern {
   if (localWindowSize === -1) return causal();
-  if (!Number.isInteger(localWindowSize) || localWindowSize < 1) fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
+  if (!Number.isInteger(localWindowSize) || localWindowSize < 1)
+    fail('INVALID_PATTERN', 'local_window_size', 'must be a positive integer, or -1 for plain causal', localWindowSize);
   return local(options.before123 ? localWindowSize : localWindowSize - 1, 0);
 }
 
