@@ -1,0 +1,193 @@
+import {
+  type AttentionRequest,
+  type AttentionResult,
+  type Backend,
+  BlockMaskCache,
+  type BlockMaskStats,
+  isSparseAttentionError,
+  type ProbeResult,
+  planAttention,
+  SparseAttentionError,
+  shapeOf,
+} from '@sparse/core';
+import { type DeviceContext, DeviceHolder, type DeviceOptions } from './device.js';
+import { keepAlive } from './keep-alive.js';
+import { clampLimits, DEFAULT_LIMITS, type TileRequest, validateTiles } from './limits.js';
+import { maskSummary, type Prepared, prepare } from './prepare.js';
+import { type BufferAttentionRequest, type BufferAttentionResult, checkResidentBuffers, residentOutputs } from './resident.js';
+import { type RunStats, runHost, runResident } from './run.js';
+
+export interface WebGpuOptions extends DeviceOptions {
+  /** Tile sizes of the kernel: blockQ query rows per workgroup (default 16), blockK keys per block (≤ 32, default: the largest that fits). */
+  tiles?: TileRequest;
+  /** Compiled masks kept (LRU), default 32. */
+  maskCacheSize?: number;
+}
+
+/** What the last call ran, for benchmarks and logs. */
+export interface RunInfo {
+  device: string;
+  /** The adapter is a software one (SwiftShader, llvmpipe, a fallback adapter): timings are not a GPU's. */
+  software: boolean;
+  blockQ: number;
+  blockK: number;
+  threadsPerRow: number;
+  chunks: number;
+  dispatches: number;
+  submits: number;
+  masks: BlockMaskStats[];
+  pipelinesCompiled: number;
+  buffersCreated: number;
+  buffersReused: number;
+}
+
+export interface WebGpuBackend extends Backend {
+  readonly name: 'webgpu';
+  /**
+   * Resident path: GPUBuffers in and out on the backend's device (pass your own with `options.device`, or take
+   * this backend's from `device()`). Returns after the work is submitted and validated; the outputs are ready
+   * for your next commands on the same queue. Buffers the backend creates for the outputs are yours to destroy.
+   */
+  attentionBuffers(request: BufferAttentionRequest, options?: { signal?: AbortSignal }): Promise<BufferAttentionResult>;
+  /** The device the backend runs on (created on first use). */
+  device(): Promise<GPUDevice>;
+  lastRun(): RunInfo | null;
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal', { field: 'signal' });
+}
+
+/**
+ * The WebGPU backend: fused block-sparse attention in WGSL on navigator.gpu (browsers) or the `webgpu` package
+ * (Node, Dawn). Creates its own device unless given one; see the README for the options.
+ */
+export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
+  const tiles: TileRequest = { ...options.tiles };
+  const tileProblem = validateTiles(tiles);
+  const holder = new DeviceHolder(options);
+  const cache = new BlockMaskCache(options.maskCacheSize ?? 32);
+  let last: RunInfo | null = null;
+
+  const record = (ctx: DeviceContext, p: Prepared, s: RunStats) => {
+    last = {
+      device: ctx.description,
+      software: ctx.software,
+      blockQ: p.cfg.BQ,
+      blockK: p.cfg.BK,
+      threadsPerRow: p.cfg.TPR,
+      chunks: s.chunks,
+      dispatches: s.dispatches,
+      submits: s.submits,
+      masks: maskSummary(p),
+      pipelinesCompiled: ctx.pipelines.compiled,
+      buffersCreated: ctx.pool.created,
+      buffersReused: ctx.pool.reused,
+    };
+  };
+
+  /** Errors after the device is known: a lost device becomes DEVICE_LOST, anything else keeps or gets a code. */
+  const translate = async (e: unknown, ctx: DeviceContext): Promise<unknown> => {
+    if (await holder.isLost(ctx)) {
+      const info = ctx.lost!;
+      const next = ctx.owned ? 'the next call creates a new device' : 'pass a new device to a new backend';
+      return new SparseAttentionError('DEVICE_LOST', `webgpu: the device was lost during the call (${info.reason}: ${info.message}); ${next}`, {
+        field: 'device',
+        cause: e,
+      });
+    }
+    if (isSparseAttentionError(e)) return e;
+    return new SparseAttentionError('INTERNAL', `webgpu: ${(e as Error)?.message ?? String(e)}`, { field: 'device', cause: e });
+  };
+
+  const start = async (signal: AbortSignal | undefined) => {
+    if (tileProblem) throw new SparseAttentionError('INVALID_ARGUMENT', tileProblem, { field: 'tiles' });
+    checkAbort(signal);
+    const ctx = await holder.get();
+    checkAbort(signal);
+    return ctx;
+  };
+
+  const hostAttention = async (request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> => {
+    const plan = planAttention(request);
+
+    const ctx = await start(signal);
+    const p = prepare(plan, ctx.limits, cache, tiles);
+    try {
+      const r = await runHost(ctx, p, { q: request.q.data, k: request.k.data, v: request.v.data }, signal);
+      record(ctx, p, r.stats);
+      const result: AttentionResult = { out: { data: r.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
+      if (r.lse) result.lse = { data: r.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
+      return result;
+    } catch (e) {
+      throw await translate(e, ctx);
+    }
+  };
+
+  const residentAttention = async (request: BufferAttentionRequest, signal: AbortSignal | undefined): Promise<BufferAttentionResult> => {
+    const plan = checkResidentBuffers(request);
+    const ctx = await start(signal);
+    const p = prepare(plan, ctx.limits, cache, tiles);
+    try {
+      const outputs = await residentOutputs(ctx, plan, request);
+      const s = await runResident(ctx, p, {
+        q: request.q.buffer,
+        k: request.k.buffer,
+        v: request.v.buffer,
+        out: outputs.out.buffer,
+        lse: outputs.lse?.buffer ?? null,
+      });
+      record(ctx, p, s);
+      return outputs;
+    } catch (e) {
+      throw await translate(e, ctx);
+    }
+  };
+
+  return {
+    name: 'webgpu',
+
+    probe(): Promise<ProbeResult> {
+      return keepAlive(async () => {
+        try {
+          const ctx = await holder.get();
+          return { available: true, device: ctx.description };
+        } catch (e) {
+          return { available: false, reason: (e as Error).message };
+        }
+      });
+    },
+
+    supports(request: AttentionRequest): true | string {
+      if (tileProblem) return tileProblem;
+      try {
+        const plan = planAttention(request);
+        prepare(plan, holder.peek()?.limits ?? clampLimits(DEFAULT_LIMITS, options.limits), cache, tiles);
+        return true;
+      } catch (e) {
+        return isSparseAttentionError(e) ? e.message : String(e);
+      }
+    },
+
+    attention(request, opts): Promise<AttentionResult> {
+      return keepAlive(() => hostAttention(request, opts?.signal));
+    },
+
+    attentionBuffers(request, opts): Promise<BufferAttentionResult> {
+      return keepAlive(() => residentAttention(request, opts?.signal));
+    },
+
+    device(): Promise<GPUDevice> {
+      return keepAlive(async () => (await holder.get()).device);
+    },
+
+    lastRun(): RunInfo | null {
+      return last;
+    },
+
+    async dispose(): Promise<void> {
+      cache.clear();
+      await keepAlive(() => holder.dispose());
+    },
+  };
+}

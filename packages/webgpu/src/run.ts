@@ -1,0 +1,268 @@
+import { SparseAttentionError } from '@sparse/core';
+import type { Chunk, TensorName } from './chunks.js';
+import type { DeviceContext } from './device.js';
+import { type BindingRef, encodeChunk, getKernels, type Kernels, ParamsWriter, type SharedBuffers, subrange } from './encode.js';
+import { BufferUsage, MAP_READ } from './gpu-constants.js';
+import type { Prepared } from './prepare.js';
+
+const STORAGE_IN = BufferUsage.STORAGE | BufferUsage.COPY_DST;
+const STORAGE_OUT = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
+const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
+
+export interface RunStats {
+  chunks: number;
+  dispatches: number;
+  submits: number;
+}
+
+/** Buffers taken from the pool for one call, all given back at the end. */
+class Lease {
+  private readonly taken: GPUBuffer[] = [];
+  constructor(private readonly ctx: DeviceContext) {}
+  take(bytes: number, usage: number, label: string): GPUBuffer {
+    const b = this.ctx.pool.acquire(bytes, usage, label);
+    this.taken.push(b);
+    return b;
+  }
+  upload(data: ArrayBufferView & ArrayLike<number>, usage: number, label: string, from = 0, to = data.length): GPUBuffer {
+    const bytesPer = (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const b = this.take(Math.max(16, (to - from) * bytesPer), usage, label);
+    if (to > from) this.ctx.device.queue.writeBuffer(b, 0, data as unknown as BufferSource, from, to - from);
+    return b;
+  }
+  releaseAll(): void {
+    if (this.ctx.lost) return;
+    for (const b of this.taken.splice(0)) this.ctx.pool.release(b);
+  }
+}
+
+/**
+ * Runs `body` inside validation, out-of-memory and internal error scopes; any captured error is thrown. `body` is
+ * synchronous so that no other call's commands can land inside these scopes (the scope stack is per device).
+ */
+export async function scoped<T>(device: GPUDevice, body: () => T): Promise<T> {
+  device.pushErrorScope('validation');
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('internal');
+  let value: T | undefined;
+  let thrown: unknown;
+  let failed = false;
+  try {
+    value = body();
+  } catch (e) {
+    thrown = e;
+    failed = true;
+  }
+  const pops = [device.popErrorScope(), device.popErrorScope(), device.popErrorScope()];
+  const [internal, oom, validation] = await Promise.all(pops);
+  if (failed) throw thrown;
+  if (oom) throw new SparseAttentionError('RESOURCE_LIMIT', `webgpu: the device ran out of memory: ${oom.message}`, { field: 'device', cause: oom });
+  const err = validation ?? internal;
+  if (err)
+    throw new SparseAttentionError('INTERNAL', `webgpu: ${validation ? 'validation' : 'internal'} error: ${err.message}`, { field: 'device', cause: err });
+  return value as T;
+}
+
+function sharedBuffers(p: Prepared, lease: Lease, slots: number, lse?: GPUBuffer): SharedBuffers {
+  return {
+    meta: lease.upload(p.meta.words, STORAGE_IN, 'meta'),
+    aux: lease.take(p.auxWords * 4, BufferUsage.STORAGE, 'aux'),
+    lse: lse ?? lease.take(p.plan.returnLse ? p.lseWords * 4 : 16, STORAGE_OUT, 'lse'),
+    uniforms: lease.take(Math.max(1, slots) * 256, UNIFORM, 'params'),
+  };
+}
+
+function encodeChunks(
+  ctx: DeviceContext,
+  p: Prepared,
+  kernels: Kernels,
+  chunks: readonly Chunk[],
+  bindsOf: (c: Chunk) => Record<TensorName, BindingRef>,
+  shared: SharedBuffers,
+  encoder: GPUCommandEncoder,
+): number {
+  const params = new ParamsWriter(chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0));
+  const pass = encoder.beginComputePass({ label: 'sparse-webgpu attention' });
+  let dispatches = 0;
+  for (const c of chunks) dispatches += encodeChunk(ctx, p, kernels, c, bindsOf(c), shared, params, pass);
+  pass.end();
+  ctx.device.queue.writeBuffer(shared.uniforms, 0, params.bytes, 0, params.next * 256);
+  return dispatches;
+}
+
+async function readBack(staging: GPUBuffer, bytes: number, into: Float32Array, at: number): Promise<void> {
+  await staging.mapAsync(MAP_READ, 0, bytes);
+  into.set(new Float32Array(staging.getMappedRange(0, bytes)), at);
+  staging.unmap();
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal', { field: 'signal' });
+}
+
+export interface HostInputs {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+}
+
+/**
+ * Host arrays in, host arrays out. Tensors that fit maxBufferSize are uploaded once and each chunk binds its
+ * range; larger ones are uploaded, run and read back chunk by chunk.
+ */
+export async function runHost(
+  ctx: DeviceContext,
+  p: Prepared,
+  data: HostInputs,
+  signal: AbortSignal | undefined,
+): Promise<{ out: Float32Array; lse: Float32Array | null; stats: RunStats }> {
+  const { device, limits } = ctx;
+  const kernels = await getKernels(ctx, p);
+  checkAbort(signal);
+  const out = new Float32Array(p.geo.o.total);
+  const lseOut = p.plan.returnLse ? new Float32Array(p.lseWords) : null;
+  const align = limits.minStorageBufferOffsetAlignment;
+  const wholeFits = (['q', 'k', 'v', 'o'] as const).every((t) => p.geo[t].total * 4 <= limits.maxBufferSize);
+  const stats: RunStats = { chunks: p.chunks.length, dispatches: 0, submits: 0 };
+  const lease = new Lease(ctx);
+  try {
+    if (wholeFits) {
+      const staged = await scoped(device, () => {
+        const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
+        const shared = sharedBuffers(p, lease, slots);
+        const q = lease.upload(data.q, STORAGE_IN, 'q');
+        const k = lease.upload(data.k, STORAGE_IN, 'k');
+        const v = lease.upload(data.v, STORAGE_IN, 'v');
+        const o = lease.take(p.geo.o.total * 4, STORAGE_OUT, 'out');
+        const buf = { q, k, v, o };
+        const encoder = device.createCommandEncoder({ label: 'sparse-webgpu' });
+        stats.dispatches += encodeChunks(
+          ctx,
+          p,
+          kernels,
+          p.chunks,
+          (c) => {
+            const r = c.ranges;
+            return {
+              q: subrange(buf.q, r.q[0], r.q[1], align),
+              k: subrange(buf.k, r.k[0], r.k[1], align),
+              v: subrange(buf.v, r.v[0], r.v[1], align),
+              o: subrange(buf.o, r.o[0], r.o[1], align),
+            };
+          },
+          shared,
+          encoder,
+        );
+        const outBytes = p.geo.o.total * 4;
+        const stageOut = lease.take(outBytes, STAGING, 'staging out');
+        encoder.copyBufferToBuffer(o, 0, stageOut, 0, outBytes);
+        let stageLse: GPUBuffer | null = null;
+        if (lseOut) {
+          stageLse = lease.take(p.lseWords * 4, STAGING, 'staging lse');
+          encoder.copyBufferToBuffer(shared.lse, 0, stageLse, 0, p.lseWords * 4);
+        }
+        device.queue.submit([encoder.finish()]);
+        stats.submits++;
+        // Errors first: an invalid submission leaves the staging buffers untouched.
+        return { stageOut, stageLse, outBytes };
+      });
+      await readBack(staged.stageOut, staged.outBytes, out, 0);
+      if (staged.stageLse && lseOut) await readBack(staged.stageLse, p.lseWords * 4, lseOut, 0);
+    } else {
+      const slotsAll = p.chunks.reduce((n, c) => Math.max(n, p.slotsPerChunk(c)), 0);
+      const shared = await scoped(device, () => sharedBuffers(p, lease, slotsAll));
+      for (const c of p.chunks) {
+        checkAbort(signal);
+        const inner = new Lease(ctx);
+        try {
+          const stage = await scoped(device, () => {
+            const r = c.ranges;
+            const q = inner.upload(data.q, STORAGE_IN, 'q', r.q[0], r.q[1]);
+            const k = inner.upload(data.k, STORAGE_IN, 'k', r.k[0], r.k[1]);
+            const v = inner.upload(data.v, STORAGE_IN, 'v', r.v[0], r.v[1]);
+            const bytes = (r.o[1] - r.o[0]) * 4;
+            const o = inner.take(bytes, STORAGE_OUT, 'out');
+            const binds = {
+              q: { buffer: q, offset: 0, size: (r.q[1] - r.q[0]) * 4, base: r.q[0] },
+              k: { buffer: k, offset: 0, size: (r.k[1] - r.k[0]) * 4, base: r.k[0] },
+              v: { buffer: v, offset: 0, size: (r.v[1] - r.v[0]) * 4, base: r.v[0] },
+              o: { buffer: o, offset: 0, size: bytes, base: r.o[0] },
+            };
+            const encoder = device.createCommandEncoder({ label: 'sparse-webgpu chunk' });
+            stats.dispatches += encodeChunks(ctx, p, kernels, [c], () => binds, shared, encoder);
+            const staging = inner.take(bytes, STAGING, 'staging out');
+            encoder.copyBufferToBuffer(o, 0, staging, 0, bytes);
+            device.queue.submit([encoder.finish()]);
+            stats.submits++;
+            return { staging, bytes };
+          });
+          await readBack(stage.staging, stage.bytes, out, c.ranges.o[0]);
+        } finally {
+          inner.releaseAll();
+        }
+      }
+      if (lseOut) {
+        const stageLse = await scoped(device, () => {
+          const s = lease.take(p.lseWords * 4, STAGING, 'staging lse');
+          const encoder = device.createCommandEncoder();
+          encoder.copyBufferToBuffer(shared.lse, 0, s, 0, p.lseWords * 4);
+          device.queue.submit([encoder.finish()]);
+          stats.submits++;
+          return s;
+        });
+        await readBack(stageLse, p.lseWords * 4, lseOut, 0);
+      }
+    }
+  } finally {
+    lease.releaseAll();
+  }
+  checkAbort(signal);
+  return { out, lse: lseOut, stats };
+}
+
+export interface ResidentBuffers {
+  q: GPUBuffer;
+  k: GPUBuffer;
+  v: GPUBuffer;
+  out: GPUBuffer;
+  lse: GPUBuffer | null;
+}
+
+/** Resident GPUBuffers in and out: binds sub-ranges of the caller's buffers, submits, and returns once the queue accepted it. */
+export async function runResident(ctx: DeviceContext, p: Prepared, bufs: ResidentBuffers): Promise<RunStats> {
+  const { device, limits } = ctx;
+  const kernels = await getKernels(ctx, p);
+  const align = limits.minStorageBufferOffsetAlignment;
+  const stats: RunStats = { chunks: p.chunks.length, dispatches: 0, submits: 0 };
+  const lease = new Lease(ctx);
+  try {
+    await scoped(device, () => {
+      const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
+      const shared = sharedBuffers(p, lease, slots, bufs.lse ?? undefined);
+      const encoder = device.createCommandEncoder({ label: 'sparse-webgpu resident' });
+      stats.dispatches += encodeChunks(
+        ctx,
+        p,
+        kernels,
+        p.chunks,
+        (c) => {
+          const r = c.ranges;
+          return {
+            q: subrange(bufs.q, r.q[0], r.q[1], align),
+            k: subrange(bufs.k, r.k[0], r.k[1], align),
+            v: subrange(bufs.v, r.v[0], r.v[1], align),
+            o: subrange(bufs.out, r.o[0], r.o[1], align),
+          };
+        },
+        shared,
+        encoder,
+      );
+      device.queue.submit([encoder.finish()]);
+      stats.submits++;
+    });
+  } finally {
+    lease.releaseAll();
+  }
+  return stats;
+}
