@@ -1,0 +1,438 @@
+// The three phases of a call, each a loop that takes chunks of tasks from a shared counter until none is left:
+//   prep   — K transposed per key block (Kt), and cluster labels (query rows, key rows);
+//   topk   — per query row of a top-k head, the threshold and tie cut over the keys its `within` allows;
+//   attend — the fused kernel: per (head, batch, query block) task, listed key blocks only, online softmax.
+import {
+  C_ABORT,
+  C_ATT_CHUNKS,
+  C_ATT_N,
+  C_B,
+  C_BK,
+  C_BQ,
+  C_COUNTERS,
+  C_D,
+  C_DV,
+  C_DVA,
+  C_GROUP,
+  C_HEADS,
+  C_HKV,
+  C_HQ,
+  C_K,
+  C_K_BATCH,
+  C_K_HEAD,
+  C_K_ROW,
+  C_KT,
+  C_LABELQ,
+  C_LJOBS,
+  C_MAXCOLS,
+  C_ML,
+  C_NKB,
+  C_NQB,
+  C_O,
+  C_O_BATCH,
+  C_O_HEAD,
+  C_O_ROW,
+  C_PREP_CHUNKS,
+  C_PREP_N,
+  C_PREP_NT,
+  C_Q,
+  C_Q_BATCH,
+  C_Q_HEAD,
+  C_Q_ROW,
+  C_SC_ACC,
+  C_SC_CAND,
+  C_SC_CORR,
+  C_SC_L,
+  C_SC_M,
+  C_SC_QP,
+  C_SC_S,
+  C_SC_SEL,
+  C_SCALE,
+  C_SCRATCH,
+  C_SCRATCH_STRIDE,
+  C_SK,
+  C_SQ,
+  C_THR,
+  C_TIE,
+  C_TOPK_CHUNKS,
+  C_TOPK_N,
+  C_V,
+  C_V_BATCH,
+  C_V_HEAD,
+  C_V_ROW,
+  C_WPR,
+  H_BITS,
+  H_COLIDX,
+  H_KIND,
+  H_LABELK,
+  H_PIDX,
+  H_ROWPTR,
+  H_TOPK,
+  HEAD_SLOTS,
+  KIND_CLUSTER,
+  KIND_TOPK,
+  LJ_C,
+  LJ_DST,
+  LJ_ROWS,
+  LJ_SLOTS,
+  LJ_SRC,
+  LJ_STRIDE,
+  LJ_UNIT,
+  RC_ABORTED,
+  RC_DONE,
+  RC_MORE,
+  RUN_KEYS,
+} from '../src/abi';
+import { selectKth } from './select';
+import { applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
+import { packQ, pvGroup, scoreGroup } from './tile';
+
+function si(ctx: usize, slot: i32): i32 {
+  return load<i32>(ctx + ((<usize>slot) << 2));
+}
+
+function sp(ctx: usize, slot: i32): usize {
+  return <usize>load<u32>(ctx + ((<usize>slot) << 2));
+}
+
+function takeChunk(counter: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(counter, 1);
+  const c = load<i32>(counter);
+  store<i32>(counter, c + 1);
+  return c;
+}
+
+function isAborted(flag: usize): bool {
+  if (ASC_FEATURE_THREADS) return atomic.load<i32>(flag) !== 0;
+  return load<i32>(flag) !== 0;
+}
+
+/** Runs chunks of the phase (counter index `which`) until none is left, aborted, or maxChunks were taken. */
+function drive(ctx: usize, wid: i32, which: i32, maxChunks: i32): i32 {
+  const counter = sp(ctx, C_COUNTERS) + ((<usize>which) << 2);
+  const flag = sp(ctx, C_ABORT);
+  const slotTable = which === 0 ? C_PREP_CHUNKS : which === 1 ? C_TOPK_CHUNKS : C_ATT_CHUNKS;
+  const slotN = which === 0 ? C_PREP_N : which === 1 ? C_TOPK_N : C_ATT_N;
+  const table = sp(ctx, slotTable);
+  const n = si(ctx, slotN);
+  const scratch = sp(ctx, C_SCRATCH) + <usize>wid * sp(ctx, C_SCRATCH_STRIDE);
+  for (let taken = 0; taken < maxChunks; taken++) {
+    if (isAborted(flag)) return RC_ABORTED;
+    const ch = takeChunk(counter);
+    if (ch >= n) return RC_DONE;
+    const t0 = load<i32>(table + ((<usize>ch) << 3));
+    const t1 = load<i32>(table + ((<usize>ch) << 3), 4);
+    for (let t = t0; t < t1; t++) {
+      if (which === 0) prepTask(ctx, t);
+      else if (which === 1) topkTask(ctx, t, scratch);
+      else attendTask(ctx, t, scratch);
+    }
+  }
+  return RC_MORE;
+}
+
+export function prep(ctx: usize, wid: i32, maxChunks: i32): i32 {
+  return drive(ctx, wid, 0, maxChunks);
+}
+
+export function topk(ctx: usize, wid: i32, maxChunks: i32): i32 {
+  return drive(ctx, wid, 1, maxChunks);
+}
+
+export function attend(ctx: usize, wid: i32, maxChunks: i32): i32 {
+  return drive(ctx, wid, 2, maxChunks);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// prep
+
+function prepTask(ctx: usize, t: i32): void {
+  const nt = si(ctx, C_PREP_NT);
+  if (t < nt) transposeTask(ctx, t);
+  else labelJob(sp(ctx, C_LJOBS) + <usize>(t - nt) * (LJ_SLOTS << 2), si(ctx, C_D));
+}
+
+/**
+ * Kt block (b, hk, kb): keys j0 .. j0 + bk in chunks of eight, each chunk [D][8] (key c of the chunk at lane
+ * c), zero past Sk. One chunk feeds scoreGroup with a single pointer and immediate offsets.
+ */
+function transposeTask(ctx: usize, t: i32): void {
+  const nkb = si(ctx, C_NKB);
+  const hkv = si(ctx, C_HKV);
+  const bk = si(ctx, C_BK);
+  const D = si(ctx, C_D);
+  const Sk = si(ctx, C_SK);
+  const kb = t % nkb;
+  const bh = t / nkb;
+  const b = bh / hkv;
+  const hk = bh % hkv;
+  const j0 = kb * bk;
+  const width = min(bk, Sk - j0);
+  const krow = (<usize>si(ctx, C_K_ROW)) << 2;
+  const src = sp(ctx, C_K) + ((<usize>b * <usize>si(ctx, C_K_BATCH) + <usize>hk * <usize>si(ctx, C_K_HEAD) + <usize>j0 * <usize>si(ctx, C_K_ROW)) << 2);
+  const dst = sp(ctx, C_KT) + <usize>t * ((<usize>D * <usize>bk) << 2);
+  const chunkBytes = (<usize>D) << 5;
+  for (let c = 0; c < bk; c++) {
+    let out = dst + <usize>(c >> 3) * chunkBytes + ((<usize>(c & 7)) << 2);
+    if (c >= width) {
+      for (let d = 0; d < D; d++) {
+        store<f32>(out, 0);
+        out += 32;
+      }
+      continue;
+    }
+    const row = src + <usize>c * krow;
+    for (let d = 0; d < D; d++) {
+      store<f32>(out, load<f32>(row + ((<usize>d) << 2)));
+      out += 32;
+    }
+  }
+}
+
+/**
+ * label(x) = argmax_c Σ_d x[d] · unit[c][d] in float64, strictly greater wins (ties to the smaller c): the same
+ * operations in the same order as core's clusterLabel, so the labels are bit-identical to the reference.
+ */
+function labelJob(job: usize, D: i32): void {
+  const src = <usize>load<u32>(job + (LJ_SRC << 2));
+  const stride = <usize>load<u32>(job + (LJ_STRIDE << 2));
+  const rows = load<i32>(job + (LJ_ROWS << 2));
+  const unit = <usize>load<u32>(job + (LJ_UNIT << 2));
+  const C = load<i32>(job + (LJ_C << 2));
+  const dst = <usize>load<u32>(job + (LJ_DST << 2));
+  for (let r = 0; r < rows; r++) {
+    const x = src + <usize>r * stride;
+    let best = 0;
+    let bestScore: f64 = -Infinity;
+    for (let c = 0; c < C; c++) {
+      const u = unit + ((<usize>c * <usize>D) << 3);
+      let s: f64 = 0;
+      for (let d = 0; d < D; d++) s += <f64>load<f32>(x + ((<usize>d) << 2)) * load<f64>(u + ((<usize>d) << 3));
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    store<i32>(dst + ((<usize>r) << 2), best);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// shared task geometry
+
+// The located task, in globals: each worker has its own instance and so its own globals (never the shared
+// memory, which every worker sees).
+let tH: i32 = 0;
+let tB: i32 = 0;
+let tQb: i32 = 0;
+let tI0: i32 = 0;
+let tRows: i32 = 0;
+let tHead: usize = 0;
+let tQ: usize = 0;
+let tQs: usize = 0;
+let tKt: usize = 0;
+let tKtBlock: usize = 0;
+let tRowIndex: usize = 0;
+
+function locate(ctx: usize, t: i32): void {
+  const nqb = si(ctx, C_NQB);
+  const B = si(ctx, C_B);
+  const bq = si(ctx, C_BQ);
+  const qb = t % nqb;
+  const hb = t / nqb;
+  const b = hb % B;
+  const h = hb / B;
+  const hk = h / si(ctx, C_GROUP);
+  const i0 = qb * bq;
+  tH = h;
+  tB = b;
+  tQb = qb;
+  tI0 = i0;
+  tRows = min(bq, si(ctx, C_SQ) - i0);
+  tHead = sp(ctx, C_HEADS) + <usize>h * (HEAD_SLOTS << 2);
+  tQ = sp(ctx, C_Q) + ((<usize>b * <usize>si(ctx, C_Q_BATCH) + <usize>h * <usize>si(ctx, C_Q_HEAD) + <usize>i0 * <usize>si(ctx, C_Q_ROW)) << 2);
+  tQs = (<usize>si(ctx, C_Q_ROW)) << 2;
+  tKtBlock = (<usize>si(ctx, C_D) * <usize>si(ctx, C_BK)) << 2;
+  tKt = sp(ctx, C_KT) + <usize>(b * si(ctx, C_HKV) + hk) * <usize>si(ctx, C_NKB) * tKtBlock;
+  tRowIndex = (<usize>b * <usize>si(ctx, C_HQ) + <usize>h) * <usize>si(ctx, C_SQ) + <usize>i0;
+}
+
+function hs(head: usize, slot: i32): usize {
+  return <usize>load<u32>(head + ((<usize>slot) << 2));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// topk
+
+/**
+ * For every row of the task: the candidate scores over the blocks `within` lists (masked ones -Infinity), then
+ * t = the k-th largest (quickselect) and the tie cut = the key of the (k - #{s > t})-th score equal to t in
+ * increasing key order. Fewer than k candidates keeps all (t = -Infinity, tie cut = i32 max).
+ */
+function topkTask(ctx: usize, t: i32, scratch: usize): void {
+  locate(ctx, t);
+  const head = tHead;
+  if (load<i32>(head + (H_KIND << 2)) !== KIND_TOPK) return;
+  const k = load<i32>(head + (H_TOPK << 2));
+  const bk = si(ctx, C_BK);
+  const bq = si(ctx, C_BQ);
+  const Sk = si(ctx, C_SK);
+  const wpr = si(ctx, C_WPR);
+  const D = si(ctx, C_D);
+  const scale = reinterpret<f32>(si(ctx, C_SCALE));
+  const colIdx = hs(head, H_COLIDX);
+  const pidx = hs(head, H_PIDX);
+  const bits = hs(head, H_BITS);
+  const n0 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2));
+  const n1 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2), 4);
+  const maxCols = si(ctx, C_MAXCOLS);
+  const ldG = (<usize>maxCols) << 4;
+  const cand = scratch + sp(ctx, C_SC_CAND);
+  const sel = scratch + sp(ctx, C_SC_SEL);
+  const Qp = scratch + sp(ctx, C_SC_QP);
+  const rows = tRows;
+  const groups = (rows + 3) >> 2;
+  packQ(tQ, tQs, rows, D, Qp);
+  for (let n = n0; n < n1; n++) {
+    const kb = load<i32>(colIdx + ((<usize>n) << 2));
+    const P = load<i32>(pidx + ((<usize>n) << 2));
+    const j0 = kb * bk;
+    const kt = tKt + <usize>kb * tKtBlock;
+    for (let g = 0; g < groups; g++) {
+      const St = cand + <usize>g * ldG + ((<usize>((n - n0) * bk)) << 4);
+      scoreGroup(Qp + <usize>g * ((<usize>D) << 4), kt, bk, D, scale, St);
+      if (P >= 0) applyBits(St, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
+      if (Sk - j0 < bk) maskTail(St, Sk - j0, bk);
+    }
+  }
+  const ncols = (n1 - n0) * bk;
+  const thr = sp(ctx, C_THR) + (tRowIndex << 2);
+  const tie = sp(ctx, C_TIE) + (tRowIndex << 2);
+  for (let r = 0; r < rows; r++) {
+    const col0 = cand + <usize>(r >> 2) * ldG + ((<usize>(r & 3)) << 2);
+    let count = 0;
+    for (let c = 0; c < ncols; c++) {
+      const x = load<f32>(col0 + ((<usize>c) << 4));
+      store<f32>(sel + ((<usize>c) << 2), x);
+      if (x > <f32>-Infinity) count++;
+    }
+    const rb = (<usize>r) << 2;
+    if (count <= k) {
+      store<f32>(thr + rb, -Infinity);
+      store<i32>(tie + rb, i32.MAX_VALUE);
+      continue;
+    }
+    const th = selectKth(sel, ncols, ncols - k);
+    let need = k;
+    for (let c = 0; c < ncols; c++) if (load<f32>(col0 + ((<usize>c) << 4)) > th) need--;
+    let cut = i32.MAX_VALUE;
+    for (let c = 0; c < ncols; c++) {
+      if (load<f32>(col0 + ((<usize>c) << 4)) === th) {
+        need--;
+        if (need === 0) {
+          const e = c / bk;
+          cut = load<i32>(colIdx + ((<usize>(n0 + e)) << 2)) * bk + (c - e * bk);
+          break;
+        }
+      }
+    }
+    store<f32>(thr + rb, th);
+    store<i32>(tie + rb, cut);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// attend
+
+function attendTask(ctx: usize, t: i32, scratch: usize): void {
+  locate(ctx, t);
+  const head = tHead;
+  const kind = load<i32>(head + (H_KIND << 2));
+  const bk = si(ctx, C_BK);
+  const bq = si(ctx, C_BQ);
+  const Sk = si(ctx, C_SK);
+  const wpr = si(ctx, C_WPR);
+  const D = si(ctx, C_D);
+  const Dv = si(ctx, C_DV);
+  const scale = reinterpret<f32>(si(ctx, C_SCALE));
+  const colIdx = hs(head, H_COLIDX);
+  const pidx = hs(head, H_PIDX);
+  const bits = hs(head, H_BITS);
+  const n0 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2));
+  const n1 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2), 4);
+  const rows = tRows;
+  const groups = (rows + 3) >> 2;
+  const St = scratch + sp(ctx, C_SC_S);
+  const Qp = scratch + sp(ctx, C_SC_QP);
+  const M = scratch + sp(ctx, C_SC_M);
+  const L = scratch + sp(ctx, C_SC_L);
+  const corr = scratch + sp(ctx, C_SC_CORR);
+  const acc = scratch + sp(ctx, C_SC_ACC);
+  const lda = (<usize>si(ctx, C_DVA)) << 2;
+  const hk = tH / si(ctx, C_GROUP);
+  const vs = (<usize>si(ctx, C_V_ROW)) << 2;
+  const vBase = sp(ctx, C_V) + ((<usize>tB * <usize>si(ctx, C_V_BATCH) + <usize>hk * <usize>si(ctx, C_V_HEAD)) << 2);
+  const thr = sp(ctx, C_THR) + (tRowIndex << 2);
+  const tie = sp(ctx, C_TIE) + (tRowIndex << 2);
+  const labelQ = sp(ctx, C_LABELQ) + (tRowIndex << 2);
+  const labelK = hs(head, H_LABELK) + ((<usize>tB * <usize>si(ctx, C_NKB) * <usize>bk) << 2);
+
+  packQ(tQ, tQs, rows, D, Qp);
+  const ninf = f32x4.splat(-Infinity);
+  const zero = f32x4.splat(0);
+  for (let g = 0; g < groups; g++) {
+    v128.store(M + ((<usize>g) << 4), ninf);
+    v128.store(L + ((<usize>g) << 4), zero);
+  }
+  memory.fill(acc, 0, ((<usize>groups) << 2) * lda);
+
+  // Runs of adjacent listed key blocks (up to RUN_KEYS keys) share one softmax update and one P·V pass: the
+  // masks keep the block granularity, the inner loops get long runs of contiguous keys.
+  const maxRun = max(1, RUN_KEYS / bk);
+  let n = n0;
+  while (n < n1) {
+    const kb0 = load<i32>(colIdx + ((<usize>n) << 2));
+    let m = n + 1;
+    while (m < n1 && m - n < maxRun && load<i32>(colIdx + ((<usize>m) << 2)) === kb0 + (m - n)) m++;
+    const j0 = kb0 * bk;
+    const keys = min((m - n) * bk, Sk - j0);
+    const runBk = (m - n) * bk;
+    const vb = vBase + <usize>j0 * vs;
+    for (let g = 0; g < groups; g++) {
+      const gr = (<usize>g) << 4;
+      const qg = Qp + <usize>g * ((<usize>D) << 4);
+      for (let e = n; e < m; e++) {
+        const kb = kb0 + (e - n);
+        const P = load<i32>(pidx + ((<usize>e) << 2));
+        const jb = kb * bk;
+        const width = min(bk, Sk - jb);
+        const Sb = St + ((<usize>((e - n) * bk)) << 4);
+        scoreGroup(qg, tKt + <usize>kb * tKtBlock, bk, D, scale, Sb);
+        if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
+        if (width < bk) maskTail(Sb, width, bk);
+        if (kind === KIND_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
+        else if (kind === KIND_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
+      }
+      softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
+      pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
+    }
+    n = m;
+  }
+
+  // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp.
+  const os = (<usize>si(ctx, C_O_ROW)) << 2;
+  const out = sp(ctx, C_O) + ((<usize>tB * <usize>si(ctx, C_O_BATCH) + <usize>tH * <usize>si(ctx, C_O_HEAD) + <usize>tI0 * <usize>si(ctx, C_O_ROW)) << 2);
+  const ml = sp(ctx, C_ML) + (tRowIndex << 3);
+  for (let r = 0; r < rows; r++) {
+    const l = load<f32>(L + ((<usize>r) << 2));
+    const inv: f32 = l > 0 ? <f32>1 / l : 0;
+    const iv = f32x4.splat(inv);
+    const o = out + <usize>r * os;
+    const a = acc + <usize>r * lda;
+    let e = 0;
+    for (; e + 4 <= Dv; e += 4) v128.store(o + ((<usize>e) << 2), f32x4.mul(v128.load(a + ((<usize>e) << 2)), iv));
+    for (; e < Dv; e++) store<f32>(o + ((<usize>e) << 2), load<f32>(a + ((<usize>e) << 2)) * inv);
+    store<f32>(ml + ((<usize>r) << 3), load<f32>(M + ((<usize>r) << 2)));
+    store<f32>(ml + ((<usize>r) << 3), l, 4);
+  }
+}

@@ -1,0 +1,25 @@
+// Compiles the AssemblyScript kernel twice into dist/: kernel.wasm (shared memory, atomics: the worker pool) and
+// kernel-st.wasm (plain memory: the single-threaded fallback where SharedArrayBuffer is unavailable).
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const common = ['assembly/index.ts', '--runtime', 'stub', '-O3', '--noAssert', '--enable', 'simd', '--importMemory', '--noExportMemory'];
+const builds = [
+  { out: 'dist/kernel.wasm', flags: ['--enable', 'threads', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536'] },
+  { out: 'dist/kernel-st.wasm', flags: ['--initialMemory', '2', '--maximumMemory', '65536'] },
+];
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+process.chdir(root);
+for (const b of builds) {
+  const { error, stderr } = await asc.main([...common, ...b.flags, '-o', b.out]);
+  if (error) {
+    console.error(stderr.toString());
+    console.error(`asc failed for ${b.out}: ${error.message}`);
+    process.exit(1);
+  }
+  console.log(`built ${b.out}`);
+}

@@ -1,0 +1,123 @@
+/**
+ * The binary interface between the TypeScript host and the AssemblyScript kernel. This one file is compiled by
+ * both `tsc` and `asc` (it holds integer constants only), so the two sides cannot drift apart.
+ *
+ * A call writes a context of CTX_SLOTS 32-bit slots at CTX_PTR: sizes, element strides, byte pointers into the
+ * shared memory. Strides are in float elements; pointers in bytes. SCALE holds the f32 bits of scale · log2 e: the kernel keeps scores in log2 units.
+ */
+
+// Problem sizes.
+export const C_B = 0;
+export const C_HQ = 1;
+export const C_HKV = 2;
+export const C_SQ = 3;
+export const C_SK = 4;
+export const C_D = 5;
+export const C_DV = 6;
+export const C_GROUP = 7;
+export const C_BQ = 8;
+export const C_BK = 9;
+export const C_NQB = 10;
+export const C_NKB = 11;
+export const C_WPR = 12;
+// Tensors in the request layout: pointer, then row / head / batch strides in elements.
+export const C_Q = 13;
+export const C_Q_ROW = 14;
+export const C_Q_HEAD = 15;
+export const C_Q_BATCH = 16;
+export const C_K = 17;
+export const C_K_ROW = 18;
+export const C_K_HEAD = 19;
+export const C_K_BATCH = 20;
+export const C_V = 21;
+export const C_V_ROW = 22;
+export const C_V_HEAD = 23;
+export const C_V_BATCH = 24;
+export const C_O = 25;
+export const C_O_ROW = 26;
+export const C_O_HEAD = 27;
+export const C_O_BATCH = 28;
+/** K transposed per key block: [B][Hkv][numKBlocks][blockK / 8][D][8], zero padded. */
+export const C_KT = 29;
+/** Per query row (m, l): max score in log2 units and softmax denominator, f32 pairs [B][Hq][Sq]. */
+export const C_ML = 30;
+/** Head table: HEAD_SLOTS slots per query head. */
+export const C_HEADS = 31;
+export const C_SCALE = 32;
+/** Three i32 chunk counters (prep, topk, attend), then the abort flag. */
+export const C_COUNTERS = 33;
+export const C_ABORT = 34;
+/** Chunk tables: pairs [start, end) of task indices. */
+export const C_PREP_CHUNKS = 35;
+export const C_PREP_N = 36;
+export const C_TOPK_CHUNKS = 37;
+export const C_TOPK_N = 38;
+export const C_ATT_CHUNKS = 39;
+export const C_ATT_N = 40;
+/** Per-worker scratch: base pointer and bytes per worker. */
+export const C_SCRATCH = 41;
+export const C_SCRATCH_STRIDE = 42;
+/** Top-k: per-row threshold (f32) and tie cut (i32), [B][Hq][Sq]. */
+export const C_THR = 43;
+export const C_TIE = 44;
+/** Cluster: query labels [B][Hq][Sq] (i32). */
+export const C_LABELQ = 45;
+/** Label jobs (LJ_SLOTS slots each) run in the prep phase after the K transposition tasks. */
+export const C_LJOBS = 46;
+export const C_LJOBS_N = 47;
+/** Top-k candidate columns per query block (max listed key blocks · blockK over top-k heads). */
+export const C_MAXCOLS = 48;
+/** Offsets of the scratch parts inside one worker's scratch. */
+export const C_SC_S = 49;
+export const C_SC_M = 50;
+export const C_SC_L = 51;
+export const C_SC_CORR = 52;
+export const C_SC_ACC = 53;
+export const C_SC_CAND = 54;
+export const C_SC_SEL = 55;
+/** Row stride of the accumulator tile in elements (Dv rounded up to 4). */
+export const C_DVA = 56;
+/** Number of K transposition tasks (B · Hkv · numKBlocks); prep task ids past it are label jobs. */
+export const C_PREP_NT = 57;
+/** Scratch part: the task's query rows packed in groups of four, [groups][D][4]. */
+export const C_SC_QP = 58;
+export const CTX_SLOTS = 64;
+
+// Head table slots.
+export const H_ROWPTR = 0;
+export const H_COLIDX = 1;
+export const H_PIDX = 2;
+export const H_BITS = 3;
+export const H_KIND = 4;
+/** Top-k: k. */
+export const H_TOPK = 5;
+/** Cluster: key labels of this head's kv head and centroids, [B][numKBlocks · blockK] (i32). */
+export const H_LABELK = 6;
+export const HEAD_SLOTS = 8;
+
+export const KIND_STATIC = 0;
+export const KIND_TOPK = 1;
+export const KIND_CLUSTER = 2;
+
+// Label job slots: rows of a tensor labelled against unit centroids (f64 [C][D]).
+export const LJ_SRC = 0;
+export const LJ_STRIDE = 1;
+export const LJ_ROWS = 2;
+export const LJ_UNIT = 3;
+export const LJ_C = 4;
+export const LJ_DST = 5;
+export const LJ_SLOTS = 6;
+
+// Return codes of the phase entry points.
+export const RC_DONE = 0;
+export const RC_ABORTED = 1;
+export const RC_MORE = 2;
+
+/** Longest run of adjacent key blocks the fused kernel takes as one (one softmax update, one P·V pass). */
+export const RUN_KEYS = 64;
+
+/** Fixed addresses of the control page. Arena allocations start at ARENA_BASE. */
+export const CTX_PTR = 1024;
+export const ARENA_BASE = 65536;
+export const COUNTERS_PTR = 1536;
+export const ABORT_PTR = 1548;

@@ -1,0 +1,254 @@
+import {
+  type AttentionRequest,
+  type AttentionResult,
+  type Backend,
+  BlockMaskCache,
+  isSparseAttentionError,
+  type ProbeResult,
+  planAttention,
+  SparseAttentionError,
+} from '@sparse/core';
+import { RC_ABORTED } from './abi.js';
+import { defaultThreadCount, sharedMemorySupport } from './env.js';
+import { headSpecs } from './heads.js';
+import { InlineRunner } from './inline.js';
+import { formatBytes, layoutArena, WASM32_BYTES } from './layout.js';
+import { compileKernel } from './loader.js';
+import { createKernelMemory, ensureMemory } from './memory.js';
+import { type CpuWasmOptions, resolveOptions } from './options.js';
+import { planChunks } from './plan.js';
+import { WorkerPool } from './pool.js';
+import type { Outcome, Runner } from './runner.js';
+import { raiseAbort, readResult, writeCall } from './write.js';
+
+/** Figures of the last call, for benchmarks and diagnostics. */
+export interface CallStats {
+  /** Bytes of wasm memory the call laid out (inputs, outputs, Kᵀ, masks, tables, scratch). */
+  arenaBytes: number;
+  /** Whether the memory had to grow for it. */
+  grew: boolean;
+  /** Allowed (query, key) pairs over all (batch, head), from the compiled masks (within, for content-based heads). */
+  nnz: number;
+  /** Bytes of the distinct compiled masks. */
+  maskBytes: number;
+  threads: number;
+  /**
+   * Milliseconds: `setup` (validation, masks, layout, copying the inputs in, on the calling thread), each phase,
+   * `read` (copying the results out), and `total`.
+   */
+  ms: { setup: number; prep: number; topk: number; attend: number; read: number; total: number };
+}
+
+export interface CpuWasmInfo {
+  /** 'workers' (shared memory, worker threads), 'inline' (calling thread), or 'idle' before the first call / probe. */
+  mode: 'workers' | 'inline' | 'idle';
+  threads: number;
+  /** Size of the WebAssembly memory now (it only grows, and is reused across calls). */
+  memoryBytes: number;
+  /** Why the backend runs single-threaded, when it does. */
+  fallbackReason?: string;
+  lastCall?: CallStats;
+}
+
+/** The cpu-wasm Backend, plus diagnostics and fault drills. */
+export interface CpuWasmBackend extends Backend {
+  info(): CpuWasmInfo;
+  /**
+   * Fault drills (used by the tests, usable by anyone checking recovery): 'trap' makes the next call's kernel
+   * read outside the memory (a real wasm trap); 'kill-worker' makes worker 0 exit during the next call. The call
+   * fails with a SparseAttentionError and the call after it works.
+   */
+  injectFault(fault: 'trap' | 'kill-worker'): void;
+}
+
+/** Chunks per worker thread: several, so threads that finish early take more (dynamic balance). */
+const CHUNKS_PER_THREAD = 16;
+/** Chunks of an inline call: the calling thread yields to the event loop between them (every ~20 ms). */
+const INLINE_CHUNKS = 64;
+
+const aborted = () => new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal', { field: 'signal' });
+
+function failure(outcomes: Outcome[]): SparseAttentionError | null {
+  const bad = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+  if (bad.length === 0) return null;
+  const death = bad.find((o) => o.kind === 'death');
+  if (death)
+    return new SparseAttentionError('DEVICE_LOST', `cpu-wasm: a worker thread died during the call (${death.message}); it is restarted for the next call`, {
+      field: 'threads',
+    });
+  const first = bad[0]!;
+  return new SparseAttentionError('INTERNAL', `cpu-wasm: the kernel failed (${first.message}); the instance was rebuilt for the next call`, {
+    field: 'kernel',
+  });
+}
+
+/**
+ * The CPU backend for every platform: fused block-sparse attention in WebAssembly SIMD (AssemblyScript kernels),
+ * on a pool of worker threads over one shared WebAssembly.Memory, or single-threaded on the calling thread where
+ * SharedArrayBuffer is unavailable.
+ */
+export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
+  const opts = resolveOptions(options);
+  const tiles = { blockQ: opts.blockQ, blockK: opts.blockK };
+  const cache = new BlockMaskCache(opts.maskCacheSize);
+  let runner: Promise<Runner> | null = null;
+  let fallbackReason: string | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let fault: 'trap' | 'kill-worker' | null = null;
+  let lastCall: CallStats | undefined;
+  let current: Runner | null = null;
+
+  async function makeRunner(): Promise<Runner> {
+    const support = sharedMemorySupport();
+    if (!opts.inline && support.ok) {
+      const threads = opts.threads ?? (await defaultThreadCount());
+      const module = await compileKernel(true);
+      const { memory, maxBytes } = createKernelMemory(true);
+      return new WorkerPool(threads, module, memory, maxBytes);
+    }
+    fallbackReason = opts.inline ? 'inline: true was requested' : (support as { reason: string }).reason;
+    const module = await compileKernel(false);
+    const { memory, maxBytes } = createKernelMemory(false);
+    return new InlineRunner(module, memory, maxBytes);
+  }
+
+  function getRunner(): Promise<Runner> {
+    if (!runner) {
+      runner = makeRunner().then(
+        (r) => {
+          current = r;
+          return r;
+        },
+        (e) => {
+          runner = null;
+          throw e;
+        },
+      );
+    }
+    return runner;
+  }
+
+  /** Serialises calls: they share one memory. */
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
+    const t0 = performance.now();
+    if (signal?.aborted) throw aborted();
+    const plan = planAttention(request);
+    const specs = headSpecs(plan, cache, tiles);
+    const r = await getRunner();
+    const { chunks, phases, labelJobs } = planChunks(plan, specs, tiles, r.shared ? r.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS);
+    const arena = layoutArena({
+      plan,
+      specs,
+      tiles,
+      threads: r.threads,
+      chunkPairs: { prep: chunks.prep.length >> 1, topk: chunks.topk.length >> 1, attend: chunks.attend.length >> 1 },
+      labelJobs,
+      maxBytes: r.maxBytes,
+    });
+    await r.ready();
+    if (signal?.aborted) throw aborted();
+    const grew = ensureMemory(r.memory, arena.total);
+    const drill = fault;
+    fault = null;
+    if (drill === 'kill-worker' && r instanceof WorkerPool) r.killOnNextAttend = 0;
+    writeCall(r.memory, request, plan, specs, arena, chunks, tiles, drill === 'trap');
+
+    const onAbort = () => raiseAbort(r.memory);
+    signal?.addEventListener('abort', onAbort);
+    const ms = { setup: performance.now() - t0, prep: 0, topk: 0, attend: 0, read: 0, total: 0 };
+    r.hold(true);
+    try {
+      for (const phase of phases) {
+        const p0 = performance.now();
+        const outcomes = await r.run(phase, signal);
+        ms[phase] = performance.now() - p0;
+        const err = failure(outcomes);
+        if (err) throw err;
+        if (outcomes.some((o) => o.ok && o.rc === RC_ABORTED) || signal?.aborted) throw aborted();
+      }
+    } finally {
+      r.hold(false);
+      signal?.removeEventListener('abort', onAbort);
+      if (r instanceof WorkerPool) r.killOnNextAttend = -1;
+    }
+    const r0 = performance.now();
+    const result = readResult(r.memory, plan, arena);
+    ms.read = performance.now() - r0;
+    let nnz = 0;
+    specs.heads.forEach((s) => {
+      nnz += specs.masks[s.mask]!.stats.nnz * plan.batch;
+    });
+    ms.total = performance.now() - t0;
+    lastCall = { arenaBytes: arena.total, grew, nnz, maskBytes: specs.masks.reduce((a, m) => a + m.stats.bytes, 0), threads: r.threads, ms };
+    return result;
+  }
+
+  return {
+    name: 'cpu-wasm',
+    async probe(): Promise<ProbeResult> {
+      try {
+        const r = await exclusive(async () => {
+          const r = await getRunner();
+          await r.ready();
+          return r;
+        });
+        const device =
+          r instanceof WorkerPool
+            ? `WebAssembly SIMD128 (AssemblyScript), ${r.threads} worker thread${r.threads === 1 ? '' : 's'} over one shared memory`
+            : `WebAssembly SIMD128 (AssemblyScript), single-threaded on the calling thread (${fallbackReason})`;
+        return { available: true, device };
+      } catch (e) {
+        return { available: false, reason: isSparseAttentionError(e) ? e.message : `cpu-wasm: ${(e as Error).message}` };
+      }
+    },
+    supports(request) {
+      try {
+        const plan = planAttention(request);
+        const rows = plan.batch * plan.headsQ * plan.seqQ;
+        const minimum =
+          4 *
+          (rows * (plan.headDim + plan.headDimV) +
+            2 * plan.batch * plan.headsKv * plan.seqK * plan.headDim +
+            plan.batch * plan.headsKv * plan.seqK * plan.headDimV);
+        if (minimum > WASM32_BYTES)
+          return `cpu-wasm needs at least ${minimum} bytes (${formatBytes(minimum)}) of wasm memory for this request, more than the 4 GiB of wasm32`;
+        return true;
+      } catch (e) {
+        return isSparseAttentionError(e) ? e.message : String(e);
+      }
+    },
+    attention(request, opts) {
+      return exclusive(() => attention(request, opts?.signal));
+    },
+    async dispose() {
+      await exclusive(async () => {
+        const r = runner;
+        runner = null;
+        current = null;
+        cache.clear();
+        if (r) await (await r.catch(() => null))?.dispose();
+      });
+    },
+    info(): CpuWasmInfo {
+      const info: CpuWasmInfo = {
+        mode: current ? (current instanceof WorkerPool ? 'workers' : 'inline') : 'idle',
+        threads: current?.threads ?? 0,
+        memoryBytes: current?.memory.buffer.byteLength ?? 0,
+      };
+      if (fallbackReason) info.fallbackReason = fallbackReason;
+      if (lastCall) info.lastCall = lastCall;
+      return info;
+    },
+    injectFault(f) {
+      if (f !== 'trap' && f !== 'kill-worker')
+        throw new SparseAttentionError('INVALID_ARGUMENT', `injectFault: must be "trap" or "kill-worker" (got ${String(f)})`, { field: 'fault' });
+      fault = f;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Splits the tasks of `ranges` (each [start, end) of task ids, in order) into about `count` contiguous chunks of
+ * equal total cost. Returns flat [start, end) pairs. Threads take chunks from a shared counter, so equal-cost
+ * chunks (several per thread) balance the work by visited blocks even when other processes steal a core.
+ */
+export function balancedChunks(ranges: readonly (readonly [number, number])[], cost: (t: number) => number, count: number): Int32Array {
+  let total = 0;
+  for (const [a, b] of ranges) for (let t = a; t < b; t++) total += cost(t);
+  const out: number[] = [];
+  const target = total / Math.max(1, count);
+  for (const [a, b] of ranges) {
+    let start = a;
+    let acc = 0;
+    for (let t = a; t < b; t++) {
+      acc += cost(t);
+      if (acc >= target && t + 1 < b) {
+        out.push(start, t + 1);
+        start = t + 1;
+        acc = 0;
+      }
+    }
+    if (start < b) out.push(start, b);
+  }
+  return Int32Array.from(out);
+}
+
+/** Cost of attention task t = (h · B + b) · numQBlocks + qb: the key blocks it visits, plus a fixed part per row block. */
+export function attentionCost(listed: (h: number, qb: number) => number, batch: number, numQBlocks: number, tileArea: number): (t: number) => number {
+  return (t) => {
+    const qb = t % numQBlocks;
+    const h = Math.floor(t / numQBlocks / batch);
+    return (listed(h, qb) + 1) * tileArea;
+  };
+}

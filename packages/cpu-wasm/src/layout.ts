@@ -1,0 +1,184 @@
+import { type AttentionPlan, SparseAttentionError, type TileSizes } from '@sparse/core';
+import { ARENA_BASE, HEAD_SLOTS, KIND_TOPK, LJ_SLOTS, RUN_KEYS } from './abi.js';
+import type { HeadSpecs } from './heads.js';
+
+/** The wasm32 address space: 65536 pages of 64 KiB. */
+export const WASM32_BYTES = 65536 * 65536;
+/** Rows per label job (cluster labels are computed in chunks of this many rows). */
+export const LABEL_ROWS = 256;
+
+export interface MaskRegion {
+  rowPtr: number;
+  colIdx: number;
+  partialIdx: number;
+  bits: number;
+}
+
+/** Byte offsets of everything one call keeps in the wasm memory. */
+export interface Arena {
+  /** One past the last byte used. */
+  total: number;
+  heads: number;
+  prepChunks: number;
+  topkChunks: number;
+  attChunks: number;
+  labelJobs: number;
+  masks: MaskRegion[];
+  units: number[];
+  q: number;
+  k: number;
+  v: number;
+  o: number;
+  kt: number;
+  ml: number;
+  thr: number;
+  tie: number;
+  labelQ: number;
+  labelK: number[];
+  scratch: number;
+  scratchStride: number;
+  /** Offsets inside one worker's scratch. */
+  parts: { s: number; qp: number; m: number; l: number; corr: number; acc: number; cand: number; sel: number };
+  /** Accumulator row length (Dv rounded up to 4). */
+  dva: number;
+  /** Top-k candidate columns per query block. */
+  maxCols: number;
+}
+
+export interface ArenaInput {
+  plan: AttentionPlan;
+  specs: HeadSpecs;
+  tiles: TileSizes;
+  threads: number;
+  chunkPairs: { prep: number; topk: number; attend: number };
+  labelJobs: number;
+  /** The most bytes the memory can hold (4 GiB, or less where the runtime gave a smaller maximum). */
+  maxBytes?: number;
+}
+
+class Bump {
+  at: number;
+  constructor(base: number) {
+    this.at = base;
+  }
+  take(bytes: number, align = 64): number {
+    const start = Math.ceil(this.at / align) * align;
+    this.at = start + bytes;
+    return start;
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(2)} ${units[u]}`;
+}
+
+/** Number of label jobs: every (batch, cluster head) over Sq, and every (batch, label group) over Sk. */
+export function labelJobCount(plan: AttentionPlan, specs: HeadSpecs): number {
+  if (!specs.anyCluster) return 0;
+  const clusterHeads = specs.heads.filter((s) => s.labelGroup >= 0).length;
+  return plan.batch * (clusterHeads * Math.ceil(plan.seqQ / LABEL_ROWS) + specs.labelGroups.length * Math.ceil(plan.seqK / LABEL_ROWS));
+}
+
+/**
+ * Lays out a call in the memory and refuses (RESOURCE_LIMIT, before anything is allocated) one that cannot fit
+ * the 4 GiB wasm32 address space, saying how many bytes it needed.
+ */
+export function layoutArena(input: ArenaInput): Arena {
+  const { plan, specs, tiles, threads, chunkPairs } = input;
+  const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
+  const { blockQ: bq, blockK: bk } = tiles;
+  const numKB = Math.ceil(Sk / bk);
+  const rowsQ = B * Hq * Sq;
+  const mem = new Bump(ARENA_BASE);
+  const heads = mem.take(Hq * HEAD_SLOTS * 4);
+  const prepChunks = mem.take(chunkPairs.prep * 8);
+  const topkChunks = mem.take(chunkPairs.topk * 8);
+  const attChunks = mem.take(chunkPairs.attend * 8);
+  const labelJobs = mem.take(input.labelJobs * LJ_SLOTS * 4);
+  const masks = specs.masks.map((m) => ({
+    rowPtr: mem.take(m.rowPtr.length * 4),
+    colIdx: mem.take(m.colIdx.length * 4),
+    partialIdx: mem.take(m.partialIdx.length * 4),
+    bits: mem.take(m.bits.length * 4),
+  }));
+  const units = specs.units.map((u) => mem.take(u.data.length * 8));
+  const q = mem.take(rowsQ * D * 4);
+  const k = mem.take(B * Hkv * Sk * D * 4);
+  // Row tails of V (Dv mod 4) are read by scalar code only, but keep 16 bytes of slack after every tensor anyway.
+  const v = mem.take(B * Hkv * Sk * Dv * 4 + 16);
+  const o = mem.take(rowsQ * Dv * 4 + 16);
+  const kt = mem.take(B * Hkv * numKB * D * bk * 4);
+  const ml = mem.take(rowsQ * 8);
+  // Per-row arrays are read four rows at a time: 16 bytes of slack past the last row.
+  const thr = specs.anyTopk ? mem.take(rowsQ * 4 + 16) : 0;
+  const tie = specs.anyTopk ? mem.take(rowsQ * 4 + 16) : 0;
+  const labelQ = specs.anyCluster ? mem.take(rowsQ * 4 + 16) : 0;
+  const labelK = specs.labelGroups.map(() => mem.take(B * numKB * bk * 4));
+
+  let maxCols = 0;
+  if (specs.anyTopk) {
+    specs.heads.forEach((s) => {
+      if (s.kind !== KIND_TOPK) return;
+      const m = specs.masks[s.mask]!;
+      for (let qb = 0; qb < m.numQBlocks; qb++) maxCols = Math.max(maxCols, (m.rowPtr[qb + 1]! - m.rowPtr[qb]!) * bk);
+    });
+  }
+  const dva = Math.ceil(Dv / 4) * 4;
+  const part = new Bump(0);
+  const parts = {
+    // One group's score tile over a run of adjacent key blocks.
+    s: part.take(Math.max(bk, RUN_KEYS) * 16),
+    qp: part.take(bq * D * 4),
+    m: part.take(bq * 4),
+    l: part.take(bq * 4),
+    corr: part.take(bq * 4),
+    acc: part.take(bq * dva * 4),
+    cand: part.take(bq * maxCols * 4),
+    sel: part.take(maxCols * 4),
+  };
+  const scratchStride = Math.ceil(part.at / 64) * 64;
+  const scratch = mem.take(scratchStride * threads);
+  const total = Math.ceil(mem.at / 64) * 64;
+  const limit = Math.min(WASM32_BYTES, input.maxBytes ?? WASM32_BYTES);
+  if (total > limit) {
+    const what = limit === WASM32_BYTES ? 'the 4 GiB a wasm32 memory can address' : `the ${formatBytes(limit)} this runtime let the memory reserve`;
+    throw new SparseAttentionError(
+      'RESOURCE_LIMIT',
+      `request: cpu-wasm needs ${total} bytes (${formatBytes(total)}) of WebAssembly memory for this call (inputs, outputs, transposed keys, masks, scratch), ` +
+        `more than ${what} (${limit} bytes); split the call by batch, heads or query rows`,
+      { field: 'request' },
+    );
+  }
+  return {
+    total,
+    heads,
+    prepChunks,
+    topkChunks,
+    attChunks,
+    labelJobs,
+    masks,
+    units,
+    q,
+    k,
+    v,
+    o,
+    kt,
+    ml,
+    thr,
+    tie,
+    labelQ,
+    labelK,
+    scratch,
+    scratchStride,
+    parts,
+    dva,
+    maxCols,
+  };
+}

@@ -1,0 +1,47 @@
+import { compileKernel, instantiateKernel } from './loader.js';
+
+export interface SimdPeak {
+  /** Best f32 GFLOP/s of one thread over the repeats. */
+  gflops: number;
+  /** Every repeat's GFLOP/s, in order. */
+  runs: number[];
+  /** Flops counted per loop iteration (12 independent f32x4 multiply + add pairs). */
+  flopsPerIteration: number;
+  iterations: number;
+}
+
+/**
+ * This machine's WebAssembly SIMD128 f32 peak on one thread: a micro-benchmark of the kernels' own instruction
+ * pattern (f32x4.mul then f32x4.add, no FMA in SIMD128) on twelve independent accumulators, so it is bound by
+ * the floating-point units. The attention benchmark reports its effective GFLOP/s (4 · nnz · D / t) against it.
+ * Runs on the calling thread, about `durationMs` in total (default 600) in `repeats` short runs (default 15: on a
+ * shared machine the best short run is the one that had the core to itself), after a warm-up that lets V8 tier up.
+ */
+export async function measureSimdPeak(options: { durationMs?: number; repeats?: number } = {}): Promise<SimdPeak> {
+  const durationMs = options.durationMs ?? 600;
+  const repeats = Math.max(1, options.repeats ?? 15);
+  const kernel = instantiateKernel(await compileKernel(false), new WebAssembly.Memory({ initial: 2, maximum: 2 }));
+  const fpi = kernel.PEAK_FLOPS_PER_ITER.value as number;
+  let iters = 1 << 16;
+  // Warm-up and calibration: grow the count until one run takes ~5 ms.
+  for (;;) {
+    const t = performance.now();
+    kernel.peak(iters, 0.999999, 1e-6);
+    const dt = performance.now() - t;
+    if (dt > 5 || iters >= 1 << 30) {
+      iters = Math.max(1, Math.min(2 ** 30, Math.round((iters * (durationMs / repeats)) / Math.max(dt, 0.01))));
+      break;
+    }
+    iters *= 2;
+  }
+  const runs: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    sink += kernel.peak(iters, 0.999999, 1e-6);
+    const s = (performance.now() - t) / 1000;
+    runs.push((iters * fpi) / s / 1e9);
+  }
+  if (Number.isNaN(sink)) runs.push(0);
+  return { gflops: Math.max(...runs), runs, flopsPerIteration: fpi, iterations: iters };
+}

@@ -1,0 +1,13 @@
+import type { Phase } from './instance.js';
+
+/** Messages from the pool to a worker. */
+export type ToWorker =
+  | { type: 'init'; module: WebAssembly.Module; memory: WebAssembly.Memory; wid: number }
+  | { type: 'run'; id: number; phase: Phase; ctx: number }
+  /** Fault drill: the worker ends itself (process.exit in Node, close() in a browser). */
+  | { type: 'die'; code: number };
+
+/** Messages from a worker to the pool. */
+export type FromWorker =
+  /** The worker listens (sent first, so no message is posted before it can be received). */
+  { type: 'up' } | { type: 'ready' } | { type: 'done'; id: number; rc: number } | { type: 'error'; id: number; message: string; trap: boolean };

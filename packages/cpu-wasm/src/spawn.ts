@@ -1,0 +1,60 @@
+import { isNode } from './env.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+/** One worker thread, whatever the runtime. */
+export interface WorkerHandle {
+  post(message: ToWorker): void;
+  terminate(): Promise<void>;
+  /** Node: whether an idle worker keeps the process alive (no-ops in browsers). */
+  ref(): void;
+  unref(): void;
+}
+
+export interface WorkerEvents {
+  message(message: FromWorker): void;
+  /** The worker is gone (uncaught error, exit, terminate); called at most once. */
+  death(reason: string): void;
+}
+
+/** Starts dist/worker.js as a worker_threads Worker (Node) or a module Web Worker (browsers). */
+export async function spawnWorker(events: WorkerEvents): Promise<WorkerHandle> {
+  let dead = false;
+  const die = (reason: string) => {
+    if (dead) return;
+    dead = true;
+    events.death(reason);
+  };
+  if (isNode()) {
+    const { Worker } = await import('node:worker_threads');
+    // Workers inherit the process's flags, but some are only valid for the main script (`--input-type` with -e).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const w = new Worker(new URL('./worker.js', import.meta.url), { execArgv });
+    w.on('message', (m: FromWorker) => events.message(m));
+    w.on('error', (e: Error) => die(`worker error: ${e.message}`));
+    w.on('exit', (code: number) => die(`worker exited with code ${code}`));
+    return {
+      post: (m) => w.postMessage(m),
+      terminate: async () => {
+        await w.terminate();
+      },
+      ref: () => w.ref(),
+      unref: () => w.unref(),
+    };
+  }
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  w.onmessage = (e: MessageEvent<FromWorker>) => events.message(e.data);
+  w.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    die(`worker error: ${e.message}`);
+  };
+  w.onmessageerror = () => die('worker message could not be deserialised');
+  return {
+    post: (m) => w.postMessage(m),
+    terminate: async () => {
+      w.terminate();
+      die('terminated');
+    },
+    ref: () => undefined,
+    unref: () => undefined,
+  };
+}

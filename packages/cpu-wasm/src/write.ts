@@ -1,0 +1,207 @@
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, type Layout, shapeOf, type TileSizes } from '@sparse/core';
+import * as A from './abi.js';
+import type { HeadSpecs } from './heads.js';
+import { type Arena, LABEL_ROWS } from './layout.js';
+
+export interface CallChunks {
+  prep: Int32Array;
+  topk: Int32Array;
+  attend: Int32Array;
+  /** Prep task ids below this are K transpositions (B · Hkv · numKBlocks); the rest are label jobs. */
+  transposeTasks: number;
+}
+
+interface Strides {
+  row: number;
+  head: number;
+  batch: number;
+}
+
+/** Element strides of a [B, H, S, dim] tensor (logical order) stored in `layout`. */
+export function strides(layout: Layout, heads: number, seq: number, dim: number): Strides {
+  return layout === 'bhsd' ? { row: dim, head: seq * dim, batch: heads * seq * dim } : { row: heads * dim, head: dim, batch: seq * heads * dim };
+}
+
+/** An address that no memory of this backend reaches: the fault drill points the kernel there to make it trap. */
+const OUT_OF_BOUNDS = 0xfffffff0;
+
+/**
+ * Copies one call into the memory (inputs once, masks, centroids, tables) and writes its context. `memory`
+ * must already be at least arena.total bytes; views are taken here, after any grow.
+ */
+export function writeCall(
+  memory: WebAssembly.Memory,
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  specs: HeadSpecs,
+  arena: Arena,
+  chunks: CallChunks,
+  tiles: TileSizes,
+  trap = false,
+): void {
+  const buf = memory.buffer;
+  const I = new Int32Array(buf);
+  const F = new Float32Array(buf);
+  const F64 = new Float64Array(buf);
+  const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
+  const { blockQ: bq, blockK: bk } = tiles;
+  const numQB = Math.ceil(Sq / bq);
+  const numKB = Math.ceil(Sk / bk);
+  const qs = strides(layout, Hq, Sq, D);
+  const ks = strides(layout, Hkv, Sk, D);
+  const vs = strides(layout, Hkv, Sk, Dv);
+  const os = strides(layout, Hq, Sq, Dv);
+
+  const c = A.CTX_PTR >> 2;
+  I.fill(0, c, c + A.CTX_SLOTS);
+  const set = (slot: number, value: number) => {
+    I[c + slot] = value;
+  };
+  set(A.C_B, B);
+  set(A.C_HQ, Hq);
+  set(A.C_HKV, Hkv);
+  set(A.C_SQ, Sq);
+  set(A.C_SK, Sk);
+  set(A.C_D, D);
+  set(A.C_DV, Dv);
+  set(A.C_GROUP, plan.group);
+  set(A.C_BQ, bq);
+  set(A.C_BK, bk);
+  set(A.C_NQB, numQB);
+  set(A.C_NKB, numKB);
+  set(A.C_WPR, (bk + 31) >>> 5);
+  set(A.C_Q, trap ? OUT_OF_BOUNDS : arena.q);
+  set(A.C_Q_ROW, qs.row);
+  set(A.C_Q_HEAD, qs.head);
+  set(A.C_Q_BATCH, qs.batch);
+  set(A.C_K, arena.k);
+  set(A.C_K_ROW, ks.row);
+  set(A.C_K_HEAD, ks.head);
+  set(A.C_K_BATCH, ks.batch);
+  set(A.C_V, arena.v);
+  set(A.C_V_ROW, vs.row);
+  set(A.C_V_HEAD, vs.head);
+  set(A.C_V_BATCH, vs.batch);
+  set(A.C_O, arena.o);
+  set(A.C_O_ROW, os.row);
+  set(A.C_O_HEAD, os.head);
+  set(A.C_O_BATCH, os.batch);
+  set(A.C_KT, arena.kt);
+  set(A.C_ML, arena.ml);
+  set(A.C_HEADS, arena.heads);
+  // Scores are kept in log2 units (the kernel exponentiates with 2^x): scale · log2 e.
+  set(A.C_SCALE, new Int32Array(new Float32Array([plan.scale * Math.LOG2E]).buffer)[0]!);
+  set(A.C_COUNTERS, A.COUNTERS_PTR);
+  set(A.C_ABORT, A.ABORT_PTR);
+  set(A.C_PREP_CHUNKS, arena.prepChunks);
+  set(A.C_PREP_N, chunks.prep.length >> 1);
+  set(A.C_TOPK_CHUNKS, arena.topkChunks);
+  set(A.C_TOPK_N, chunks.topk.length >> 1);
+  set(A.C_ATT_CHUNKS, arena.attChunks);
+  set(A.C_ATT_N, chunks.attend.length >> 1);
+  set(A.C_SCRATCH, arena.scratch);
+  set(A.C_SCRATCH_STRIDE, arena.scratchStride);
+  set(A.C_THR, arena.thr);
+  set(A.C_TIE, arena.tie);
+  set(A.C_LABELQ, arena.labelQ);
+  set(A.C_LJOBS, arena.labelJobs);
+  set(A.C_MAXCOLS, arena.maxCols);
+  set(A.C_SC_S, arena.parts.s);
+  set(A.C_SC_M, arena.parts.m);
+  set(A.C_SC_QP, arena.parts.qp);
+  set(A.C_SC_L, arena.parts.l);
+  set(A.C_SC_CORR, arena.parts.corr);
+  set(A.C_SC_ACC, arena.parts.acc);
+  set(A.C_SC_CAND, arena.parts.cand);
+  set(A.C_SC_SEL, arena.parts.sel);
+  set(A.C_DVA, arena.dva);
+  set(A.C_PREP_NT, chunks.transposeTasks);
+  I.fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
+
+  I.set(chunks.prep, arena.prepChunks >> 2);
+  I.set(chunks.topk, arena.topkChunks >> 2);
+  I.set(chunks.attend, arena.attChunks >> 2);
+
+  specs.masks.forEach((m, n) => {
+    const r = arena.masks[n]!;
+    I.set(m.rowPtr, r.rowPtr >> 2);
+    I.set(m.colIdx, r.colIdx >> 2);
+    I.set(m.partialIdx, r.partialIdx >> 2);
+    new Uint32Array(buf).set(m.bits, r.bits >> 2);
+  });
+  specs.units.forEach((u, n) => {
+    F64.set(u.data, arena.units[n]! >> 3);
+  });
+  specs.heads.forEach((s, h) => {
+    const at = (arena.heads >> 2) + h * A.HEAD_SLOTS;
+    const r = arena.masks[s.mask]!;
+    I[at + A.H_ROWPTR] = r.rowPtr;
+    I[at + A.H_COLIDX] = r.colIdx;
+    I[at + A.H_PIDX] = r.partialIdx;
+    I[at + A.H_BITS] = r.bits;
+    I[at + A.H_KIND] = s.kind;
+    I[at + A.H_TOPK] = s.k;
+    I[at + A.H_LABELK] = s.labelGroup >= 0 ? arena.labelK[s.labelGroup]! : 0;
+  });
+
+  // Label jobs: query rows of every cluster head, key rows of every label group.
+  let job = arena.labelJobs >> 2;
+  const addJobs = (src: number, rowStride: number, rows: number, unit: number, count: number, dst: number) => {
+    for (let r0 = 0; r0 < rows; r0 += LABEL_ROWS) {
+      I[job + A.LJ_SRC] = src + r0 * rowStride * 4;
+      I[job + A.LJ_STRIDE] = rowStride * 4;
+      I[job + A.LJ_ROWS] = Math.min(LABEL_ROWS, rows - r0);
+      I[job + A.LJ_UNIT] = unit;
+      I[job + A.LJ_C] = count;
+      I[job + A.LJ_DST] = dst + r0 * 4;
+      job += A.LJ_SLOTS;
+    }
+  };
+  for (let b = 0; b < B; b++) {
+    specs.heads.forEach((s, h) => {
+      if (s.unit < 0) return;
+      const u = specs.units[s.unit]!;
+      addJobs(arena.q + (b * qs.batch + h * qs.head) * 4, qs.row, Sq, arena.units[s.unit]!, u.count, arena.labelQ + (b * Hq + h) * Sq * 4);
+    });
+    specs.labelGroups.forEach((g, n) => {
+      const u = specs.units[g.unit]!;
+      addJobs(arena.k + (b * ks.batch + g.hk * ks.head) * 4, ks.row, Sk, arena.units[g.unit]!, u.count, arena.labelK[n]! + b * numKB * bk * 4);
+    });
+  }
+
+  F.set(request.q.data, arena.q >> 2);
+  F.set(request.k.data, arena.k >> 2);
+  F.set(request.v.data, arena.v >> 2);
+}
+
+/** Resets the chunk counter of a phase and the abort flag before it runs. */
+export function resetPhase(memory: WebAssembly.Memory): void {
+  new Int32Array(memory.buffer).fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
+}
+
+/** Sets the abort flag the kernel polls between tasks. */
+export function raiseAbort(memory: WebAssembly.Memory): void {
+  const I = new Int32Array(memory.buffer);
+  if (memory.buffer instanceof ArrayBuffer) I[A.ABORT_PTR >> 2] = 1;
+  else Atomics.store(I, A.ABORT_PTR >> 2, 1);
+}
+
+/** Copies out (request layout) and, if asked, lse = m · ln 2 + ln(l) (m is in log2 units) (-Infinity where l = 0) out of the memory. */
+export function readResult(memory: WebAssembly.Memory, plan: AttentionPlan, arena: Arena): AttentionResult {
+  const buf = memory.buffer;
+  const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
+  const rows = B * Hq * Sq;
+  if (!(buf instanceof ArrayBuffer)) Atomics.load(new Int32Array(buf), A.COUNTERS_PTR >> 2);
+  const data = new Float32Array(buf, arena.o, rows * Dv).slice();
+  const result: AttentionResult = { out: { data, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
+  if (plan.returnLse) {
+    const ml = new Float32Array(buf, arena.ml, rows * 2);
+    const lse = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      const l = ml[2 * r + 1]!;
+      lse[r] = l > 0 ? ml[2 * r]! * Math.LN2 + Math.log(l) : Number.NEGATIVE_INFINITY;
+    }
+    result.lse = { data: lse, shape: [B, Hq, Sq] };
+  }
+  return result;
+}

@@ -1,0 +1,30 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CpuWasmOptions, cpuWasm } from '../dist/index.js';
+import { CASES } from './cases.js';
+import { expectMatchesReference } from './helpers.js';
+
+// Every case against core's float64 reference, on the worker pool (1 and 2 threads, several tile shapes) and on
+// the single-threaded inline fallback.
+const CONFIGS: [string, CpuWasmOptions][] = [
+  ['1 thread', { threads: 1 }],
+  ['2 threads', { threads: 2 }],
+  ['2 threads, 8 × 8 tiles', { threads: 2, blockQ: 8, blockK: 8 }],
+  ['inline, 4 × 16 tiles', { inline: true, blockQ: 4, blockK: 16 }],
+  ['3 threads, 16 × 64 tiles', { threads: 3, blockQ: 16, blockK: 64 }],
+];
+
+describe.each(CONFIGS)('cpu-wasm %s', (_label, options) => {
+  const backend = cpuWasm(options);
+  afterAll(() => backend.dispose());
+
+  it('probes available', async () => {
+    const p = await backend.probe();
+    expect(p.available, p.reason).toBe(true);
+    expect(p.device).toMatch(options.inline ? /single-threaded/ : new RegExp(`${options.threads} worker thread`));
+  });
+
+  it.each(CASES)('%s', async (label, req) => {
+    expect(backend.supports(req)).toBe(true);
+    expectMatchesReference(req, await backend.attention(req), label);
+  });
+});

@@ -1,0 +1,97 @@
+import { isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuWasm } from '../dist/index.js';
+import { expectMatchesReference, request } from './helpers.js';
+
+async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(isSparseAttentionError(e), String(e)).toBe(true);
+    return e as SparseAttentionError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('options', () => {
+  it.each([
+    [{ threads: 0 }, 'options.threads'],
+    [{ threads: 1.5 }, 'options.threads'],
+    [{ blockQ: 6 }, 'options.blockQ'],
+    [{ blockK: 12 }, 'options.blockK'],
+    [{ blockK: 4 }, 'options.blockK'],
+    [{ inline: 'yes' }, 'options.inline'],
+  ])('%j is refused naming %s', (options, field) => {
+    let err: unknown;
+    try {
+      cpuWasm(options as never);
+    } catch (e) {
+      err = e;
+    }
+    expect(isSparseAttentionError(err)).toBe(true);
+    expect((err as SparseAttentionError).code).toBe('INVALID_ARGUMENT');
+    expect((err as SparseAttentionError).field).toBe(field);
+  });
+});
+
+describe('requests', () => {
+  const backend = cpuWasm({ threads: 2 });
+  afterAll(() => backend.dispose());
+
+  it('validates through core before running', async () => {
+    const req = request({ Sq: 8, D: 4 }, { kind: 'causal' });
+    const bad = { ...req, k: { data: new Float32Array(3), shape: [1, 1, 8, 4] } };
+    expect(typeof backend.supports(bad)).toBe('string');
+    const e = await rejection(backend.attention(bad));
+    expect(e.code).toBe('INVALID_SHAPE');
+    expect(e.message).toMatch(/k\.data/);
+  });
+
+  it('refuses a request beyond the 4 GiB wasm address space with RESOURCE_LIMIT before allocating', async () => {
+    // out = 4096 heads × 256 rows × 1024 values × 4 bytes = 4 GiB on its own; the inputs are ~5 MB.
+    const big = {
+      q: { data: new Float32Array(4096 * 256), shape: [1, 4096, 256, 1] },
+      k: { data: new Float32Array(256), shape: [1, 1, 256, 1] },
+      v: { data: new Float32Array(256 * 1024), shape: [1, 1, 256, 1024] },
+      pattern: { kind: 'dense' as const },
+    };
+    expect(backend.supports(big)).toMatch(/4 GiB/);
+    await backend.attention(request({ Sq: 8, D: 4 }, { kind: 'causal' }));
+    const before = backend.info().memoryBytes;
+    const e = await rejection(backend.attention(big));
+    expect(e.code).toBe('RESOURCE_LIMIT');
+    expect(e.message).toMatch(/needs \d{10,} bytes/);
+    expect(backend.info().memoryBytes).toBe(before);
+    // The backend is still fine afterwards.
+    const req = request({ Hq: 2, Sq: 20, D: 8 }, { kind: 'causal' });
+    expectMatchesReference(req, await backend.attention(req));
+  });
+});
+
+describe.each([
+  ['2 threads', { threads: 2 }],
+  ['inline', { inline: true }],
+])('abort (%s)', (_label, options) => {
+  const backend = cpuWasm(options);
+  afterAll(() => backend.dispose());
+  // ~17 GFLOP of dense attention: long enough for an abort to land mid-call even on a fast machine.
+  const long = request({ Hq: 4, Sq: 4096, D: 64 }, { kind: 'dense' }, { returnLse: false });
+
+  it('an already aborted signal rejects with ABORTED', async () => {
+    const e = await rejection(backend.attention(long, { signal: AbortSignal.abort() }));
+    expect(e.code).toBe('ABORTED');
+  });
+
+  it('an abort during the call rejects with ABORTED, and the next call works', async () => {
+    await backend.attention(request({ Sq: 16, D: 8 }, { kind: 'causal' })); // start the runtime first
+    const ctl = new AbortController();
+    const started = performance.now();
+    const pending = backend.attention(long, { signal: ctl.signal });
+    setTimeout(() => ctl.abort(), 30);
+    const e = await rejection(pending);
+    expect(e.code).toBe('ABORTED');
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const req = request({ Hq: 2, Sq: 30, D: 8 }, { kind: 'local', left: 4, right: 4 });
+    expectMatchesReference(req, await backend.attention(req));
+  });
+});
