@@ -26,8 +26,8 @@ export async function spawnWorker(events: WorkerEvents): Promise<WorkerHandle> {
   };
   if (isNode()) {
     const { Worker } = await import('node:worker_threads');
-    // Workers inherit the process's flags, but some are only valid for the main script (`--input-type` with -e).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    // Workers run a plain script: inherit no flags (--input-type, --expose-gc and others are invalid in workers).
+    const execArgv: string[] = [];
     const w = new Worker(new URL('./worker.js', import.meta.url), { execArgv });
     w.on('message', (m: FromWorker) => events.message(m));
     w.on('error', (e: Error) => die(`worker error: ${e.message}`));
