@@ -109,8 +109,10 @@ describe('GroupQueryAttention with local_window_size (onnxruntime-node 1.30)', (
       const out = await runGqa(rows);
       expect(fromSlidingWindow(w)).toEqual(local(w - 1, 0));
       expect(maxErr(out, ref(rows, fromSlidingWindow(w)))).toBeLessThan(1e-5);
-      // Pinned off-by-one: core's fromOrtLocalWindow(w) follows onnxruntime < 1.23 (w + 1 keys) and does not match.
-      expect(maxErr(out, ref(rows, fromOrtLocalWindow(w)))).toBeGreaterThan(1e-3);
+      // Pinned off-by-one: core's fromOrtLocalWindow(w) follows onnxruntime >= 1.23 (w keys incl. self); the
+      // pre-1.23 convention (w + 1 keys) does not match this onnxruntime.
+      expect(maxErr(out, ref(rows, fromOrtLocalWindow(w)))).toBeLessThan(1e-5);
+      expect(maxErr(out, ref(rows, fromOrtLocalWindow(w, { before123: true })))).toBeGreaterThan(1e-3);
     });
   }
 });
