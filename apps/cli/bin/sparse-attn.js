@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// A checked-in shim so package managers can link the bin before the TypeScript build has produced dist/.
+import('../dist/main.js').catch((e) => {
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/main.js')) {
+    process.stderr.write('sparse-attn: the package is not built yet (run: npx -y pnpm@10.34.9 build)\n');
+    process.exit(2);
+  }
+  throw e;
+});
