@@ -1,4 +1,5 @@
 import {
+  type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
   type Backend,
@@ -19,6 +20,7 @@ import { type CpuWasmOptions, resolveOptions } from './options.js';
 import { planChunks } from './plan.js';
 import { WorkerPool } from './pool.js';
 import type { Outcome, Runner } from './runner.js';
+import { emptyResult, groupRequest, headGroups, SPLIT_BYTES, scatterGroup } from './split.js';
 import { raiseAbort, readResult, writeCall } from './write.js';
 
 /** Figures of the last call, for benchmarks and diagnostics. */
@@ -91,6 +93,9 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   const opts = resolveOptions(options);
   const tiles = { blockQ: opts.blockQ, blockK: opts.blockK };
   const cache = new BlockMaskCache(opts.maskCacheSize);
+  const splitBytes = options.splitBytes ?? SPLIT_BYTES;
+  if (typeof splitBytes !== 'number' || !(splitBytes > 0))
+    throw new SparseAttentionError('INVALID_ARGUMENT', `splitBytes: must be a positive number of bytes (got ${String(splitBytes)})`, { field: 'splitBytes' });
   let runner: Promise<Runner> | null = null;
   let fallbackReason: string | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -135,10 +140,21 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
     return next;
   }
 
+  /** Large calls run as sub-calls over kv-head groups so the wasm arena holds one group (see split.ts). */
   async function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
-    const t0 = performance.now();
     if (signal?.aborted) throw aborted();
     const plan = planAttention(request);
+    const groups = headGroups(plan, splitBytes);
+    if (groups.length === 0) return attendOnce(request, plan, signal);
+    const full = emptyResult(plan);
+    for (const g of groups) scatterGroup(full, await attendOnce(groupRequest(request, plan, g), null, signal), plan, g);
+    return full;
+  }
+
+  async function attendOnce(request: AttentionRequest, validated: AttentionPlan | null, signal: AbortSignal | undefined): Promise<AttentionResult> {
+    const t0 = performance.now();
+    if (signal?.aborted) throw aborted();
+    const plan = validated ?? planAttention(request);
     const specs = headSpecs(plan, cache, tiles);
     const r = await getRunner();
     const { chunks, phases, labelJobs } = planChunks(plan, specs, tiles, r.shared ? r.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS);

@@ -17,6 +17,11 @@ export interface CpuWasmOptions {
   inline?: boolean;
   /** Compiled block masks kept (LRU, default 32). */
   maskCacheSize?: number;
+  /**
+   * Calls that copy more than this many bytes into wasm memory run as sub-calls over (batch, kv-head) groups, so
+   * the wasm arena holds one group (default 192 MiB). Same results; bounds the memory a large call doubles.
+   */
+  splitBytes?: number;
 }
 
 export interface ResolvedOptions {

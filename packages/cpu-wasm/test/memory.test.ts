@@ -1,3 +1,4 @@
+import { referenceAttention } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';
@@ -48,5 +49,50 @@ describe('wasm memory', () => {
     expect(info.mode).toBe('workers');
     expect(info.lastCall).toMatchObject({ threads: 2, nnz: 2 * ((40 * 41) / 2) });
     expect(info.lastCall!.arenaBytes).toBeLessThanOrEqual(info.memoryBytes);
+  });
+});
+
+describe('splitting large calls by kv-head group', () => {
+  it('gives the same results as one call, in both layouts, with GQA, per-head patterns and lse', async () => {
+    const split = cpuWasm({ threads: 2, splitBytes: 1 }); // every (batch, kv head) becomes its own sub-call
+    try {
+      for (const layout of ['bhsd', 'bshd'] as const) {
+        const B = 2,
+          Hq = 4,
+          Hkv = 2,
+          S = 37,
+          D = 5,
+          Dv = 3;
+        const shape = (h: number, d: number) => (layout === 'bhsd' ? [B, h, S, d] : [B, S, h, d]);
+        const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.731));
+        const request = {
+          q: { data: fill(B * Hq * S * D, 1), shape: shape(Hq, D) },
+          k: { data: fill(B * Hkv * S * D, 2), shape: shape(Hkv, D) },
+          v: { data: fill(B * Hkv * S * Dv, 3), shape: shape(Hkv, Dv) },
+          pattern: [{ kind: 'local', left: 2, right: 2 }, { kind: 'causal' }, { kind: 'topk', k: 3 }, { kind: 'dense' }] as never,
+          layout,
+          returnLse: true,
+        };
+        const got = await split.attention(request);
+        const want = referenceAttention(request);
+        expect(got.out.shape).toEqual(want.out.shape);
+        got.out.data.forEach((x, n) => {
+          expect(Math.abs(x - want.out.data[n]!)).toBeLessThan(1e-5 + 1e-4 * Math.abs(want.out.data[n]!));
+        });
+        got.lse!.data.forEach((x, n) => {
+          expect(Math.abs(x - want.lse!.data[n]!)).toBeLessThan(1e-5);
+        });
+        // each sub-call's arena holds one (batch, kv head) group: smaller than one call over the whole request
+        const whole = cpuWasm({ threads: 2 });
+        try {
+          await whole.attention(request);
+          expect(split.info().lastCall!.arenaBytes).toBeLessThan(whole.info().lastCall!.arenaBytes);
+        } finally {
+          await whole.dispose();
+        }
+      }
+    } finally {
+      await split.dispose();
+    }
   });
 });
