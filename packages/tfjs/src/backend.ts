@@ -8,7 +8,7 @@ import {
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
-import { runPlanned } from './resident.js';
+import { checkHeap, runPlanned } from './resident.js';
 import { activeTolerance, type Tolerance } from './tolerance.js';
 import type { ComputeOptions, Tensor, TF } from './types.js';
 
@@ -123,6 +123,7 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       const plan = planAttention(request);
       const t = await ready();
       aborted();
+      checkHeap(t, plan, options.maxScoreElements); // before uploading anything
       const tensors: Tensor[] = [];
       try {
         const upload = (x: { data: Float32Array; shape: readonly number[] }) => {

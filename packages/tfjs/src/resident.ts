@@ -34,12 +34,37 @@ export function sparseAttention(tf: TF, args: SparseAttentionArgs, options: Comp
   return runPlanned(tf, args, plan, options);
 }
 
+/** The tf.js wasm backend's heap is one wasm32 memory: 4 GiB in all, shared by every tensor. */
+const WASM_HEAP_BYTES = 4 * 2 ** 30;
+
+/**
+ * DESIGN §6: refuse before allocating what cannot fit. On tf.js wasm a call holds its inputs (and bshd transposes),
+ * the outputs (and their concatenation) and a few score-sized intermediates per chunk; past the 4 GiB heap, tf.js
+ * fails with "memory access out of bounds" in the middle of a call. Other tf.js backends are not bounded this way.
+ */
+export function checkHeap(tf: TF, plan: AttentionPlan, maxElements = DEFAULT_MAX_SCORE_ELEMENTS): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const inputs = plan.batch * (plan.headsQ * plan.seqQ * plan.headDim + plan.headsKv * plan.seqK * (plan.headDim + plan.headDimV));
+  const outputs = plan.batch * plan.headsQ * plan.seqQ * (plan.headDimV + 1);
+  const copies = plan.layout === 'bshd' ? 2 : 1;
+  const bytes = 4 * (copies * inputs + 3 * outputs + 8 * maxElements);
+  if (bytes > WASM_HEAP_BYTES) {
+    fail(
+      'RESOURCE_LIMIT',
+      'request',
+      `needs about ${(bytes / 2 ** 30).toFixed(2)} GiB of the tf.js wasm heap (4 GiB); split it by batch or heads, or use another tf.js backend`,
+      bytes,
+    );
+  }
+}
+
 /** sparseAttention after validation (the host Backend validates first, then uploads). */
 export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPlan, options: ComputeOptions = {}): SparseAttentionOutput {
   const blockQ = checkTile(options.blockQ ?? DEFAULT_BLOCK, 'blockQ');
   const blockK = checkTile(options.blockK ?? DEFAULT_BLOCK, 'blockK');
   const maxElements = options.maxScoreElements ?? DEFAULT_MAX_SCORE_ELEMENTS;
   if (!Number.isFinite(maxElements) || maxElements < 1) fail('INVALID_ARGUMENT', 'maxScoreElements', 'must be a positive number', maxElements);
+  checkHeap(tf, plan, maxElements);
   const cache = options.cache ?? sharedMasks;
   const strategy = options.strategy ?? 'auto';
   if (strategy !== 'auto' && strategy !== 'batched' && strategy !== 'plain')
