@@ -1,5 +1,5 @@
 import { drawKeyBlocks } from '../pattern/prng.js';
-import { documentOf, groupSize, lowerBound, neighborhoodStart, sortedSet } from '../pattern/semantics.js';
+import { documentOf, groupSize, lowerBound, neighborhoodStart, sortedHas, sortedSet } from '../pattern/semantics.js';
 import type { Pattern } from '../pattern/types.js';
 import { popcount32, setBit, setBitRange, setStridedBits } from './bits.js';
 import { combineRuns, constantRuns, EMPTY, FULL, invertRuns, maxOp, mergeIntervals, minOp, PARTIAL, type Runs, runsFromIntervals } from './runs.js';
@@ -223,8 +223,11 @@ function neighborhoodNode(g: Geometry, kernel: number, d: number, causal: boolea
   };
 }
 
-function globalNode(g: Geometry, queryIsGlobal: (i: number) => boolean, countGlobalRows: (i0: number, i1: number) => number, keys: Int32Array): Node {
+/** Global queries (sorted, matched against i + shift) see every key; global keys (sorted) are seen by every query. */
+function globalNode(g: Geometry, queries: Int32Array, shift: number, keys: Int32Array): Node {
   const { seqK, blockK, numKBlocks } = g;
+  const queryIsGlobal = (i: number) => sortedHas(queries, i + shift);
+  const countGlobalRows = (i0: number, i1: number) => lowerBound(queries, i1 + shift) - lowerBound(queries, i0 + shift);
   return {
     runs(i0, i1) {
       const count = countGlobalRows(i0, i1);
@@ -396,30 +399,9 @@ export function buildNode(p: Pattern, g: Geometry): Node {
     }
     case 'neighborhood':
       return neighborhoodNode(g, p.kernel, p.dilation ?? 1, p.causal ?? false);
-    case 'global': {
-      if ('tokens' in p) {
-        const t = sortedSet(p.tokens);
-        return globalNode(
-          g,
-          (i) => {
-            const n = lowerBound(t, i + offset);
-            return n < t.length && t[n] === i + offset;
-          },
-          (i0, i1) => lowerBound(t, i1 + offset) - lowerBound(t, i0 + offset),
-          t,
-        );
-      }
-      const q = sortedSet(p.queries);
-      return globalNode(
-        g,
-        (i) => {
-          const n = lowerBound(q, i);
-          return n < q.length && q[n] === i;
-        },
-        (i0, i1) => lowerBound(q, i1) - lowerBound(q, i0),
-        sortedSet(p.keys),
-      );
-    }
+    case 'global':
+      // tokens: global queries by position p = i + offset; {queries, keys}: by query index i.
+      return 'tokens' in p ? globalNode(g, sortedSet(p.tokens), offset, sortedSet(p.tokens)) : globalNode(g, sortedSet(p.queries), 0, sortedSet(p.keys));
     case 'documents':
       return 'offsets' in p ? documentsNode(g, p.offsets, p.offsets, offset) : documentsNode(g, p.q, p.k, 0);
     case 'randomBlocks':

@@ -35,7 +35,8 @@ export function sortedSet(list: readonly number[]): Int32Array {
 
 /** Whether sorted `list` contains x (binary search). */
 export function sortedHas(list: Int32Array, x: number): boolean {
-  return lowerBound(list, x) < list.length && list[lowerBound(list, x)] === x;
+  const n = lowerBound(list, x);
+  return n < list.length && list[n] === x;
 }
 
 /** First index n with list[n] >= x. */
@@ -46,8 +47,4 @@ export function lowerBound(list: ArrayLike<number>, x: number, lo = 0, hi = list
     else hi = mid;
   }
   return lo;
-}
-
-export function floorDiv(a: number, b: number): number {
-  return Math.floor(a / b);
 }

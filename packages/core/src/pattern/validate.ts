@@ -1,4 +1,4 @@
-import { fail, show } from '../errors.js';
+import { fail } from '../errors.js';
 import type { Pattern } from './types.js';
 import { PATTERN_KINDS } from './types.js';
 
@@ -262,5 +262,3 @@ export function parsePattern(json: string | unknown, field = 'pattern'): Pattern
   validatePattern(value, field);
   return value;
 }
-
-export { show };
