@@ -21,6 +21,19 @@ export function subrange(buffer: GPUBuffer, lo: number, hi: number, align: numbe
   return { buffer, offset, size: (hi - origin) * 4 - offset, base: origin + offset / 4 };
 }
 
+/** A chunk's q/k/v/out bindings: aligned sub-ranges of whole-tensor buffers. */
+export function chunkBindings(buffers: Record<TensorName, GPUBuffer>, align: number): (c: Chunk) => Record<TensorName, BindingRef> {
+  return (c) => {
+    const r = c.ranges;
+    return {
+      q: subrange(buffers.q, r.q[0], r.q[1], align),
+      k: subrange(buffers.k, r.k[0], r.k[1], align),
+      v: subrange(buffers.v, r.v[0], r.v[1], align),
+      o: subrange(buffers.o, r.o[0], r.o[1], align),
+    };
+  };
+}
+
 export interface Kernels {
   main: Kernel;
   hist?: Kernel;

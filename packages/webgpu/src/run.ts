@@ -1,7 +1,7 @@
 import { SparseAttentionError } from '@sparse/core';
 import type { Chunk, TensorName } from './chunks.js';
 import type { DeviceContext } from './device.js';
-import { type BindingRef, encodeChunk, getKernels, type Kernels, ParamsWriter, type SharedBuffers, subrange } from './encode.js';
+import { type BindingRef, chunkBindings, encodeChunk, getKernels, type Kernels, ParamsWriter, type SharedBuffers } from './encode.js';
 import { BufferUsage, MAP_READ } from './gpu-constants.js';
 import type { Prepared } from './prepare.js';
 
@@ -137,23 +137,7 @@ export async function runHost(
         const o = lease.take(p.geo.o.total * 4, STORAGE_OUT, 'out');
         const buf = { q, k, v, o };
         const encoder = device.createCommandEncoder({ label: 'sparse-webgpu' });
-        stats.dispatches += encodeChunks(
-          ctx,
-          p,
-          kernels,
-          p.chunks,
-          (c) => {
-            const r = c.ranges;
-            return {
-              q: subrange(buf.q, r.q[0], r.q[1], align),
-              k: subrange(buf.k, r.k[0], r.k[1], align),
-              v: subrange(buf.v, r.v[0], r.v[1], align),
-              o: subrange(buf.o, r.o[0], r.o[1], align),
-            };
-          },
-          shared,
-          encoder,
-        );
+        stats.dispatches += encodeChunks(ctx, p, kernels, p.chunks, chunkBindings(buf, align), shared, encoder);
         const outBytes = p.geo.o.total * 4;
         const stageOut = lease.take(outBytes, STAGING, 'staging out');
         encoder.copyBufferToBuffer(o, 0, stageOut, 0, outBytes);
@@ -241,23 +225,7 @@ export async function runResident(ctx: DeviceContext, p: Prepared, bufs: Residen
       const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
       const shared = sharedBuffers(p, lease, slots, bufs.lse ?? undefined);
       const encoder = device.createCommandEncoder({ label: 'sparse-webgpu resident' });
-      stats.dispatches += encodeChunks(
-        ctx,
-        p,
-        kernels,
-        p.chunks,
-        (c) => {
-          const r = c.ranges;
-          return {
-            q: subrange(bufs.q, r.q[0], r.q[1], align),
-            k: subrange(bufs.k, r.k[0], r.k[1], align),
-            v: subrange(bufs.v, r.v[0], r.v[1], align),
-            o: subrange(bufs.out, r.o[0], r.o[1], align),
-          };
-        },
-        shared,
-        encoder,
-      );
+      stats.dispatches += encodeChunks(ctx, p, kernels, p.chunks, chunkBindings({ q: bufs.q, k: bufs.k, v: bufs.v, o: bufs.out }, align), shared, encoder);
       device.queue.submit([encoder.finish()]);
       stats.submits++;
     });
