@@ -6,7 +6,7 @@ import { denseMaskAttentionModel, gqaModel } from '../onnx/attention-models.js';
 import type { TimingSettings } from '../timing.js';
 import type { TargetInfo, TargetResult } from '../types.js';
 import { buildPattern } from '../workloads.js';
-import { denseRows, estimateMs, type Prepared, type RunContext, remember, skipReason, type Target, timeRows } from './target.js';
+import { densePeerSetup, denseRows, estimateMs, type Prepared, type RunContext, remember, skipReason, type Target, timeRows } from './target.js';
 
 type Ort = typeof import('onnxruntime-node');
 type OrtTensor = InstanceType<Ort['Tensor']>;
@@ -50,15 +50,9 @@ export class OrtDenseTarget implements Target {
   async run(ctx: RunContext): Promise<TargetResult> {
     const { ort } = this;
     const c = ctx.case;
-    const N = c.seq;
-    const D = c.headDim;
-    const group = c.headsQ / c.headsKv;
-    const flopsPerRow = 4 * c.headsQ * N * D;
-    const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
-    const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
-    if (skip) return { status: 'skipped', reason: skip };
-    const pattern = buildPattern(c);
-    const scale = 1 / Math.sqrt(D);
+    const setup = densePeerSetup(ctx);
+    if ('skip' in setup) return { status: 'skipped', reason: setup.skip };
+    const { N, D, group, flopsPerRow, rows, pattern, scale } = setup;
     const prepare = async (r: number): Promise<Prepared<OrtOutputs>> => {
       const q = lastRows(ctx.inputs.q, r);
       const mask = denseMask(pattern, ctx.inputs, r, scale);

@@ -1,9 +1,10 @@
+import type { Pattern } from '@sparse/core';
 import type { Inputs } from '../data.js';
 import { collectGarbage, type RssSampler } from '../memory.js';
 import type { CaseStats } from '../stats.js';
 import { type MeasureOptions, measure, type Timing, type TimingSettings } from '../timing.js';
 import type { ChildSettings, MemoryFigures, RowTiming, TargetInfo, TargetResult } from '../types.js';
-import type { BenchCase } from '../workloads.js';
+import { type BenchCase, buildPattern } from '../workloads.js';
 
 /** What a target gets for one case. */
 export interface RunContext {
@@ -159,3 +160,25 @@ export function errorText(e: unknown): string {
 }
 
 export type { TargetResult };
+
+/** What a dense peer decides before timing: how many query rows to time (the rest is extrapolated), or why it skips. */
+export interface DensePeerSetup {
+  N: number;
+  D: number;
+  group: number;
+  flopsPerRow: number;
+  rows: number;
+  pattern: Pattern;
+  scale: number;
+}
+
+export function densePeerSetup(ctx: RunContext): DensePeerSetup | { skip: string } {
+  const c = ctx.case;
+  const N = c.seq;
+  const D = c.headDim;
+  const flopsPerRow = 4 * c.headsQ * N * D;
+  const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
+  const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
+  if (skip) return { skip };
+  return { N, D, group: c.headsQ / c.headsKv, flopsPerRow, rows, pattern: buildPattern(c), scale: 1 / Math.sqrt(D) };
+}

@@ -3,8 +3,7 @@ import { checkOutput } from '../check.js';
 import { lastRows } from '../data.js';
 import { denseMask } from '../dense-mask.js';
 import type { TargetInfo, TargetResult } from '../types.js';
-import { buildPattern } from '../workloads.js';
-import { denseRows, estimateMs, type Prepared, type RunContext, remember, skipReason, type Target, timeRows } from './target.js';
+import { densePeerSetup, type Prepared, type RunContext, remember, type Target, timeRows } from './target.js';
 import type { TfLike, TfTensor } from './tf-wasm.js';
 
 /**
@@ -22,15 +21,9 @@ export class TfjsDenseTarget implements Target {
   async run(ctx: RunContext): Promise<TargetResult> {
     const { tf } = this;
     const c = ctx.case;
-    const N = c.seq;
-    const D = c.headDim;
-    const group = c.headsQ / c.headsKv;
-    const flopsPerRow = 4 * c.headsQ * N * D;
-    const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
-    const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
-    if (skip) return { status: 'skipped', reason: skip };
-    const pattern = buildPattern(c);
-    const scale = 1 / Math.sqrt(D);
+    const setup = densePeerSetup(ctx);
+    if ('skip' in setup) return { status: 'skipped', reason: setup.skip };
+    const { N, D, group, flopsPerRow, rows, pattern, scale } = setup;
 
     const prepare = (r: number): Prepared<Float32Array> => {
       const q = lastRows(ctx.inputs.q, r);
