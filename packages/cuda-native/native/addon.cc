@@ -1,9 +1,12 @@
-// The Node-API surface: probe(), plan(), attention(), buildInfo(). Calls that touch the GPU run on libuv's
+// The Node-API surface: probe(), plan(), attention(), buildInfo(), and the resident tensors (tensorAllocate,
+// tensorWrite, tensorRead, tensorCast, tensorRelease, tensorCount). Calls that touch the GPU run on libuv's
 // worker threads (Napi::AsyncWorker) and return promises; several may be in flight, each on its own stream.
 // Every exception is caught at this boundary and becomes a JS error with a code: nothing aborts the process.
 #include <napi.h>
 
+#include <cmath>
 #include <exception>
+#include <functional>
 #include <string>
 
 #include "args.h"
@@ -11,6 +14,7 @@
 #include "errors.h"
 #include "kernels.h"
 #include "request.h"
+#include "tensors.h"
 
 #ifndef SPARSE_CUDA_ARCHS
 #define SPARSE_CUDA_ARCHS "unknown"
@@ -121,7 +125,16 @@ class AttentionWorker : public PromiseWorker {
   }
 
  protected:
-  void work() override { runAttention(request_, result_); }
+  void work() override {
+    // Drop the resident-tensor holds here, on the worker thread: a tensor released meanwhile is freed now.
+    try {
+      runAttention(request_, result_);
+    } catch (...) {
+      request_.holds.clear();
+      throw;
+    }
+    request_.holds.clear();
+  }
   Napi::Value result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     Napi::Array ms = Napi::Array::New(env, result_.iterationMs.size());
@@ -136,6 +149,140 @@ class AttentionWorker : public PromiseWorker {
   RunResult result_;
   Napi::ObjectReference keep_;
 };
+
+// A blocking job for the worker thread and the value its promise resolves with. `keep` (a typed array the job
+// reads or writes) stays referenced, so its memory cannot move or go, until the job is done.
+class TaskWorker : public PromiseWorker {
+ public:
+  TaskWorker(Napi::Env env, int device, std::function<void()> job, std::function<Napi::Value(Napi::Env)> done, Napi::Value keep = Napi::Value())
+      : PromiseWorker(env), device_(device), job_(std::move(job)), done_(std::move(done)) {
+    if (!keep.IsEmpty() && keep.IsObject()) keep_ = Napi::Persistent(keep.As<Napi::Object>());
+  }
+
+ protected:
+  void work() override {
+    try {
+      job_();
+    } catch (const NativeError& e) {
+      if (e.code == "DEVICE_LOST") markDeviceLost(device_, e.what());
+      job_ = nullptr;
+      throw;
+    }
+    job_ = nullptr;  // drops the holds the job captured, on this thread
+  }
+  Napi::Value result(Napi::Env env) override { return done_ ? done_(env) : env.Undefined(); }
+
+ private:
+  int device_;
+  std::function<void()> job_;
+  std::function<Napi::Value(Napi::Env)> done_;
+  Napi::ObjectReference keep_;
+};
+
+Napi::Promise queue(TaskWorker* w) {
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+// A non-negative integer argument up to `hi` (element counts and offsets are exact in a double below 2^53).
+uint64_t count(const Napi::CallbackInfo& info, size_t at, const char* field, uint64_t hi) {
+  if (info.Length() <= at || !info[at].IsNumber()) throw NativeError("INVALID_ARGUMENT", field, std::string(field) + ": must be an integer");
+  const double d = info[at].As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || d < 0 || d > (double)hi)
+    throw NativeError("INVALID_ARGUMENT", field, std::string(field) + ": must be an integer in [0, " + std::to_string(hi) + "] (got " + std::to_string(d) + ")");
+  return (uint64_t)d;
+}
+
+constexpr uint64_t kMaxSafe = 9007199254740991ull;
+
+TensorHold tensorArg(const Napi::CallbackInfo& info, size_t at, const char* field) {
+  const uint64_t id = count(info, at, field, kMaxSafe);
+  return holdTensor((int64_t)id, field);
+}
+
+Napi::Float32Array floatsArg(const Napi::CallbackInfo& info, size_t at, const char* field) {
+  if (info.Length() <= at || !info[at].IsTypedArray() || info[at].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw NativeError("INVALID_ARGUMENT", field, std::string(field) + ": must be a Float32Array");
+  Napi::Float32Array a = info[at].As<Napi::Float32Array>();
+  if (a.ElementLength() > 0 && a.Data() == nullptr) throw NativeError("INVALID_ARGUMENT", field, std::string(field) + ": has no backing store (detached ArrayBuffer)");
+  return a;
+}
+
+void checkRange(const TensorHold& t, uint64_t offset, uint64_t length, const char* field) {
+  if (offset > t->elements || length > t->elements - offset)
+    throw NativeError("INVALID_SHAPE", field,
+                      std::string(field) + ": values [" + std::to_string(offset) + ", " + std::to_string(offset + length) + ") lie outside the device tensor of " +
+                          std::to_string(t->elements) + " values");
+}
+
+// tensorAllocate(device, dtype, elements) -> Promise<id>: zeroed device memory.
+Napi::Value TensorAllocate(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int device = (int)count(info, 0, "device", 1024);
+    const int dtype = (int)count(info, 1, "dtype", kFloat16);
+    const uint64_t elements = count(info, 2, "elements", kMaxSafe / 4);
+    if (elements == 0) throw NativeError("INVALID_ARGUMENT", "elements", "elements: a device tensor holds at least one value");
+    auto id = std::make_shared<int64_t>(0);
+    return queue(new TaskWorker(
+        info.Env(), device, [=]() { *id = allocateTensor(device, dtype, elements); },
+        [=](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, (double)*id); }));
+  });
+}
+
+// tensorWrite(id, src: Float32Array, offset) -> Promise: src converted to the tensor's dtype at values [offset, offset + src.length).
+Napi::Value TensorWrite(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    TensorHold t = tensorArg(info, 0, "tensor");
+    Napi::Float32Array src = floatsArg(info, 1, "data");
+    const uint64_t offset = count(info, 2, "offset", kMaxSafe);
+    checkRange(t, offset, src.ElementLength(), "data");
+    const float* data = src.Data();
+    const size_t n = src.ElementLength();
+    return queue(new TaskWorker(info.Env(), t->device, [=]() { writeTensor(t, data, offset, n); }, nullptr, src));
+  });
+}
+
+// tensorRead(id, offset, dst: Float32Array) -> Promise: values [offset, offset + dst.length) as float32.
+Napi::Value TensorRead(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    TensorHold t = tensorArg(info, 0, "tensor");
+    const uint64_t offset = count(info, 1, "offset", kMaxSafe);
+    Napi::Float32Array dst = floatsArg(info, 2, "out");
+    checkRange(t, offset, dst.ElementLength(), "out");
+    float* data = dst.Data();
+    const size_t n = dst.ElementLength();
+    return queue(new TaskWorker(info.Env(), t->device, [=]() { readTensor(t, data, offset, n); }, nullptr, dst));
+  });
+}
+
+// tensorCast(src, dst) -> Promise: dst = src converted to dst's dtype (same device, same number of values).
+Napi::Value TensorCast(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    TensorHold src = tensorArg(info, 0, "source");
+    TensorHold dst = tensorArg(info, 1, "target");
+    if (src->id == dst->id) throw NativeError("INVALID_ARGUMENT", "target", "target: must be a different device tensor than the source");
+    if (src->device != dst->device)
+      throw NativeError("INVALID_ARGUMENT", "target", "target: lives on CUDA device " + std::to_string(dst->device) + ", the source on device " + std::to_string(src->device));
+    if (src->elements != dst->elements)
+      throw NativeError("INVALID_SHAPE", "target",
+                        "target: holds " + std::to_string(dst->elements) + " values, the source " + std::to_string(src->elements));
+    return queue(new TaskWorker(info.Env(), src->device, [=]() { castTensor(src, dst); }, nullptr));
+  });
+}
+
+// tensorRelease(id) -> Promise<boolean>: forgets the id; false when it was unknown (already released).
+Napi::Value TensorRelease(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int64_t id = (int64_t)count(info, 0, "tensor", kMaxSafe);
+    auto released = std::make_shared<bool>(false);
+    // The free (when no call holds the tensor) runs on the worker thread: cudaFree synchronises the device.
+    return queue(new TaskWorker(
+        info.Env(), 0, [=]() { *released = releaseTensor(id); }, [=](Napi::Env env) -> Napi::Value { return Napi::Boolean::New(env, *released); }));
+  });
+}
+
+Napi::Value TensorCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), (double)liveTensorCount()); }
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -198,6 +345,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("plan", Napi::Function::New(env, Plan, "plan"));
   exports.Set("attention", Napi::Function::New(env, Attention, "attention"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("tensorAllocate", Napi::Function::New(env, TensorAllocate, "tensorAllocate"));
+  exports.Set("tensorWrite", Napi::Function::New(env, TensorWrite, "tensorWrite"));
+  exports.Set("tensorRead", Napi::Function::New(env, TensorRead, "tensorRead"));
+  exports.Set("tensorCast", Napi::Function::New(env, TensorCast, "tensorCast"));
+  exports.Set("tensorRelease", Napi::Function::New(env, TensorRelease, "tensorRelease"));
+  exports.Set("tensorCount", Napi::Function::New(env, TensorCount, "tensorCount"));
   return exports;
 }
 

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "kernels.h"
+#include "tensors.h"
 
 namespace sparse {
 namespace {
@@ -66,6 +67,44 @@ void expectBytes(const char* field, size_t got, uint64_t elems, size_t elemBytes
     fail("INVALID_SHAPE", field, "byteLength must be " + formula + " = " + num(want) + " bytes for the given dims (got " + num(got) + ")");
 }
 
+// A tensor operand: a Float32Array on the host, or the id of a resident tensor (a positive integer) that must
+// hold exactly `elems` values of `dtype` on the call's device.
+struct Operand {
+  void* host = nullptr;
+  void* device = nullptr;
+  int64_t id = 0;
+  bool present = false;
+};
+
+Operand operand(const Napi::Object& args, const char* field, uint64_t elems, const std::string& formula, int dtype, int device, Request& r,
+                bool optional = false) {
+  Napi::Value v = args.Get(field);
+  Operand o;
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || d != std::floor(d) || d < 1 || d > 9007199254740991.0)
+      fail("INVALID_ARGUMENT", field, "a device tensor id must be a positive integer (got " + std::to_string(d) + ")");
+    TensorHold t = holdTensor((int64_t)d, field);
+    if (t->device != device)
+      fail("INVALID_ARGUMENT", field, "the device tensor lives on CUDA device " + std::to_string(t->device) + ", the call runs on device " + std::to_string(device));
+    if (t->dtype != dtype)
+      fail("INVALID_ARGUMENT", field, std::string("the device tensor holds ") + dtypeName(t->dtype) + " values, this operand must be " + dtypeName(dtype));
+    if (t->elements != elems)
+      fail("INVALID_SHAPE", field, "the device tensor holds " + num(t->elements) + " values, " + formula + " = " + num(elems) + " for the given dims");
+    o.device = t->ptr;
+    o.id = t->id;
+    o.present = true;
+    r.holds.push_back(std::move(t));
+    return o;
+  }
+  auto h = typed<float>(args, field, napi_float32_array, "Float32Array or a device tensor id", optional);
+  if (!h.present) return o;
+  expectBytes(field, h.bytes, elems, 4, formula + "*4");
+  o.host = h.data;
+  o.present = true;
+  return o;
+}
+
 }  // namespace
 
 Request parseRequest(const Napi::Object& args) {
@@ -100,21 +139,28 @@ Request parseRequest(const Napi::Object& args) {
   r.iterations = args.Has("iterations") ? (int)integer(args, "iterations", 0, 100000) : 0;
 
   const uint64_t B = r.batch, Hq = r.headsQ, Hkv = r.headsKv, Sq = r.seqQ, Sk = r.seqK, D = r.headDim, Dv = r.headDimV;
-  auto q = typed<const float>(args, "q", napi_float32_array, "Float32Array");
-  auto k = typed<const float>(args, "k", napi_float32_array, "Float32Array");
-  auto v = typed<const float>(args, "v", napi_float32_array, "Float32Array");
-  auto out = typed<float>(args, "out", napi_float32_array, "Float32Array");
-  auto lse = typed<float>(args, "lse", napi_float32_array, "Float32Array", true);
-  expectBytes("q", q.bytes, product({B, Hq, Sq, D}, "q"), 4, "B*Hq*Sq*D*4");
-  expectBytes("k", k.bytes, product({B, Hkv, Sk, D}, "k"), 4, "B*Hkv*Sk*D*4");
-  expectBytes("v", v.bytes, product({B, Hkv, Sk, Dv}, "v"), 4, "B*Hkv*Sk*Dv*4");
-  expectBytes("out", out.bytes, product({B, Hq, Sq, Dv}, "out"), 4, "B*Hq*Sq*Dv*4");
-  if (lse.present) expectBytes("lse", lse.bytes, product({B, Hq, Sq}, "lse"), 4, "B*Hq*Sq*4");
-  r.q = q.data;
-  r.k = k.data;
-  r.v = v.data;
-  r.out = out.data;
-  r.lse = lse.present ? lse.data : nullptr;
+  const int storage = r.precision;
+  const Operand q = operand(args, "q", product({B, Hq, Sq, D}, "q"), "B*Hq*Sq*D", storage, r.device, r);
+  const Operand k = operand(args, "k", product({B, Hkv, Sk, D}, "k"), "B*Hkv*Sk*D", storage, r.device, r);
+  const Operand v = operand(args, "v", product({B, Hkv, Sk, Dv}, "v"), "B*Hkv*Sk*Dv", storage, r.device, r);
+  const Operand out = operand(args, "out", product({B, Hq, Sq, Dv}, "out"), "B*Hq*Sq*Dv", kFloat32, r.device, r);
+  const Operand lse = operand(args, "lse", product({B, Hq, Sq}, "lse"), "B*Hq*Sq", kFloat32, r.device, r, true);
+  // The kernels read q, k, v while writing out and lse: a resident output must not alias an input or the other output.
+  for (const Operand* in : {&q, &k, &v, &lse})
+    if (out.id && in->id == out.id) fail("INVALID_ARGUMENT", "out", "must not be the same device tensor as an input or lse");
+  for (const Operand* in : {&q, &k, &v})
+    if (lse.id && in->id == lse.id) fail("INVALID_ARGUMENT", "lse", "must not be the same device tensor as an input");
+  r.q = static_cast<const float*>(q.host);
+  r.k = static_cast<const float*>(k.host);
+  r.v = static_cast<const float*>(v.host);
+  r.out = static_cast<float*>(out.host);
+  r.lse = static_cast<float*>(lse.host);
+  r.qDev = q.device;
+  r.kDev = k.device;
+  r.vDev = v.device;
+  r.outDev = static_cast<float*>(out.device);
+  r.lseDev = static_cast<float*>(lse.device);
+  r.wantLse = lse.present;
 
   // Kernel and tiles: the masks must have been compiled for exactly this kernel's tile sizes.
   const int kind = (int)integer(args, "kernel", kSimt, kMma256);

@@ -45,4 +45,44 @@ void convertToStorage(const float* src, uint16_t* dst, size_t n, int precision) 
     for (size_t i = 0; i < n; i++) dst[i] = floatToHalf(src[i]);
 }
 
+float bf16ToFloat(uint16_t x) {
+  const uint32_t u = (uint32_t)x << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+float halfToFloat(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t man = h & 0x3ffu;
+  uint32_t u;
+  if (exp == 0x1fu) {
+    u = sign | 0x7f800000u | (man << 13);  // infinity or NaN
+  } else if (exp == 0) {
+    if (man == 0) {
+      u = sign;
+    } else {  // subnormal: normalise
+      exp = 113;
+      while ((man & 0x400u) == 0) {
+        man <<= 1;
+        exp--;
+      }
+      u = sign | (exp << 23) | ((man & 0x3ffu) << 13);
+    }
+  } else {
+    u = sign | ((exp + 112u) << 23) | (man << 13);
+  }
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+void convertFromStorage(const uint16_t* src, float* dst, size_t n, int precision) {
+  if (precision == kBFloat16)
+    for (size_t i = 0; i < n; i++) dst[i] = bf16ToFloat(src[i]);
+  else
+    for (size_t i = 0; i < n; i++) dst[i] = halfToFloat(src[i]);
+}
+
 }  // namespace sparse

@@ -24,6 +24,9 @@ cudaError_t launchTopkSelect(AttnParams p, int precision, int bhCount, double* t
                              cudaStream_t stream);
 cudaError_t launchClusterLabels(AttnParams p, int precision, int bhCount, int* labelsQ, int* labelsK, cudaStream_t stream);
 
+// Element-wise conversion between storage types (resident tensors), on the stream.
+cudaError_t launchCast(const void* src, int srcType, void* dst, int dstType, size_t n, cudaStream_t stream);
+
 // Kernel attributes for probe() (to check the binary has code for the device).
 cudaError_t kernelImageCheck();
 size_t simtSmemBytes(int headDim, int headDimV);

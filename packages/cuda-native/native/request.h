@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "params.h"
+#include "tensors.h"
 
 namespace sparse {
 
@@ -22,6 +23,15 @@ struct Request {
   const float* v = nullptr;
   float* out = nullptr;
   float* lse = nullptr;
+  // Resident operands (device tensors): used in place of the host buffer of the same name when set. The holds
+  // keep them allocated until the call is done; out and lse are then written on the device, not downloaded.
+  const void* qDev = nullptr;
+  const void* kDev = nullptr;
+  const void* vDev = nullptr;
+  float* outDev = nullptr;
+  float* lseDev = nullptr;
+  std::vector<TensorHold> holds;
+  bool wantLse = false;
   // Block masks (concatenated) and per-head descriptors.
   const int32_t* rowPtr = nullptr;
   size_t rowPtrLen = 0;
@@ -52,5 +62,10 @@ struct RunResult {
 
 // Runs the request on its device (blocking; called from a worker thread). Throws NativeError.
 void runAttention(const Request& r, RunResult& result);
+
+// Resident tensor transfers and conversion (blocking; worker threads). Ranges are checked by the caller.
+void writeTensor(const TensorHold& t, const float* src, size_t offset, size_t count);
+void readTensor(const TensorHold& t, float* dst, size_t offset, size_t count);
+void castTensor(const TensorHold& src, const TensorHold& dst);
 
 }  // namespace sparse

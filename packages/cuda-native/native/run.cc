@@ -105,11 +105,11 @@ void runAttention(const Request& r, RunResult& result) {
     Arena arena(s);
 
     AttnParams p{};
-    p.q = uploadTensor(arena, s, r.q, r.qElems(), r.precision, staging, "q");
-    p.k = uploadTensor(arena, s, r.k, r.kElems(), r.precision, staging, "k");
-    p.v = uploadTensor(arena, s, r.v, r.vElems(), r.precision, staging, "v");
-    p.out = arena.alloc<float>(r.oElems(), "out");
-    p.lse = r.lse ? arena.alloc<float>(r.lseElems(), "lse") : nullptr;
+    p.q = r.qDev ? r.qDev : uploadTensor(arena, s, r.q, r.qElems(), r.precision, staging, "q");
+    p.k = r.kDev ? r.kDev : uploadTensor(arena, s, r.k, r.kElems(), r.precision, staging, "k");
+    p.v = r.vDev ? r.vDev : uploadTensor(arena, s, r.v, r.vElems(), r.precision, staging, "v");
+    p.out = r.outDev ? r.outDev : arena.alloc<float>(r.oElems(), "out");
+    p.lse = r.lseDev ? r.lseDev : r.lse ? arena.alloc<float>(r.lseElems(), "lse") : nullptr;
     strides(r.bshd, r.headsQ, r.seqQ, r.headDim, p.qB, p.qH, p.qS);
     strides(r.bshd, r.headsKv, r.seqK, r.headDim, p.kB, p.kH, p.kS);
     strides(r.bshd, r.headsKv, r.seqK, r.headDimV, p.vB, p.vH, p.vS);
@@ -163,13 +163,53 @@ void runAttention(const Request& r, RunResult& result) {
     } else {
       runPasses(r, dev, p, s, thr, tie, lq, lk);
     }
-    check(cudaMemcpyAsync(r.out, p.out, r.oElems() * sizeof(float), cudaMemcpyDeviceToHost, s), "downloading out");
-    if (r.lse) check(cudaMemcpyAsync(r.lse, p.lse, r.lseElems() * sizeof(float), cudaMemcpyDeviceToHost, s), "downloading lse");
+    if (!r.outDev) check(cudaMemcpyAsync(r.out, p.out, r.oElems() * sizeof(float), cudaMemcpyDeviceToHost, s), "downloading out");
+    if (r.lse && !r.lseDev) check(cudaMemcpyAsync(r.lse, p.lse, r.lseElems() * sizeof(float), cudaMemcpyDeviceToHost, s), "downloading lse");
     check(cudaStreamSynchronize(s), "kernel execution");
   } catch (const NativeError& e) {
     if (e.code == "DEVICE_LOST") markDeviceLost(r.device, e.what());
     throw;
   }
+}
+
+void writeTensor(const TensorHold& t, const float* src, size_t offset, size_t count) {
+  useDevice(t->device);
+  StreamLease lease(t->device);
+  cudaStream_t s = lease.get();
+  char* dst = static_cast<char*>(t->ptr) + offset * dtypeBytes(t->dtype);
+  std::vector<uint16_t> staging;
+  if (t->dtype == kFloat32) {
+    check(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyHostToDevice, s), "uploading to a resident tensor");
+  } else {
+    staging.resize(count);
+    convertToStorage(src, staging.data(), count, t->dtype);
+    check(cudaMemcpyAsync(dst, staging.data(), count * sizeof(uint16_t), cudaMemcpyHostToDevice, s), "uploading to a resident tensor");
+  }
+  check(cudaStreamSynchronize(s), "uploading to a resident tensor");
+}
+
+void readTensor(const TensorHold& t, float* dst, size_t offset, size_t count) {
+  useDevice(t->device);
+  StreamLease lease(t->device);
+  cudaStream_t s = lease.get();
+  const char* src = static_cast<const char*>(t->ptr) + offset * dtypeBytes(t->dtype);
+  if (t->dtype == kFloat32) {
+    check(cudaMemcpyAsync(dst, src, count * sizeof(float), cudaMemcpyDeviceToHost, s), "downloading a resident tensor");
+    check(cudaStreamSynchronize(s), "downloading a resident tensor");
+    return;
+  }
+  std::vector<uint16_t> staging(count);
+  check(cudaMemcpyAsync(staging.data(), src, count * sizeof(uint16_t), cudaMemcpyDeviceToHost, s), "downloading a resident tensor");
+  check(cudaStreamSynchronize(s), "downloading a resident tensor");
+  convertFromStorage(staging.data(), dst, count, t->dtype);
+}
+
+void castTensor(const TensorHold& src, const TensorHold& dst) {
+  useDevice(src->device);
+  StreamLease lease(src->device);
+  cudaStream_t s = lease.get();
+  check(launchCast(src->ptr, src->dtype, dst->ptr, dst->dtype, src->elements, s), "cast kernel launch");
+  check(cudaStreamSynchronize(s), "cast kernel");
 }
 
 }  // namespace sparse

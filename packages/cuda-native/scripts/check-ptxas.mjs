@@ -88,7 +88,9 @@ function main() {
     for (const r of bad) console.error(`  ${r.kernel} ${r.arch}: ${r.spillStores} bytes spill stores, ${r.spillLoads} bytes spill loads (${r.file})`);
     process.exit(1);
   }
-  console.log(`check-ptxas: OK — ${rows.length} kernel builds (${byKernel.size} kernels × ${new Set(main.map((r) => r.arch)).size} archs), no register spills`);
+  console.log(
+    `check-ptxas: OK — no register spills in ${rows.length} kernel builds (the ${byKernel.size} main kernels listed × ${new Set(main.map((r) => r.arch)).size} archs, and the helpers)`,
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

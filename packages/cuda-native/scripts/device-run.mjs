@@ -4,21 +4,23 @@
 // run with the tolerances the backend declares), a spot check of the benchmark case against core's reference
 // rows, and the Hopper benchmark: B=1, H=1, N=32768, D=128, local L=R=1024, bf16 — effective TFLOP/s
 // (4·nnz·D/t, GPU time from CUDA events) against the anchor 362 (NATTEN's fused sliding-window kernel on an
-// H100) and against our own kernel on the dense pattern. Writes a JSON summary to $OUT (or --out DIR).
+// H100) and against our own kernel on the dense pattern; then the resident entry point (the golden cases
+// through it, and scripts/resident-checks.mjs). Writes a JSON summary to $OUT (or --out DIR).
 //
 //   node scripts/device-run.mjs [--quick] [--out DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatReport, listCases, runConformance } from '@sparse/conformance';
 import { mulberry32, referenceRows } from '@sparse/core';
-import { cudaNative, TOLERANCES } from '@sparse/cuda-native';
+import { cudaNative, TOLERANCES, viaResident } from '@sparse/cuda-native';
+import { runResidentChecks } from './resident-checks.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 const outIdx = argv.indexOf('--out');
 const outDir = outIdx >= 0 ? argv[outIdx + 1] : process.env.OUT;
 const ANCHOR_TFLOPS = 362;
-const summary = { date: new Date().toISOString(), conformance: {}, benchmark: [], spotCheck: null };
+const summary = { date: new Date().toISOString(), conformance: {}, benchmark: [], spotCheck: null, resident: null };
 let failed = false;
 
 function write(name, text) {
@@ -44,8 +46,9 @@ function benchRequest(N, D, pattern) {
   };
 }
 
-async function conformance(precision) {
-  const backend = cudaNative({ precision });
+async function conformance(precision, resident = false) {
+  const backend = resident ? viaResident(cudaNative({ precision })) : cudaNative({ precision });
+  const label = resident ? `${precision}-resident` : precision;
   // Content-based selection (top-k, cluster) is made on the rounded storage values in bf16/f16: a rounding can
   // flip which key is kept, which no tolerance covers. Those cases are pinned in float32.
   const skip =
@@ -61,8 +64,8 @@ async function conformance(precision) {
   await backend.dispose();
   const text = formatReport(report);
   console.log(`\n${text}\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  write(`conformance-${precision}.txt`, `${text}\n`);
-  summary.conformance[precision] = { passed: report.passed, failed: report.failed, skipped: report.skipped, available: report.available };
+  write(`conformance-${label}.txt`, `${text}\n`);
+  summary.conformance[label] = { passed: report.passed, failed: report.failed, skipped: report.skipped, available: report.available };
   if (report.failed > 0 || !report.available) failed = true;
   return report;
 }
@@ -91,6 +94,21 @@ async function spotCheck() {
   );
   if (!ok) failed = true;
   await backend.dispose();
+}
+
+// The resident entry point: the golden cases through upload / attentionResident / download, then the
+// resident checks (round trips, device casts, bit-identity with the host path, chaining, ordering, errors).
+// Run after the benchmark, so that a failure here cannot cost the figures above.
+async function resident() {
+  await conformance('float32', true);
+  const started = Date.now();
+  const results = await runResidentChecks(cudaNative, viaResident, quick ? ['float32', 'bfloat16'] : undefined);
+  for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms ?? 0} ms)${r.ok ? '' : `\n${r.error}`}`);
+  const bad = results.filter((r) => !r.ok);
+  summary.resident = { checks: results.length, failed: bad.length, failures: bad, seconds: (Date.now() - started) / 1000 };
+  console.log(`resident checks: ${results.length - bad.length} of ${results.length} passed`);
+  write('resident-checks.json', `${JSON.stringify(results, null, 2)}\n`);
+  if (bad.length) failed = true;
 }
 
 async function benchmark() {
@@ -151,6 +169,11 @@ async function main() {
   }
   await spotCheck();
   await benchmark();
+  await resident().catch((e) => {
+    summary.resident = { error: String(e?.stack ?? e) };
+    console.error(`resident checks crashed: ${e?.stack ?? e}`);
+    failed = true;
+  });
   write('device-check.json', `${JSON.stringify(summary, null, 2)}\n`);
   const f32 = summary.conformance.float32;
   console.log(
@@ -159,7 +182,8 @@ async function main() {
         .filter(([p]) => p !== 'float32')
         .map(([p, r]) => `; ${p} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`)
         .join('') +
-      `; spot check ${summary.spotCheck.ok ? 'OK' : 'FAIL'}; headline ${summary.headline.tflops.toFixed(1)} TFLOP/s vs anchor ${ANCHOR_TFLOPS}` +
+      `; spot check ${summary.spotCheck.ok ? 'OK' : 'FAIL'}` +
+      `; resident ${summary.resident?.error ? 'CRASHED' : `${summary.resident.checks - summary.resident.failed}/${summary.resident.checks} checks`}; headline ${summary.headline.tflops.toFixed(1)} TFLOP/s vs anchor ${ANCHOR_TFLOPS}` +
       ` (${(100 * summary.headline.vsAnchor).toFixed(0)}%), vs our dense ${summary.headline.denseTflops.toFixed(1)}`,
   );
   if (failed) process.exitCode = 1;

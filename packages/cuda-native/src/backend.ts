@@ -15,6 +15,7 @@ import { toSparseError } from './errors.js';
 import { type LoadOutcome, loadBinding } from './loader.js';
 import { type CudaNativeOptions, PRECISION_CODE, PRECISIONS, type Precision, resolvePrecision } from './options.js';
 import { hasTopk, packedNnz, packRequest } from './pack.js';
+import { createResidentOps, type ResidentOps, raceAbort } from './resident.js';
 
 export interface ProfileOptions {
   /** Untimed runs first (default 2). */
@@ -38,7 +39,7 @@ export interface ProfileResult {
   blockK: number;
 }
 
-export interface CudaNativeBackend extends Backend {
+export interface CudaNativeBackend extends Backend, Omit<ResidentOps, 'releaseAll'> {
   readonly name: 'cuda-native';
   readonly precision: Precision;
   /** Runs a request several times on the GPU (inputs uploaded once) and times it with CUDA events. */
@@ -50,8 +51,9 @@ export interface CudaNativeBackend extends Backend {
 const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
 
 /**
- * The CUDA backend: fused block-sparse attention kernels in a Node-API addon. Host arrays in, host arrays out;
- * the work runs on libuv's worker threads, several calls may be in flight (each on its own CUDA stream).
+ * The CUDA backend: fused block-sparse attention kernels in a Node-API addon. Host arrays in, host arrays out
+ * (`attention`), or resident CudaTensors in and out (`upload`, `attentionResident`, `download`); the work runs on
+ * libuv's worker threads, several calls may be in flight (each on its own CUDA stream).
  */
 export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
   const precision = resolvePrecision(options.precision);
@@ -105,7 +107,7 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
     return { plan, kernel, args, result };
   }
 
-  return {
+  const backend: CudaNativeBackend = {
     name: 'cuda-native',
     precision,
 
@@ -135,7 +137,9 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
 
     async attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
       const { plan, args } = await run(request, {}, opts?.signal);
-      const out: AttentionResult = { out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
+      const out: AttentionResult = {
+        out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) },
+      };
       if (args.lse) out.lse = { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
       return out;
     },
@@ -167,34 +171,27 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
       return { path: outcome.path, source: outcome.source, build: outcome.binding.buildInfo() };
     },
 
+    upload: (tensor, opts) => resident.upload(tensor, opts),
+    empty: (shape, opts) => resident.empty(shape, opts),
+    download: (tensor) => resident.download(tensor),
+    cast: (tensor, dtype) => resident.cast(tensor, dtype),
+    attentionResident: (request, opts) => resident.attentionResident(request, opts),
+    liveTensors: () => resident.liveTensors(),
+
     async dispose(): Promise<void> {
+      if (disposed) return;
+      await resident.releaseAll();
       disposed = true;
       cache.clear();
     },
   };
+  // Resident tensors carry the backend that made them as their owner (they are not shared between backends).
+  const resident = createResidentOps({ owner: backend, precision, device, cache, ready: () => ready(), limits });
+  return backend;
 }
 
 function limits(D: number, Dv: number): string | null {
   if (D > 256) return `cuda-native: head dim D = ${D} is above the supported 256`;
   if (Dv > 256) return `cuda-native: value head dim Dv = ${Dv} is above the supported 256`;
   return null;
-}
-
-/** Rejects with ABORTED when the signal fires first; the GPU work itself finishes in the background. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }

@@ -38,12 +38,17 @@ export const MODE_STATIC = 0;
 export const MODE_TOPK = 1;
 export const MODE_CLUSTER = 2;
 
-export interface NativeArgs {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-  out: Float32Array;
-  lse: Float32Array | null;
+/** A tensor operand of attention(): a host Float32Array, or the id of a resident tensor (tensorAllocate). */
+export type NativeOperand = Float32Array | number;
+
+export interface NativeArgs<T extends NativeOperand = NativeOperand> {
+  /** q, k, v: float32 on the host, or resident tensors of the storage precision. */
+  q: T;
+  k: T;
+  v: T;
+  /** out, lse: float32, on the host (filled after the call) or resident (written on the device). */
+  out: T;
+  lse: T | null;
   /** [B, Hq, Hkv, Sq, Sk, D, Dv] */
   dims: Int32Array;
   layout: 'bhsd' | 'bshd';
@@ -66,6 +71,9 @@ export interface NativeArgs {
   iterations?: number;
 }
 
+/** Arguments with every operand on the host (what packRequest makes). */
+export type HostNativeArgs = NativeArgs<Float32Array>;
+
 export interface NativeRunResult {
   iterationMs: number[];
   kernel: number;
@@ -76,4 +84,16 @@ export interface NativeBinding {
   plan(precision: number, headDim: number, headDimV: number, hasTopk: boolean): NativePlan;
   attention(args: NativeArgs): Promise<NativeRunResult>;
   buildInfo(): NativeBuildInfo;
+  /** Zeroed device memory of `elements` values of `dtype` (precision code); resolves to its id. */
+  tensorAllocate(device: number, dtype: number, elements: number): Promise<number>;
+  /** Converts `data` to the tensor's dtype and copies it to values [offset, offset + data.length). */
+  tensorWrite(id: number, data: Float32Array, offset: number): Promise<void>;
+  /** Copies values [offset, offset + out.length) to `out` as float32. */
+  tensorRead(id: number, offset: number, out: Float32Array): Promise<void>;
+  /** target = source converted to target's dtype, on the device. */
+  tensorCast(source: number, target: number): Promise<void>;
+  /** Forgets the id (the memory goes when no call holds it); false when it was unknown. */
+  tensorRelease(id: number): Promise<boolean>;
+  /** Resident tensors not yet released. */
+  tensorCount(): number;
 }

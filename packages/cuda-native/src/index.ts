@@ -1,5 +1,5 @@
 export { type CudaNativeBackend, cudaNative, type ProfileOptions, type ProfileResult } from './backend.js';
-export type { NativeArgs, NativeBinding, NativeBuildInfo, NativePlan, NativeProbe } from './binding.js';
+export type { HostNativeArgs, NativeArgs, NativeBinding, NativeBuildInfo, NativeOperand, NativePlan, NativeProbe } from './binding.js';
 export { toSparseError } from './errors.js';
 export {
   BUILD_COMMAND,
@@ -12,4 +12,7 @@ export {
   platformTag,
 } from './loader.js';
 export { type CudaNativeOptions, PRECISIONS, type Precision, TOLERANCES } from './options.js';
-export { hasTopk, packRequest } from './pack.js';
+export { hasTopk, packMasks, packRequest } from './pack.js';
+export type { ResidentAttentionRequest, ResidentAttentionResult } from './resident.js';
+export { CudaTensor, isCudaTensor } from './tensor.js';
+export { viaResident } from './via-resident.js';

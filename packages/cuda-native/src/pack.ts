@@ -7,6 +7,7 @@ import {
   HEAD_MODE,
   HEAD_PARAM,
   HEAD_ROWPTR,
+  type HostNativeArgs,
   MODE_CLUSTER,
   MODE_STATIC,
   MODE_TOPK,
@@ -37,7 +38,26 @@ export function packRequest(
   kernel: Pick<NativePlan, 'kernel' | 'blockQ' | 'blockK'>,
   cache: BlockMaskCache,
   options: { precision: number; device: number },
-): NativeArgs {
+): HostNativeArgs {
+  return {
+    q: request.q.data,
+    k: request.k.data,
+    v: request.v.data,
+    out: new Float32Array(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV),
+    lse: plan.returnLse ? new Float32Array(plan.batch * plan.headsQ * plan.seqQ) : null,
+    ...packMasks(plan, kernel, cache, options),
+  };
+}
+
+export type PackedMasks = Omit<NativeArgs, 'q' | 'k' | 'v' | 'out' | 'lse'>;
+
+/** Everything of the packed arguments but the tensor operands (shared by the host and resident entry points). */
+export function packMasks(
+  plan: AttentionPlan,
+  kernel: Pick<NativePlan, 'kernel' | 'blockQ' | 'blockK'>,
+  cache: BlockMaskCache,
+  options: { precision: number; device: number },
+): PackedMasks {
   const tiles = { blockQ: kernel.blockQ, blockK: kernel.blockK };
   const shape = { seqQ: plan.seqQ, seqK: plan.seqK, offset: plan.offset };
   const masks: BlockMask[] = [];
@@ -109,11 +129,6 @@ export function packRequest(
   });
 
   return {
-    q: request.q.data,
-    k: request.k.data,
-    v: request.v.data,
-    out: new Float32Array(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV),
-    lse: plan.returnLse ? new Float32Array(plan.batch * plan.headsQ * plan.seqQ) : null,
     dims: Int32Array.from([plan.batch, plan.headsQ, plan.headsKv, plan.seqQ, plan.seqK, plan.headDim, plan.headDimV]),
     layout: plan.layout,
     scale: plan.scale,

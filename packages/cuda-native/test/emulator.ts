@@ -10,9 +10,9 @@ import {
   HEAD_MODE,
   HEAD_PARAM,
   HEAD_ROWPTR,
+  type HostNativeArgs,
   MODE_CLUSTER,
   MODE_TOPK,
-  type NativeArgs,
 } from '../src/binding.js';
 
 const f64 = new Float64Array(1);
@@ -93,7 +93,7 @@ function label(x: Float32Array, at: number, unit: Float64Array, off: number, C: 
 }
 
 /** Runs the packed request the way the kernels do; float64 softmax (the kernels use float32). */
-export function emulate(args: NativeArgs): { out: Float64Array; lse: Float64Array } {
+export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64Array } {
   const [B, Hq, Hkv, Sq, Sk, D, Dv] = Array.from(args.dims) as [number, number, number, number, number, number, number];
   const group = Hq / Hkv;
   const { blockQ, blockK, layout, scale } = args;

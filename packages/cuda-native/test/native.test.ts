@@ -3,12 +3,12 @@
 // device layer (which here reports that there is no CUDA device).
 import { BlockMaskCache, planAttention } from '@sparse/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NativeArgs, NativeBinding } from '../src/binding.js';
+import type { HostNativeArgs, NativeArgs, NativeBinding } from '../src/binding.js';
 import { packRequest } from '../src/pack.js';
 import { loadAddon, skipReason } from './addon.js';
 import { CASES, makeRequest } from './cases.js';
 
-function validArgs(binding: NativeBinding, precision = 0): NativeArgs {
+function validArgs(binding: NativeBinding, precision = 0): HostNativeArgs {
   const req = makeRequest({ B: 1, Hq: 2, Hkv: 1, Sq: 70, Sk: 70, D: 16, Dv: 16 }, { kind: 'local', left: 9, right: 9 });
   const plan = planAttention(req);
   const kernel = binding.plan(precision, plan.headDim, plan.headDimV, false);
@@ -148,5 +148,42 @@ describe.skipIf(skipReason !== null)(`native binding${skipReason ? ` (skipped: $
     const calls = Array.from({ length: 6 }, () => binding.attention({ ...a, out: new Float32Array(a.out.length) }));
     const settled = await Promise.allSettled(calls);
     expect(settled.every((s) => s.status === 'rejected' && (s.reason as { code: string }).code === 'BACKEND_UNAVAILABLE')).toBe(true);
+  });
+
+  it('re-checks resident tensor ids and arguments before touching the GPU', async () => {
+    expect(binding.tensorCount()).toBe(0);
+    const sync = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as { code: string; field: string; message: string };
+      }
+      throw new Error('expected a synchronous throw');
+    };
+    expect(sync(() => binding.tensorAllocate(0, 3, 10))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'dtype' });
+    expect(sync(() => binding.tensorAllocate(0, 0, 0))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'elements' });
+    expect(sync(() => binding.tensorAllocate(0, 0, 1.5))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'elements' });
+    expect(sync(() => binding.tensorAllocate(-1, 0, 4))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'device' });
+    expect(sync(() => binding.tensorWrite(12, new Float32Array(4), 0))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'tensor',
+      message: 'tensor: device tensor 12 is unknown or was disposed',
+    });
+    expect(sync(() => binding.tensorRead(12, 0, new Float32Array(4)))).toMatchObject({ field: 'tensor' });
+    expect(sync(() => binding.tensorCast(12, 13))).toMatchObject({ field: 'source' });
+    expect(sync(() => binding.tensorRead(-3, 0, new Float32Array(4)))).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'tensor' });
+    await expect(binding.tensorRelease(12)).resolves.toBe(false);
+    // A valid allocation reaches the device layer, which has no GPU here.
+    await expect(binding.tensorAllocate(0, 1, 16)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/no CUDA device/) });
+    expect(binding.tensorCount()).toBe(0);
+  });
+
+  it('rejects operands that are not Float32Arrays or live device tensor ids', () => {
+    const a = validArgs(binding);
+    rejects(binding, { ...a, q: 77 }, 'INVALID_ARGUMENT', /^q: device tensor 77 is unknown or was disposed$/);
+    rejects(binding, { ...a, v: 0 }, 'INVALID_ARGUMENT', /^v: a device tensor id must be a positive integer/);
+    rejects(binding, { ...a, out: 2.5 }, 'INVALID_ARGUMENT', /^out: a device tensor id must be a positive integer/);
+    rejects(binding, { ...a, lse: 91 }, 'INVALID_ARGUMENT', /^lse: device tensor 91 is unknown/);
+    rejects(binding, { ...a, k: new Float64Array(a.k.length) }, 'INVALID_ARGUMENT', /^k: must be a Float32Array or a device tensor id/);
   });
 });

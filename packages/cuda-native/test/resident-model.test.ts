@@ -1,0 +1,70 @@
+// The resident JS layer (src/resident.ts, src/tensor.ts, viaResident) run through the device checks of
+// scripts/resident-checks.mjs with the addon replaced by its JavaScript model (addon-model.ts). This pins the
+// JS side — ownership, ordering of calls made without await, out/lse handling, cast and dispose bookkeeping —
+// and the check script itself on machines without a GPU; the same checks run on the real addon in
+// test/resident-device.test.ts and in the device check.
+import { type AttentionRequest, BlockMaskCache, planAttention, shapeOf } from '@sparse/core';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
+import { runResidentChecks } from '../scripts/resident-checks.mjs';
+import type { CudaNativeBackend } from '../src/backend.js';
+import { PRECISION_CODE, type Precision } from '../src/options.js';
+import { packRequest } from '../src/pack.js';
+import { createResidentOps } from '../src/resident.js';
+import { viaResident } from '../src/via-resident.js';
+import { modelBinding, roundBf16, roundF16 } from './addon-model.js';
+
+/** A cuda-native backend whose addon is the model: the real JS layers over a modelled binding. */
+function modelBackend(options: { precision?: Precision } = {}): CudaNativeBackend {
+  const precision = options.precision ?? 'float32';
+  const binding = modelBinding();
+  const cache = new BlockMaskCache(8);
+  const code = PRECISION_CODE[precision];
+  const backend = {
+    name: 'cuda-native',
+    precision,
+    probe: async () => ({ available: true }),
+    supports: () => true,
+    async attention(request: AttentionRequest) {
+      const plan = planAttention(request);
+      const args = packRequest(request, plan, binding.plan(code, plan.headDim, plan.headDimV, false), cache, { precision: code, device: 0 });
+      await binding.attention(args);
+      return {
+        out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) },
+        ...(args.lse ? { lse: { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] } } : {}),
+      };
+    },
+    async dispose() {
+      await resident.releaseAll();
+      expect(binding.tensorCount(), 'every model tensor is released').toBe(0);
+    },
+  } as unknown as CudaNativeBackend;
+  const resident = createResidentOps({ owner: backend, precision, device: 0, cache, ready: async () => binding, limits: () => null });
+  Object.assign(backend, {
+    upload: resident.upload,
+    empty: resident.empty,
+    download: resident.download,
+    cast: resident.cast,
+    attentionResident: resident.attentionResident,
+    liveTensors: resident.liveTensors,
+  });
+  return backend;
+}
+
+describe('resident JS layer over the addon model', () => {
+  it('rounds like the addon: bf16 and f16 round to nearest even', () => {
+    expect(roundBf16(1 + 2 ** -8)).toBe(1); // a tie goes to even
+    expect(roundBf16(1 + 3 * 2 ** -8)).toBe(1 + 2 ** -6);
+    expect(roundF16(1 + 2 ** -11)).toBe(1);
+    expect(roundF16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
+    expect(roundF16(65504)).toBe(65504);
+    expect(roundF16(70000)).toBe(Infinity);
+    expect(roundF16(2 ** -24)).toBe(2 ** -24);
+  });
+
+  it('passes every resident check in float32, bf16 and f16', async () => {
+    const results = (await runResidentChecks(modelBackend, viaResident)) as { name: string; ok: boolean; error?: string }[];
+    expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`)).toEqual([]);
+    expect(results.length).toBe(27);
+  }, 120_000);
+});
