@@ -4,6 +4,7 @@
 // and the check script itself on machines without a GPU; the same checks run on the real addon in
 // test/resident-device.test.ts and in the device check.
 import { type AttentionRequest, BlockMaskCache, planAttention, shapeOf } from '@sparse/core';
+import { describeConformance } from '@sparse/conformance/vitest';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
 import { runResidentChecks } from '../scripts/resident-checks.mjs';
@@ -67,4 +68,12 @@ describe('resident JS layer over the addon model', () => {
     expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`)).toEqual([]);
     expect(results.length).toBe(27);
   }, 120_000);
+});
+
+// Every golden case through upload / attentionResident / download over the model: the packing of resident
+// operands for every layout, GQA, Sq != Sk, Dv != D and content-based case.
+describeConformance({
+  name: 'resident JS layer over the addon model',
+  create: () => viaResident(modelBackend()),
+  requireAvailable: true,
 });
