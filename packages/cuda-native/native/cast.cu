@@ -7,21 +7,6 @@
 namespace sparse {
 namespace {
 
-template <typename T>
-__device__ __forceinline__ T fromFloat(float x);
-template <>
-__device__ __forceinline__ float fromFloat<float>(float x) {
-  return x;
-}
-template <>
-__device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float x) {
-  return __float2bfloat16_rn(x);
-}
-template <>
-__device__ __forceinline__ __half fromFloat<__half>(float x) {
-  return __float2half_rn(x);
-}
-
 template <typename S, typename D>
 __global__ void castKernel(const S* __restrict__ src, D* __restrict__ dst, size_t n) {
   const size_t stride = (size_t)gridDim.x * blockDim.x;

@@ -29,6 +29,22 @@ __device__ __forceinline__ float toFloat<__half>(__half x) {
   return __half2float(x);
 }
 
+// float -> storage element, round to nearest even (as convert.cc on the host).
+template <typename T>
+__device__ __forceinline__ T fromFloat(float x);
+template <>
+__device__ __forceinline__ float fromFloat<float>(float x) {
+  return x;
+}
+template <>
+__device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float x) {
+  return __float2bfloat16_rn(x);
+}
+template <>
+__device__ __forceinline__ __half fromFloat<__half>(float x) {
+  return __float2half_rn(x);
+}
+
 struct HeadInfo {
   int b, h, hk, mode, param;
   const int* rowPtr;      // this head's mask: numQBlocks + 1 entries (relative to colIdx/partialIdx base)
