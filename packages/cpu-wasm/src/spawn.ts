@@ -41,11 +41,25 @@ export async function spawnWorker(events: WorkerEvents): Promise<WorkerHandle> {
       unref: () => w.unref(),
     };
   }
-  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  w.onmessage = (e: MessageEvent<FromWorker>) => events.message(e.data);
-  w.onerror = (e: ErrorEvent) => {
+  const url = new URL('./worker.js', import.meta.url);
+  const w = new Worker(url, { type: 'module' });
+  w.onmessage = (e: MessageEvent<FromWorker>) => {
+    if (e.data.type === 'exit') {
+      // The worker closes itself (browsers send no event for that): it is gone.
+      w.terminate();
+      die(`worker exited with code ${e.data.code}`);
+      return;
+    }
+    events.message(e.data);
+  };
+  // A script that cannot be fetched, or is blocked, gets a plain Event (no message); an uncaught exception an
+  // ErrorEvent. In a cross-origin isolated page Chromium blocks a worker script served without the page's COEP header.
+  w.onerror = (e: Event) => {
     e.preventDefault();
-    die(`worker error: ${e.message}`);
+    const message = (e as Partial<ErrorEvent>).message;
+    die(
+      `worker error: ${message || `cannot load the worker script ${url.href} (is it served next to the package's other files, with the page's Cross-Origin-Embedder-Policy header?)`}`,
+    );
   };
   w.onmessageerror = () => die('worker message could not be deserialised');
   return {

@@ -31,7 +31,11 @@ async function openPort(): Promise<Port> {
   return {
     post: (m) => scope.postMessage(m),
     listen: (fn) => scope.addEventListener('message', (e) => fn(e.data)),
-    exit: () => scope.close(),
+    // close() gives the owner no event in browsers: say so first, or the pool would wait for this worker forever.
+    exit: (code) => {
+      scope.postMessage({ type: 'exit', code } satisfies FromWorker);
+      scope.close();
+    },
   };
 }
 
