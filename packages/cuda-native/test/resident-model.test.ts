@@ -3,8 +3,9 @@
 // JS side — ownership, ordering of calls made without await, out/lse handling, cast and dispose bookkeeping —
 // and the check script itself on machines without a GPU; the same checks run on the real addon in
 // test/resident-device.test.ts and in the device check.
-import { type AttentionRequest, BlockMaskCache, planAttention, shapeOf } from '@sparse/core';
+
 import { describeConformance } from '@sparse/conformance/vitest';
+import { type AttentionRequest, BlockMaskCache, planAttention, shapeOf } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
 import { runResidentChecks } from '../scripts/resident-checks.mjs';
