@@ -16,6 +16,9 @@ export const USAGE = `usage: node apps/bench/dist/main.js [options]   (or: pnpm 
   --reps N                timed repetitions per run (default: quick 2, full 3..10 by time)
   --max-run SECONDS       skip a run estimated to take longer (default: quick 2, full 30)
   --out DIR               where the JSON, Markdown and SVG files go (default bench-results)
+  --webgpu-software       create the webgpu target with { software: true }: without a GPU it runs on Chromium's
+                          SwiftShader (a CPU rasteriser). Its label becomes webgpu@software and every figure of
+                          it is marked "software adapter (SwiftShader) — not a GPU figure"
   --help                  this text
 
 Giving --n, --d, --heads or --windows replaces the preset sweep by their cross product.`;
@@ -33,6 +36,8 @@ export interface CliOptions {
   reps: number | null;
   maxRunS: number | null;
   out: string;
+  /** --webgpu-software: the webgpu target may fall back to a software adapter (SwiftShader); its figures are marked as such. */
+  webgpuSoftware: boolean;
   help: boolean;
 }
 
@@ -67,6 +72,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     reps: null,
     maxRunS: null,
     out: 'bench-results',
+    webgpuSoftware: false,
     help: false,
   };
   const args = [...argv];
@@ -82,6 +88,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     switch (flag) {
       case '--quick':
         o.quick = true;
+        break;
+      case '--webgpu-software':
+        if (inline !== undefined) throw new UsageError('--webgpu-software takes no value');
+        o.webgpuSoftware = true;
         break;
       case '--help':
       case '-h':

@@ -4,6 +4,7 @@
  */
 import { type Inputs, makeInputs } from './data.js';
 import { collectGarbage, RssSampler } from './memory.js';
+import { SOFTWARE_PENDING } from './software.js';
 import { createTarget, Unavailable } from './targets/registry.js';
 import { errorText, type Target } from './targets/target.js';
 import type { ChildSettings, FromChild, TargetResult, ToChild } from './types.js';
@@ -62,6 +63,7 @@ async function handle(msg: ToChild): Promise<void> {
               threads: msg.spec.threads,
               description: '',
               reason: errorText(e),
+              ...(msg.spec.software ? { notice: SOFTWARE_PENDING } : {}),
             };
       send({ type: 'info', info });
     }

@@ -97,11 +97,14 @@ export function makePlan(o: CliOptions): BenchPlan {
     ...(o.peers ?? PEER_NAMES).map((name) => ({ kind: 'peer' as const, name })),
   ];
   for (const { kind, name } of names) {
-    if (THREADED.has(name)) for (const t of threads) specs.push({ kind, name, threads: t, label: `${name}@${t}t` });
+    if (name === 'webgpu' && o.webgpuSoftware) specs.push({ kind, name, threads: null, label: 'webgpu@software', software: true });
+    else if (THREADED.has(name)) for (const t of threads) specs.push({ kind, name, threads: t, label: `${name}@${t}t` });
     else if (SINGLE.has(name)) specs.push({ kind, name, threads: 1, label: `${name}@1t` });
     else specs.push({ kind, name, threads: null, label: name });
   }
 
+  if (specs.some((s) => s.software))
+    sweep = [...sweep, 'webgpu@software: webgpu({ software: true }) (--webgpu-software); on a software adapter (SwiftShader) its figures are not GPU figures'];
   const reps = o.reps;
   const timing = quick
     ? { warmup: 1, minReps: reps ?? 2, maxReps: reps ?? 2, minTimeMs: 0 }

@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     command: `node apps/bench/dist/main.js ${argv.join(' ')}`.trim(),
     quick: plan.quick,
     sweep: plan.sweep,
-    settings: { ...plan.settings, threads: plan.threads, caseTimeoutMs: plan.caseTimeoutMs },
+    settings: { ...plan.settings, threads: plan.threads, caseTimeoutMs: plan.caseTimeoutMs, webgpuSoftware: options.webgpuSoftware },
     machine: finishMachine(machine),
     targets,
     cases: records,

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeInputs } from './data.js';
 import { linkBaselines, score } from './score.js';
+import { SOFTWARE_PENDING } from './software.js';
 import { type CaseStats, caseStats } from './stats.js';
 import type { CaseRecord, ChildSettings, FromChild, ScoredResult, TargetInfo, TargetResult, TargetSpec } from './types.js';
 import { type BenchCase, buildPattern, describePattern } from './workloads.js';
@@ -142,6 +143,7 @@ async function startChild(spec: TargetSpec, o: OrchestratorOptions): Promise<{ h
         threads: spec.threads,
         description: '',
         reason: `could not start: ${(e as Error).message}`,
+        ...(spec.software ? { notice: SOFTWARE_PENDING } : {}),
       },
     };
   }
@@ -203,6 +205,9 @@ export async function runBenchmark(o: OrchestratorOptions): Promise<{ targets: T
           }
         }
         const scored = score(label, result, stats);
+        // A caveat of the target (a software adapter) goes with every figure of it, in every output.
+        const notice = child.info.notice;
+        if (notice && !scored.notes?.includes(notice)) scored.notes = [notice, ...(scored.notes ?? [])];
         scored.wallMs = Date.now() - t0;
         record.results.push(scored);
         if (label.startsWith('ort-gqa')) linkBaselines(record.results, stats);

@@ -13,8 +13,10 @@ export interface TargetSpec {
   name: BackendName | PeerName | string;
   /** Requested threads, for targets that take a thread count; null for single-threaded or GPU targets. */
   threads: number | null;
-  /** Unique label in the tables: `cpu-wasm@2t`, `ort-dense@2t`, `reference`. */
+  /** Unique label in the tables: `cpu-wasm@2t`, `ort-dense@2t`, `reference`, `webgpu@software`. */
   label: string;
+  /** webgpu only (--webgpu-software): create it with `{ software: true }`, so it may run on a software adapter. */
+  software?: boolean;
 }
 
 export interface TargetInfo {
@@ -28,8 +30,13 @@ export interface TargetInfo {
   threads: number | null;
   description: string;
   version?: string;
-  /** Extra facts (e.g. the wasm SIMD128 peak measured by cpu-wasm's micro-benchmark). */
+  /** Extra facts (e.g. the wasm SIMD128 peak measured by cpu-wasm's micro-benchmark; webgpu's softwareAdapter). */
   extra?: Record<string, unknown>;
+  /**
+   * A caveat that applies to every figure of this target (e.g. "software adapter (SwiftShader) — not a GPU
+   * figure"): the orchestrator adds it to the notes of each of its results, the reports show it beside them.
+   */
+  notice?: string;
 }
 
 /** Settings the orchestrator hands every child. */

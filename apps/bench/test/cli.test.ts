@@ -1,23 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../src/args.js';
 import { makePlan } from '../src/config.js';
 import type { BenchOutput } from '../src/report/write.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const main = join(root, 'dist', 'main.js');
-
-/** The CLI runs from dist (its children are plain Node processes): build it when it is missing or stale. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(root, 'src'))) return;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-}
+import { ensureBuilt, mainJs as main } from './helpers.js';
 
 describe('arguments', () => {
   it('parses lists, heads and peers given to --backends', () => {

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeInputs } from '../src/data.js';
 import { RssSampler } from '../src/memory.js';
 import { caseStats } from '../src/stats.js';
@@ -33,3 +37,14 @@ export function context(c: BenchCase, sampler: RssSampler, settings: Partial<Chi
 }
 
 export { RssSampler };
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const mainJs = join(root, 'dist', 'main.js');
+
+/** The CLI runs from dist (its children are plain Node processes): build it when it is missing or stale. */
+export function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  if (existsSync(mainJs) && statSync(mainJs).mtimeMs >= newest(join(root, 'src'))) return;
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+}

@@ -45,8 +45,9 @@ function memText(x: ScoredResult): string {
 
 function resultRow(r: CaseRecord, x: ScoredResult): string[] {
   const lead = [String(r.case.seq), String(r.case.headDim), heads(r), String(r.case.window), x.target];
-  if (x.status === 'unavailable') return [...lead, '*unavailable*', '', '', '', '', '', '', 'see Targets'];
-  if (x.status !== 'ok') return [...lead, `*${x.status}*`, '', '', '', '', '', '', x.reason ?? ''];
+  const extra = x.notes ?? [];
+  if (x.status === 'unavailable') return [...lead, '*unavailable*', '', '', '', '', '', '', ['see Targets', ...extra].join('; ')];
+  if (x.status !== 'ok') return [...lead, `*${x.status}*`, '', '', '', '', '', '', [x.reason ?? '', ...extra].filter(Boolean).join('; ')];
   const t = x.time!;
   const time = `${fmtMs(x.timeMs)}${t.extrapolated ? `*` : ''}`;
   const dense = x.dense ? `${fmtMs(x.dense.fullMs)}${x.dense.extrapolated ? '*' : ''}` : x.speedupBase && x.speedupBase !== 'self' ? `(${x.speedupBase})` : '—';
@@ -119,7 +120,7 @@ export function markdownReport(o: ReportInput): string {
       o.targets.map((t) => [
         t.label,
         t.kind === 'backend' ? 'library backend' : 'peer',
-        t.available ? 'measured' : `**not available**: ${t.reason ?? ''}`,
+        `${t.available ? 'measured' : `**not available**: ${t.reason ?? ''}`}${t.notice ? ` — **${t.notice}**` : ''}`,
         t.threads === null ? '—' : String(t.threads),
         [t.device ?? '', t.version ?? '', t.extra?.simdPeakGflops ? `wasm SIMD128 peak ${fmtGflops(t.extra.simdPeakGflops as number)} GFLOP/s` : '']
           .filter(Boolean)

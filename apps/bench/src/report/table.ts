@@ -30,7 +30,8 @@ export class LiveTable {
 
   target(i: TargetInfo): void {
     const state = i.available ? `ok   ${i.device ?? ''}${i.version ? ` [${i.version}]` : ''}` : `--   not available: ${i.reason ?? ''}`;
-    this.write(`  ${pad(i.label, 22)} ${state}\n`);
+    const notice = i.notice ? `\n  ${pad('', 22)}      ** ${i.notice} **` : '';
+    this.write(`  ${pad(i.label, 22)} ${state}${notice}\n`);
   }
 
   onEvent(e: BenchEvent): void {
@@ -55,8 +56,9 @@ export class LiveTable {
 }
 
 export function row(r: ScoredResult): string {
-  if (r.status === 'unavailable') return `  ${pad(r.target, 22)} ${pad(r.status, 10, true)}  (see the targets above)`;
-  if (r.status !== 'ok') return `  ${pad(r.target, 22)} ${pad(r.status, 10, true)}  ${r.reason ?? ''}`;
+  const extra = r.notes?.length ? `  [${r.notes.join('; ')}]` : '';
+  if (r.status === 'unavailable') return `  ${pad(r.target, 22)} ${pad(r.status, 10, true)}  (see the targets above)${extra}`;
+  if (r.status !== 'ok') return `  ${pad(r.target, 22)} ${pad(r.status, 10, true)}  ${r.reason ?? ''}${extra}`;
   const t = r.time!;
   const time = `${fmtMs(r.timeMs)}${t.extrapolated ? '*' : ''}`;
   const dense = r.dense ? `${fmtMs(r.dense.fullMs)}${r.dense.extrapolated ? '*' : ''}` : r.speedupBase && r.speedupBase !== 'self' ? r.speedupBase : '—';

@@ -9,6 +9,8 @@ import type { TfLike } from './tf-wasm.js';
 
 /** Query rows of the calibration run that estimates a first, big run. */
 const CALIBRATION_ROWS = 256;
+/** Work above which a first run is calibrated (by default). */
+const CALIBRATE_ABOVE_FLOPS = 1e9;
 
 /**
  * A library backend (or the plain-JS peer, which has the same interface): the workload at full size, then the
@@ -22,6 +24,11 @@ export class BackendTarget implements Target {
     readonly info: TargetInfo,
     private readonly backend: Backend,
     private readonly tf?: TfLike,
+    /**
+     * A first run of a pattern on more than this much work (4 · nnz · D) is preceded by a calibration on a slice
+     * of rows. 0 for slow targets (a software adapter), whose top-k / cluster passes also cost far more than nnz says.
+     */
+    private readonly calibrateAboveFlops = CALIBRATE_ABOVE_FLOPS,
   ) {}
 
   async run(ctx: RunContext): Promise<TargetResult> {
@@ -35,7 +42,7 @@ export class BackendTarget implements Target {
       return { status: 'skipped', reason: `the float64 reference runs only up to ${s.referenceMaxFlops / 1e9} GFLOP per run (a yardstick, not a contender)` };
     const key = `sparse:${c.pattern}`;
     let est = ctx.history.has(key) ? estimateMs(ctx, key, ctx.stats.flops) : undefined;
-    if (est === undefined && c.seq > 4 * CALIBRATION_ROWS && ctx.stats.flops > 1e9) {
+    if (est === undefined && c.seq > 4 * CALIBRATION_ROWS && ctx.stats.flops > this.calibrateAboveFlops) {
       // First time this target sees the pattern on a big problem: time the last 2r and r rows alone (every key)
       // and extend the fixed + per-row fit to N, to skip a run that would take far longer than --max-run.
       ctx.phase('calibrate');

@@ -2,6 +2,7 @@ import { KNOWN_BACKENDS, loadBackend } from '@sparse/conformance';
 import { type Backend, reference } from '@sparse/core';
 import { importer } from '../importer.js';
 import { plainJs } from '../plain-js.js';
+import { SOFTWARE_PENDING, softwareNotice } from '../software.js';
 import type { TargetInfo, TargetSpec } from '../types.js';
 import { BackendTarget } from './backend-target.js';
 import { loadOrt, OrtDenseTarget, OrtGqaTarget, ortVersion } from './ort-targets.js';
@@ -46,6 +47,7 @@ async function createBackend(spec: TargetSpec, info: TargetInfo): Promise<Target
   else {
     let factoryOptions: unknown;
     if (spec.name === 'cpu-wasm') factoryOptions = { threads: spec.threads ?? 1 };
+    if (spec.name === 'webgpu' && spec.software) factoryOptions = { software: true };
     if (spec.name === 'tfjs') {
       tf = await loadTfWasm(spec.threads ?? 1);
       factoryOptions = { tf: tf.tf, backendName: 'wasm' };
@@ -59,6 +61,18 @@ async function createBackend(spec: TargetSpec, info: TargetInfo): Promise<Target
     throw new Unavailable({ ...info, available: false, reason: probe.reason ?? 'probe said unavailable' });
   }
   info.device = probe.device;
+  let calibrateAboveFlops: number | undefined;
+  if (spec.name === 'webgpu' && spec.software) {
+    const { softwareAdapter, notice } = softwareNotice(probe.device);
+    info.notice = notice;
+    info.extra = { ...info.extra, softwareAdapter };
+    if (softwareAdapter) {
+      info.description = `${info.description}; here on a software adapter (a CPU rasteriser): not a GPU measurement`;
+      // A software adapter is one to two orders of magnitude slower than the CPU backends: time a slice of rows
+      // before the first full run of every pattern, so the --max-run estimate can skip it before it starts.
+      calibrateAboveFlops = 0;
+    }
+  }
   if (spec.name === 'tfjs') {
     info.threads = tf!.threads;
     info.device = `${probe.device ?? 'tf.js'} (tf.js wasm backend, ${tf!.threads} thread${tf!.threads > 1 ? 's' : ''})`;
@@ -67,7 +81,7 @@ async function createBackend(spec: TargetSpec, info: TargetInfo): Promise<Target
     const peak = await simdPeak();
     if (peak !== undefined) info.extra = { simdPeakGflops: peak };
   }
-  return new BackendTarget(info, backend, tf?.tf);
+  return new BackendTarget(info, backend, tf?.tf, calibrateAboveFlops);
 }
 
 /** Creates the target a child process runs; throws Unavailable with the reason when it cannot. */
@@ -75,6 +89,7 @@ export async function createTarget(spec: TargetSpec): Promise<Target> {
   const known = KNOWN_BACKENDS.find((k) => k.name === spec.name);
   const description = known ? known.summary : (PEER_DESCRIPTIONS[spec.name] ?? spec.name);
   const info = baseInfo(spec, description);
+  if (spec.software) info.notice = SOFTWARE_PENDING;
   try {
     if (spec.kind === 'backend' || spec.name === 'plain-js') return await createBackend(spec, info);
     if (spec.name === 'ort-dense' || spec.name === 'ort-gqa') {
