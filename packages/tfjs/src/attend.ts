@@ -1,5 +1,5 @@
 import { type Chunk, type ChunkPlan, chunkMask } from './chunk.js';
-import { topkMask } from './content.js';
+import { keepOrMask, sameLabel, topkMask } from './content.js';
 import { type Taker, take, takeBlocks } from './take.js';
 import type { Tensor, TF } from './types.js';
 
@@ -90,7 +90,7 @@ function runChunk(tf: TF, x: GroupInputs, plan: ChunkPlan, chunk: Chunk, t: Take
     const ql = take(tf, x.qLabels, chunk.qBlocks, t); // [BH, m, rows]
     const kl = takeBlocks(tf, x.kLabels, chunk, t); // [BH, m, cols] or [BH, cols]
     const klb = tf.reshape(kl, [BH!, chunk.shared ? 1 : m, 1, cols]);
-    s = tf.where(tf.equal(tf.expandDims(ql, 3), klb), s, tf.scalar(-big));
+    s = keepOrMask(tf, s, sameLabel(tf, tf.expandDims(ql, 3), klb), big);
   }
   if (x.topk > 0) s = topkMask(tf, s, x.topk, big);
   // tf.softmax is one fused kernel on wasm (XNNPACK) and webgpu, ops on cpu/webgl. The row maximum flags the rows
