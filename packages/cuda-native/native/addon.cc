@@ -167,6 +167,9 @@ class TaskWorker : public PromiseWorker {
       if (e.code == "DEVICE_LOST") markDeviceLost(device_, e.what());
       job_ = nullptr;
       throw;
+    } catch (...) {
+      job_ = nullptr;
+      throw;
     }
     job_ = nullptr;  // drops the holds the job captured, on this thread
   }

@@ -20,12 +20,17 @@ std::unordered_map<int64_t, std::shared_ptr<DeviceTensor>>& registry() {
 }
 std::atomic<int64_t> nextId{1};
 
-// Frees the allocation when the last holder lets go. Errors are ignored: the memory of a lost context is
-// reclaimed with it, and a destructor must not throw.
+// Frees the allocation when the last holder lets go, back into the device's stream-ordered pool (the one the
+// per-call buffers use, so memory freed by either serves the other). Errors are ignored: the memory of a lost
+// context is reclaimed with it, and a destructor must not throw.
 void freeTensor(DeviceTensor* t) {
   if (t->ptr) {
-    cudaSetDevice(t->device);
-    cudaFree(t->ptr);
+    try {
+      cudaSetDevice(t->device);
+      StreamLease lease(t->device);
+      if (cudaFreeAsync(t->ptr, lease.get()) == cudaSuccess) cudaStreamSynchronize(lease.get());
+    } catch (...) {
+    }
     cudaGetLastError();
   }
   delete t;
@@ -44,22 +49,22 @@ int64_t allocateTensor(int device, int dtype, size_t elements) {
     throw NativeError("RESOURCE_LIMIT", "elements",
                       "elements: " + std::to_string(elements) + " " + dtypeName(dtype) + " values (" + std::to_string(bytes >> 20) +
                           " MiB) exceed the device's memory (" + std::to_string(dev.totalMemory >> 20) + " MiB)");
-  void* ptr = nullptr;
-  cudaError_t e = cudaMalloc(&ptr, bytes);
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    if (e == cudaErrorMemoryAllocation)
-      throw NativeError("RESOURCE_LIMIT", "elements", "cuda-native: out of device memory allocating a resident tensor of " + std::to_string(bytes >> 20) + " MiB");
-    failCuda(e, "allocating a resident tensor");
-  }
   std::shared_ptr<DeviceTensor> t(new DeviceTensor(), freeTensor);
   t->device = device;
   t->dtype = dtype;
   t->elements = elements;
-  t->ptr = ptr;
   {
     StreamLease lease(device);
-    e = cudaMemsetAsync(ptr, 0, bytes, lease.get());
+    cudaError_t e = cudaMallocAsync(&t->ptr, bytes, lease.get());
+    if (e != cudaSuccess) {
+      t->ptr = nullptr;
+      cudaGetLastError();
+      if (e == cudaErrorMemoryAllocation)
+        throw NativeError("RESOURCE_LIMIT", "elements", "cuda-native: out of device memory allocating a resident tensor of " + std::to_string(bytes >> 20) + " MiB");
+      failCuda(e, "allocating a resident tensor");
+    }
+    e = cudaMemsetAsync(t->ptr, 0, bytes, lease.get());
+    // Synchronised before the id is handed out: later calls use the memory on other streams.
     if (e == cudaSuccess) e = cudaStreamSynchronize(lease.get());
     if (e != cudaSuccess) failCuda(e, "zeroing a resident tensor");  // t frees the memory on the way out
   }

@@ -169,9 +169,15 @@ function checksFor(viaResident, precision) {
         const writing = b.attentionResident({ ...req, q, out }); // not awaited
         const read = b.download(out); // issued right after: it must wait for the call that writes out
         const disposing = q.dispose(); // frees q only once that call is done
-        sameBits((await read).data, host.out.data, 'out read after the call that wrote it');
-        await writing;
-        await disposing;
+        // Settle all three before judging (a failure of one must not leave the others' rejections unhandled).
+        const [w, r, d] = await Promise.allSettled([writing, read, disposing]);
+        for (const [what, s] of [
+          ['the attention', w],
+          ['the download', r],
+          ['the dispose', d],
+        ])
+          if (s.status === 'rejected') throw new Error(`${what} failed: ${s.reason?.stack ?? s.reason}`);
+        sameBits(r.value.data, host.out.data, 'out read after the call that wrote it');
       },
     ],
     [
@@ -193,12 +199,18 @@ function checksFor(viaResident, precision) {
   ].map(([name, run]) => ({ name, precision, run }));
 }
 
-/** Runs every check for each precision on a fresh backend; the tensors of each must all be freed by dispose. */
+/**
+ * Runs every check for each precision on a fresh backend (the addon already loaded and checked in a child
+ * process by then, so `isolateLoad: false` spares a child process per check). After each, `dispose()` must
+ * leave the addon's count of live device tensors (process-wide, from `info()`) where it was before the check.
+ */
 export async function runResidentChecks(cudaNative, viaResident, precisions = ['float32', 'bfloat16', 'float16']) {
   const results = [];
+  const liveNative = async (backend) => (backend.info ? ((await backend.info())?.liveTensors ?? 0) : 0);
   for (const precision of precisions) {
     for (const check of checksFor(viaResident, precision)) {
-      const backend = cudaNative({ precision });
+      const backend = cudaNative({ precision, isolateLoad: false });
+      const before = await liveNative(backend);
       const started = Date.now();
       try {
         await check.run(backend);
@@ -206,8 +218,14 @@ export async function runResidentChecks(cudaNative, viaResident, precisions = ['
       } catch (e) {
         results.push({ name: check.name, ok: false, ms: Date.now() - started, error: String(e?.stack ?? e) });
       } finally {
-        await backend.dispose();
-        if (backend.liveTensors() !== 0) results.push({ name: `${check.name}: dispose frees every tensor`, ok: false, error: `${backend.liveTensors()} left` });
+        try {
+          await backend.dispose();
+          const after = await liveNative(backend); // info() still answers after dispose
+          if (after !== before)
+            results.push({ name: `${check.name}: dispose frees every tensor`, ok: false, error: `${after - before} device tensor(s) left` });
+        } catch (e) {
+          results.push({ name: `${check.name}: dispose`, ok: false, error: String(e?.stack ?? e) });
+        }
       }
     }
   }

@@ -44,8 +44,11 @@ export interface CudaNativeBackend extends Backend, Omit<ResidentOps, 'releaseAl
   readonly precision: Precision;
   /** Runs a request several times on the GPU (inputs uploaded once) and times it with CUDA events. */
   profile(request: AttentionRequest, options?: ProfileOptions): Promise<ProfileResult>;
-  /** Where the addon was loaded from and how it was built (null when it could not be loaded). */
-  info(): Promise<{ path: string; source: string; build: NativeBuildInfo } | null>;
+  /**
+   * Where the addon was loaded from, how it was built, and how many resident tensors it holds (process-wide);
+   * null when it could not be loaded. Answers after dispose() too.
+   */
+  info(): Promise<{ path: string; source: string; build: NativeBuildInfo; liveTensors: number } | null>;
 }
 
 const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
@@ -168,7 +171,8 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
     async info() {
       const outcome = await load();
       if (!outcome.ok) return null;
-      return { path: outcome.path, source: outcome.source, build: outcome.binding.buildInfo() };
+      // liveTensors: resident tensors the addon holds, process-wide (every backend on that binary).
+      return { path: outcome.path, source: outcome.source, build: outcome.binding.buildInfo(), liveTensors: outcome.binding.tensorCount() };
     },
 
     upload: (tensor, opts) => resident.upload(tensor, opts),
@@ -180,9 +184,12 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
 
     async dispose(): Promise<void> {
       if (disposed) return;
-      await resident.releaseAll();
-      disposed = true;
-      cache.clear();
+      try {
+        await resident.releaseAll();
+      } finally {
+        disposed = true;
+        cache.clear();
+      }
     },
   };
   // Resident tensors carry the backend that made them as their owner (they are not shared between backends).

@@ -95,37 +95,47 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 export function createResidentOps(ctx: ResidentContext): ResidentOps {
   const owner = ctx.owner;
   const live = new Map<number, WeakRef<CudaTensor>>();
-  let bindingForGc: NativeBinding | undefined;
+  // The binding every tensor was made with (set by the first allocation): releases go through it directly, so
+  // they still work while and after the backend is disposed (ready() refuses then).
+  let made: NativeBinding | undefined;
+  let closing = false;
   // A tensor dropped without dispose() is released when collected (the addon frees it off the main thread).
   const collected = new FinalizationRegistry<number>((id) => {
     live.delete(id);
-    bindingForGc?.tensorRelease(id).catch(() => undefined);
+    made?.tensorRelease(id).catch(() => undefined);
   });
 
   async function release(t: CudaTensor): Promise<void> {
     collected.unregister(t);
     live.delete(t.id);
-    const binding = await ctx.ready().catch(() => undefined);
-    if (binding) await binding.tensorRelease(t.id).catch((e: unknown) => Promise.reject(toSparseError(e)));
+    if (made) await call(() => made!.tensorRelease(t.id));
   }
 
   async function allocate(shape: readonly number[], dtype: Precision): Promise<CudaTensor> {
     const binding = await ctx.ready();
-    bindingForGc = binding;
+    if (closing) throw new SparseAttentionError('BACKEND_UNAVAILABLE', 'cuda-native: the backend is being disposed', { field: 'backend' });
+    made = binding;
     const size = shape.reduce((a, b) => a * b, 1);
-    let id: number;
-    try {
-      id = await binding.tensorAllocate(ctx.device, PRECISION_CODE[dtype], size);
-    } catch (e) {
-      throw toSparseError(e);
-    }
+    const id = await call(() => binding.tensorAllocate(ctx.device, PRECISION_CODE[dtype], size));
     const t = new CudaTensor(owner, id, shape, dtype, ctx.device, release);
     live.set(id, new WeakRef(t));
     collected.register(t, id, t);
+    if (closing) {
+      // The backend began disposing while this allocation was in flight: free it rather than hand it out.
+      await t.dispose().catch(() => undefined);
+      throw new SparseAttentionError('BACKEND_UNAVAILABLE', 'cuda-native: the backend was disposed', { field: 'backend' });
+    }
     return t;
   }
 
-  const call = <T>(work: Promise<T>) => work.catch((e: unknown) => Promise.reject(toSparseError(e)));
+  /** Runs a binding call; synchronous throws and rejections alike become SparseAttentionErrors. */
+  async function call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toSparseError(e);
+    }
+  }
 
   async function upload(tensor: HostTensor, options: { dtype?: Precision } = {}): Promise<CudaTensor> {
     const host = checkHost(tensor, 'tensor');
@@ -133,7 +143,7 @@ export function createResidentOps(ctx: ResidentContext): ResidentOps {
     const t = await allocate(host.shape, dtype);
     try {
       const binding = await ctx.ready();
-      await sequenced([t], () => call(binding.tensorWrite(t.id, host.data, 0)));
+      await sequenced([t], () => call(() => binding.tensorWrite(t.id, host.data, 0)));
     } catch (e) {
       await t.dispose().catch(() => undefined);
       throw e;
@@ -151,7 +161,10 @@ export function createResidentOps(ctx: ResidentContext): ResidentOps {
     async download(tensor: CudaTensor): Promise<HostTensor> {
       const t = checkOwnTensor(tensor, owner, 'tensor');
       const data = new Float32Array(t.size);
-      await sequenced([t], async () => call((await ctx.ready()).tensorRead(t.id, 0, data)));
+      await sequenced([t], async () => {
+        const binding = await ctx.ready();
+        await call(() => binding.tensorRead(t.id, 0, data));
+      });
       return { data, shape: [...t.shape] };
     },
 
@@ -161,7 +174,8 @@ export function createResidentOps(ctx: ResidentContext): ResidentOps {
       return sequenced([src], async () => {
         const target = await allocate(src.shape, to);
         try {
-          await call((await ctx.ready()).tensorCast(src.id, target.id));
+          const binding = await ctx.ready();
+          await call(() => binding.tensorCast(src.id, target.id));
         } catch (e) {
           await target.dispose().catch(() => undefined);
           throw e;
@@ -242,7 +256,8 @@ export function createResidentOps(ctx: ResidentContext): ResidentOps {
         try {
           const out = givenOut ?? made[made.push(await allocate(outShape, 'float32')) - 1]!;
           const lse = returnLse ? (givenLse ?? made[made.push(await allocate(lseShape, 'float32')) - 1]!) : undefined;
-          await call(binding.attention({ q: q.native, k: k.native, v: v.native, out: out.id, lse: lse ? lse.id : null, ...masks }));
+          await call(() => binding.attention({ q: q.native, k: k.native, v: v.native, out: out.id, lse: lse ? lse.id : null, ...masks }));
+          keepAlive(inputs);
           const result: ResidentAttentionResult = { out };
           if (lse) result.lse = lse;
           return result;
@@ -270,9 +285,21 @@ export function createResidentOps(ctx: ResidentContext): ResidentOps {
     liveTensors: () => live.size,
 
     async releaseAll(): Promise<void> {
-      const tensors = [...live.values()].map((r) => r.deref()).filter((t): t is CudaTensor => t !== undefined);
-      await Promise.all(tensors.map((t) => t.dispose().catch(() => undefined)));
-      live.clear();
+      closing = true;
+      // Disposing waits for each tensor's queued work, which may allocate more (an attention's out): repeat until none is left.
+      const failures: unknown[] = [];
+      while (live.size > 0) {
+        const tensors = [...live.entries()].map(([id, ref]) => [id, ref.deref()] as const);
+        for (const [id, t] of tensors) if (!t) live.delete(id); // collected: the FinalizationRegistry releases it
+        await Promise.all(
+          tensors.map(([, t]) =>
+            t?.dispose().catch((e: unknown) => {
+              failures.push(e);
+            }),
+          ),
+        );
+      }
+      if (failures.length > 0) throw toSparseError(failures[0]);
     },
   };
 }
@@ -295,3 +322,6 @@ export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
     );
   });
 }
+
+/** Referencing the input tensors after the call keeps them from being collected (and released) while it is queued. */
+function keepAlive(_tensors: readonly CudaTensor[]): void {}

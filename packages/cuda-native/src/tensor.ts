@@ -17,6 +17,7 @@ export class CudaTensor {
   /** @internal the addon's id of the allocation. */
   readonly id: number;
   #disposed = false;
+  #disposing: Promise<void> | undefined;
   readonly #release: (t: CudaTensor) => Promise<void>;
   /** Settles when the last operation that uses this tensor is done (operations on a tensor run in call order). */
   #last: Promise<unknown> = Promise.resolve();
@@ -38,18 +39,14 @@ export class CudaTensor {
 
   /**
    * Frees the device memory once the operations already queued on this tensor are done. Later uses are
-   * INVALID_ARGUMENT errors; disposing twice is a no-op.
+   * INVALID_ARGUMENT errors; disposing again returns the same promise.
    */
   dispose(): Promise<void> {
-    if (!this.markDisposed()) return Promise.resolve();
-    return this.#last.then(() => this.#release(this));
-  }
-
-  /** @internal marks it disposed; returns false when it already was. */
-  markDisposed(): boolean {
-    if (this.#disposed) return false;
-    this.#disposed = true;
-    return true;
+    if (!this.#disposing) {
+      this.#disposed = true;
+      this.#disposing = this.#last.then(() => this.#release(this));
+    }
+    return this.#disposing;
   }
 
   /** @internal the promise of the operations queued on it so far. */

@@ -16,6 +16,11 @@ import { createResidentOps } from '../src/resident.js';
 import { viaResident } from '../src/via-resident.js';
 import { modelBinding, roundBf16, roundF16 } from './addon-model.js';
 
+const tensor = (shape: number[], seed: number) => ({
+  data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.7 + seed)),
+  shape,
+});
+
 /** A cuda-native backend whose addon is the model: the real JS layers over a modelled binding. */
 function modelBackend(options: { precision?: Precision } = {}): CudaNativeBackend {
   const precision = options.precision ?? 'float32';
@@ -36,9 +41,11 @@ function modelBackend(options: { precision?: Precision } = {}): CudaNativeBacken
         ...(args.lse ? { lse: { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] } } : {}),
       };
     },
+    async info() {
+      return { path: 'model', source: 'addon-model.ts', build: binding.buildInfo(), liveTensors: binding.tensorCount() };
+    },
     async dispose() {
       await resident.releaseAll();
-      expect(binding.tensorCount(), 'every model tensor is released').toBe(0);
     },
   } as unknown as CudaNativeBackend;
   const resident = createResidentOps({ owner: backend, precision, device: 0, cache, ready: async () => binding, limits: () => null });
@@ -62,6 +69,21 @@ describe('resident JS layer over the addon model', () => {
     expect(roundF16(65504)).toBe(65504);
     expect(roundF16(70000)).toBe(Infinity);
     expect(roundF16(2 ** -24)).toBe(2 ** -24);
+  });
+
+  it('backend.dispose() frees every tensor, also one a queued call makes while it runs', async () => {
+    const b = modelBackend();
+    const req = { q: tensor([1, 2, 40, 16], 1), k: tensor([1, 1, 40, 16], 2), v: tensor([1, 1, 40, 16], 3), pattern: { kind: 'causal' } as const };
+    const q = await b.upload(req.q);
+    const kept = await b.upload(req.k);
+    const queued = b.attentionResident({ ...req, q, returnLse: true }); // allocates out and lse once it runs
+    const disposing = b.dispose();
+    await expect(queued).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    await disposing;
+    expect(q.disposed && kept.disposed).toBe(true);
+    expect(b.liveTensors()).toBe(0);
+    expect((await b.info())?.liveTensors).toBe(0);
+    await expect(b.download(kept)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('passes every resident check in float32, bf16 and f16', async () => {
