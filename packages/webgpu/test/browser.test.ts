@@ -30,9 +30,9 @@ const FLAGS = [
 ];
 
 if (!CHROMIUM) {
-  const message = '@sparse/webgpu: no Chromium found (install Debian/Ubuntu package `chromium`, or set CHROMIUM_PATH); browser tests skipped';
-  if (process.env.CI === 'true') throw new Error(`${message} (CI=true requires it: run tools/setup-system.sh)`);
-  console.warn(message);
+  const message = '@sparse/webgpu: no Chromium found (install Debian/Ubuntu package `chromium`, or set CHROMIUM_PATH)';
+  if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires the browser tests: run tools/setup-system.sh`);
+  console.warn(`${message}; browser tests skipped`);
 }
 
 const manifests = listCases();
