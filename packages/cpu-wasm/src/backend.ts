@@ -7,6 +7,8 @@ import {
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
+  residuePartition,
+  runResiduePartition,
   SparseAttentionError,
 } from '@sparse/core';
 import { RC_ABORTED } from './abi.js';
@@ -140,10 +142,17 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
     return next;
   }
 
-  /** Large calls run as sub-calls over kv-head groups so the wasm arena holds one group (see split.ts). */
+  /** Dilated heads run as calls over residue groups (core's residuePartition), each undilated. */
   async function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
     if (signal?.aborted) throw aborted();
     const plan = planAttention(request);
+    const partition = opts.partitionDilation ? residuePartition(plan) : null;
+    if (partition) return runResiduePartition(request, plan, partition, (sub) => attentionSplit(sub, planAttention(sub), signal));
+    return attentionSplit(request, plan, signal);
+  }
+
+  /** Large calls run as sub-calls over kv-head groups so the wasm arena holds one group (see split.ts). */
+  async function attentionSplit(request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> {
     const groups = headGroups(plan, splitBytes);
     if (groups.length === 0) return attendOnce(request, plan, signal);
     const full = emptyResult(plan);

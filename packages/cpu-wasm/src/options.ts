@@ -22,6 +22,12 @@ export interface CpuWasmOptions {
    * the wasm arena holds one group (default 192 MiB). Same results; bounds the memory a large call doubles.
    */
   splitBytes?: number;
+  /**
+   * Run a call whose heads are all `dilated` (or dilated `neighborhood`) with one dilation d as d calls on the
+   * residue groups with the undilated pattern, NATTEN's way (default true): a dilated band fills 1/d of every
+   * tile, the undilated bands are dense. Same results up to float32 rounding (keys are summed in another order).
+   */
+  partitionDilation?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -30,6 +36,7 @@ export interface ResolvedOptions {
   blockK: number;
   inline: boolean;
   maskCacheSize: number;
+  partitionDilation: boolean;
 }
 
 export const MAX_THREADS = 256;
@@ -48,7 +55,13 @@ export function resolveOptions(options: CpuWasmOptions = {}): ResolvedOptions {
   const inline = options.inline ?? false;
   if (typeof inline !== 'boolean')
     throw new SparseAttentionError('INVALID_ARGUMENT', `options.inline: must be a boolean (got ${show(inline)})`, { field: 'options.inline' });
+  const partitionDilation = options.partitionDilation ?? true;
+  if (typeof partitionDilation !== 'boolean')
+    throw new SparseAttentionError('INVALID_ARGUMENT', `options.partitionDilation: must be a boolean (got ${show(partitionDilation)})`, {
+      field: 'options.partitionDilation',
+    });
   return {
+    partitionDilation,
     threads: options.threads === undefined ? undefined : int(options.threads, 'options.threads', 1, MAX_THREADS),
     blockQ: options.blockQ === undefined ? 32 : int(options.blockQ, 'options.blockQ', 4, 512, (n) => (n % 4 === 0 ? null : 'must be a multiple of 4')),
     blockK: options.blockK === undefined ? 32 : int(options.blockK, 'options.blockK', 8, 512, (n) => (n % 8 === 0 ? null : 'must be a multiple of 8')),

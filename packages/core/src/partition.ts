@@ -1,0 +1,157 @@
+// Dilation by partition (NATTEN's approach): a dilated pattern only relates tokens of the same residue modulo d,
+// so the call splits into d independent calls on strided gathers of the rows, each with the undilated pattern.
+// Block-sparse kernels gain from it because a dilated band fills only 1/d of every tile it touches, while the
+// undilated band of each group is dense inside the band.
+import type { Pattern } from './pattern/types.js';
+import type { AttentionPlan, AttentionRequest, AttentionResult } from './request.js';
+import { type HostTensor, type Layout, shapeOf } from './tensor.js';
+
+/** One residue class r: queries i = q0, q0 + d, … (qCount) and keys j = k0, k0 + d, … (kCount). */
+export interface ResidueGroup {
+  residue: number;
+  q0: number;
+  qCount: number;
+  k0: number;
+  kCount: number;
+  /** The group's query offset: position p' = i' + queryOffset in the group's key coordinates. */
+  queryOffset: number;
+}
+
+export interface ResiduePartition {
+  dilation: number;
+  groups: ResidueGroup[];
+  /** One undilated pattern per query head, valid in every group. */
+  patterns: Pattern[];
+}
+
+const mod = (x: number, d: number) => ((x % d) + d) % d;
+
+/** The pattern a head runs with inside every group, or null when the head does not split by residue modulo d. */
+function undilated(p: Pattern): { dilation: number; pattern: Pattern } | null {
+  if (p.kind === 'dilated' && p.dilation >= 2) {
+    const local: Pattern = { kind: 'local' };
+    if (p.left !== undefined) local.left = p.left;
+    if (p.right !== undefined) local.right = p.right;
+    return { dilation: p.dilation, pattern: local };
+  }
+  if (p.kind === 'neighborhood' && (p.dilation ?? 1) >= 2) {
+    const n: Pattern = { kind: 'neighborhood', kernel: p.kernel };
+    if (p.causal !== undefined) n.causal = p.causal;
+    return { dilation: p.dilation!, pattern: n };
+  }
+  return null;
+}
+
+/**
+ * The residue partition of a validated request, or null when it does not apply: every query head must use a
+ * `dilated` or `neighborhood` pattern (not inside a union or other composition) with one common dilation d >= 2.
+ * DESIGN §3: a dilated head allows (i, j) iff δ = p - j is a multiple of d and -R·d <= δ <= L·d, so p and j share
+ * the residue r; inside that group, with p = r + d·p' and j = r + d·j', the rule is -R <= p' - j' <= L: `local`.
+ * A neighborhood head with dilation d is, by its definition, the undilated neighborhood inside each group.
+ */
+export function residuePartition(plan: AttentionPlan): ResiduePartition | null {
+  // Heads that share a pattern object share its undilated one too (backends compile one mask per distinct pattern).
+  const memo = new Map<Pattern, ReturnType<typeof undilated>>();
+  const parts = plan.patterns.map((p) => {
+    if (!memo.has(p)) memo.set(p, undilated(p));
+    return memo.get(p)!;
+  });
+  const d = parts[0]?.dilation;
+  if (d === undefined || parts.some((x) => x === null || x.dilation !== d)) return null;
+  const groups: ResidueGroup[] = [];
+  for (let r = 0; r < d; r++) {
+    const q0 = mod(r - plan.offset, d); // the first query whose position p = i + offset has residue r
+    if (q0 >= plan.seqQ) continue;
+    const qCount = Math.floor((plan.seqQ - 1 - q0) / d) + 1;
+    const kCount = r < plan.seqK ? Math.floor((plan.seqK - 1 - r) / d) + 1 : 0;
+    groups.push({ residue: r, q0, qCount, k0: r, kCount, queryOffset: (q0 + plan.offset - r) / d });
+  }
+  return { dilation: d, groups, patterns: parts.map((x) => x!.pattern) };
+}
+
+/** Rows start, start + stride, … (count of them) along the sequence axis of a [B, H, S, D] tensor in `layout`. */
+export function gatherRows(t: HostTensor, layout: Layout, start: number, stride: number, count: number): HostTensor {
+  const [B, H, S, D] = layout === 'bhsd' ? t.shape : [t.shape[0]!, t.shape[2]!, t.shape[1]!, t.shape[3]!];
+  const out = new Float32Array(B! * H! * count * D!);
+  if (layout === 'bhsd') {
+    for (let bh = 0; bh < B! * H!; bh++)
+      for (let s = 0; s < count; s++) {
+        const from = (bh * S! + start + s * stride) * D!;
+        out.set(t.data.subarray(from, from + D!), (bh * count + s) * D!);
+      }
+  } else {
+    const slab = H! * D!; // bshd: one sequence position of every head is contiguous
+    for (let b = 0; b < B!; b++)
+      for (let s = 0; s < count; s++) {
+        const from = (b * S! + start + s * stride) * slab;
+        out.set(t.data.subarray(from, from + slab), (b * count + s) * slab);
+      }
+  }
+  return { data: out, shape: shapeOf(layout, B!, H!, count, D!) };
+}
+
+/** Writes the rows of `part` ([B, H, count, D]) to rows start, start + stride, … of `into` ([B, H, S, D]). */
+function scatterRows(
+  part: Float32Array,
+  into: Float32Array,
+  layout: Layout,
+  B: number,
+  H: number,
+  S: number,
+  D: number,
+  start: number,
+  stride: number,
+  count: number,
+) {
+  if (layout === 'bhsd') {
+    for (let bh = 0; bh < B * H; bh++)
+      for (let s = 0; s < count; s++) {
+        const from = (bh * count + s) * D;
+        into.set(part.subarray(from, from + D), (bh * S + start + s * stride) * D);
+      }
+  } else {
+    const slab = H * D;
+    for (let b = 0; b < B; b++)
+      for (let s = 0; s < count; s++) {
+        const from = (b * count + s) * slab;
+        into.set(part.subarray(from, from + slab), (b * S + start + s * stride) * slab);
+      }
+  }
+}
+
+/**
+ * Runs a partitioned request: for every residue group, `run` gets a sub-request on the gathered rows with the
+ * undilated patterns, and its out and lse are scattered back. Query rows of a group without keys keep out = 0
+ * and lse = -Infinity (DESIGN §2). Groups run one after another (each call may use the whole machine).
+ */
+export async function runResiduePartition(
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  partition: ResiduePartition,
+  run: (sub: AttentionRequest) => Promise<AttentionResult>,
+): Promise<AttentionResult> {
+  const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
+  const out = new Float32Array(B * Hq * Sq * Dv);
+  const lse = plan.returnLse ? new Float32Array(B * Hq * Sq).fill(Number.NEGATIVE_INFINITY) : null;
+  const d = partition.dilation;
+  for (const g of partition.groups) {
+    if (g.kCount === 0) continue;
+    const sub: AttentionRequest = {
+      q: gatherRows(request.q, layout, g.q0, d, g.qCount),
+      k: gatherRows(request.k, layout, g.k0, d, g.kCount),
+      v: gatherRows(request.v, layout, g.k0, d, g.kCount),
+      pattern: partition.patterns,
+      scale: plan.scale,
+      queryOffset: g.queryOffset,
+      layout,
+      returnLse: plan.returnLse,
+    };
+    const r = await run(sub);
+    scatterRows(r.out.data, out, layout, B, Hq, Sq, Dv, g.q0, d, g.qCount);
+    // lse is [B, Hq, S] whatever the layout: the bhsd scatter with D = 1.
+    if (lse && r.lse) scatterRows(r.lse.data, lse, 'bhsd', B, Hq, Sq, 1, g.q0, d, g.qCount);
+  }
+  const result: AttentionResult = { out: { data: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
+  if (lse) result.lse = { data: lse, shape: [B, Hq, Sq] };
+  return result;
+}
