@@ -69,54 +69,26 @@ export function residuePartition(plan: AttentionPlan): ResiduePartition | null {
   return { dilation: d, groups, patterns: parts.map((x) => x!.pattern) };
 }
 
+/** Copies `count` runs of `len` floats, from src at from, from + srcStep, … to dst at to, to + dstStep, …. */
+function copyRuns(src: Float32Array, from: number, srcStep: number, dst: Float32Array, to: number, dstStep: number, count: number, len: number) {
+  // Plain loops: rows are short (a head dim), and a subarray().set() per row costs more than the copy itself.
+  for (let n = 0; n < count; n++, from += srcStep, to += dstStep) for (let x = 0; x < len; x++) dst[to + x] = src[from + x]!;
+}
+
 /** Rows start, start + stride, … (count of them) along the sequence axis of a [B, H, S, D] tensor in `layout`. */
 export function gatherRows(t: HostTensor, layout: Layout, start: number, stride: number, count: number): HostTensor {
   const [B, H, S, D] = layout === 'bhsd' ? t.shape : [t.shape[0]!, t.shape[2]!, t.shape[1]!, t.shape[3]!];
   const out = new Float32Array(B! * H! * count * D!);
-  if (layout === 'bhsd') {
-    for (let bh = 0; bh < B! * H!; bh++)
-      for (let s = 0; s < count; s++) {
-        const from = (bh * S! + start + s * stride) * D!;
-        out.set(t.data.subarray(from, from + D!), (bh * count + s) * D!);
-      }
-  } else {
-    const slab = H! * D!; // bshd: one sequence position of every head is contiguous
-    for (let b = 0; b < B!; b++)
-      for (let s = 0; s < count; s++) {
-        const from = (b * S! + start + s * stride) * slab;
-        out.set(t.data.subarray(from, from + slab), (b * count + s) * slab);
-      }
-  }
+  // bhsd: rows of D per (batch, head); bshd: one sequence position of every head (H·D) is contiguous.
+  const [outer, len] = layout === 'bhsd' ? [B! * H!, D!] : [B!, H! * D!];
+  for (let o = 0; o < outer; o++) copyRuns(t.data, (o * S! + start) * len, stride * len, out, o * count * len, len, count, len);
   return { data: out, shape: shapeOf(layout, B!, H!, count, D!) };
 }
 
 /** Writes the rows of `part` ([B, H, count, D]) to rows start, start + stride, … of `into` ([B, H, S, D]). */
-function scatterRows(
-  part: Float32Array,
-  into: Float32Array,
-  layout: Layout,
-  B: number,
-  H: number,
-  S: number,
-  D: number,
-  start: number,
-  stride: number,
-  count: number,
-) {
-  if (layout === 'bhsd') {
-    for (let bh = 0; bh < B * H; bh++)
-      for (let s = 0; s < count; s++) {
-        const from = (bh * count + s) * D;
-        into.set(part.subarray(from, from + D), (bh * S + start + s * stride) * D);
-      }
-  } else {
-    const slab = H * D;
-    for (let b = 0; b < B; b++)
-      for (let s = 0; s < count; s++) {
-        const from = (b * count + s) * slab;
-        into.set(part.subarray(from, from + slab), (b * S + start + s * stride) * slab);
-      }
-  }
+function scatterRows(part: Float32Array, into: Float32Array, layout: Layout, B: number, H: number, S: number, D: number, start: number, stride: number, count: number) {
+  const [outer, len] = layout === 'bhsd' ? [B * H, D] : [B, H * D];
+  for (let o = 0; o < outer; o++) copyRuns(part, o * count * len, len, into, (o * S + start) * len, stride * len, count, len);
 }
 
 /**
