@@ -71,8 +71,8 @@ export function residuePartition(plan: AttentionPlan): ResiduePartition | null {
 
 /** Copies `count` runs of `len` floats, from src at from, from + srcStep, … to dst at to, to + dstStep, …. */
 function copyRuns(src: Float32Array, from: number, srcStep: number, dst: Float32Array, to: number, dstStep: number, count: number, len: number) {
-  // Plain loops: rows are short (a head dim), and a subarray().set() per row costs more than the copy itself.
-  for (let n = 0; n < count; n++, from += srcStep, to += dstStep) for (let x = 0; x < len; x++) dst[to + x] = src[from + x]!;
+  // subarray().set() per run: measured faster than an element loop even for runs of 64 floats.
+  for (let n = 0; n < count; n++, from += srcStep, to += dstStep) dst.set(src.subarray(from, from + len), to);
 }
 
 /** Rows start, start + stride, … (count of them) along the sequence axis of a [B, H, S, D] tensor in `layout`. */
