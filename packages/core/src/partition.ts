@@ -86,7 +86,18 @@ export function gatherRows(t: HostTensor, layout: Layout, start: number, stride:
 }
 
 /** Writes the rows of `part` ([B, H, count, D]) to rows start, start + stride, … of `into` ([B, H, S, D]). */
-function scatterRows(part: Float32Array, into: Float32Array, layout: Layout, B: number, H: number, S: number, D: number, start: number, stride: number, count: number) {
+function scatterRows(
+  part: Float32Array,
+  into: Float32Array,
+  layout: Layout,
+  B: number,
+  H: number,
+  S: number,
+  D: number,
+  start: number,
+  stride: number,
+  count: number,
+) {
   const [outer, len] = layout === 'bhsd' ? [B * H, D] : [B, H * D];
   for (let o = 0; o < outer; o++) copyRuns(part, o * count * len, len, into, (o * S + start) * len, stride * len, count, len);
 }
