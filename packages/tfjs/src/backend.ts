@@ -1,10 +1,13 @@
 import {
+  type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
   planAttention,
+  residuePartition,
+  runResiduePartition,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
@@ -22,6 +25,12 @@ export interface TfjsBackendOptions extends Omit<ComputeOptions, 'cache'> {
    * per namespace: each call switches to this one if another is active.
    */
   backendName?: string;
+  /**
+   * Run a host call whose heads are all `dilated` (or dilated `neighborhood`) with one dilation d as d calls on
+   * the residue groups with the undilated pattern (default true; core's residuePartition). The resident
+   * `sparseAttention` does not partition.
+   */
+  partitionDilation?: boolean;
 }
 
 /** The portable Backend of DESIGN §5 on tf.js, plus the tolerance it declares for the active tf.js backend. */
@@ -43,6 +52,10 @@ function unavailable(message: string, cause?: unknown): SparseAttentionError {
 
 /** Host arrays in, host arrays out, computed by tf.js ops on the chosen tf.js backend (name 'tfjs'). */
 export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
+  if (options.partitionDilation !== undefined && typeof options.partitionDilation !== 'boolean')
+    throw new SparseAttentionError('INVALID_ARGUMENT', `partitionDilation: must be a boolean (got ${String(options.partitionDilation)})`, {
+      field: 'partitionDilation',
+    });
   const cache = new BlockMaskCache(16);
   let tf: TF | undefined = options.tf;
   let disposed = false;
@@ -90,6 +103,32 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
     return tf;
   }
 
+  /** One host call: upload, the tf.js ops, read back (every tensor disposed). */
+  async function attendHost(t: TF, request: AttentionRequest, plan: AttentionPlan, aborted: () => void): Promise<AttentionResult> {
+    checkHeap(t, plan, options.maxScoreElements); // before uploading anything
+    const tensors: Tensor[] = [];
+    try {
+      const upload = (x: { data: Float32Array; shape: readonly number[] }) => {
+        const tensor = t.tensor(x.data, [...x.shape], 'float32');
+        tensors.push(tensor);
+        return tensor;
+      };
+      const r = runPlanned(t, { q: upload(request.q), k: upload(request.k), v: upload(request.v), pattern: request.pattern }, plan, { ...options, cache });
+      tensors.push(r.out);
+      if (r.lse) tensors.push(r.lse);
+      const out = (await r.out.data()) as Float32Array;
+      const lse = r.lse ? ((await r.lse.data()) as Float32Array) : undefined;
+      aborted();
+      const { batch, headsQ, seqQ, headDimV, layout } = plan;
+      return {
+        out: { data: out, shape: shapeOf(layout, batch, headsQ, seqQ, headDimV) },
+        ...(lse ? { lse: { data: lse, shape: [batch, headsQ, seqQ] } } : {}),
+      };
+    } finally {
+      for (const x of tensors) x.dispose();
+    }
+  }
+
   return {
     name: 'tfjs',
     async probe() {
@@ -123,28 +162,10 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       const plan = planAttention(request);
       const t = await ready();
       aborted();
-      checkHeap(t, plan, options.maxScoreElements); // before uploading anything
-      const tensors: Tensor[] = [];
-      try {
-        const upload = (x: { data: Float32Array; shape: readonly number[] }) => {
-          const tensor = t.tensor(x.data, [...x.shape], 'float32');
-          tensors.push(tensor);
-          return tensor;
-        };
-        const r = runPlanned(t, { q: upload(request.q), k: upload(request.k), v: upload(request.v), pattern: request.pattern }, plan, { ...options, cache });
-        tensors.push(r.out);
-        if (r.lse) tensors.push(r.lse);
-        const out = (await r.out.data()) as Float32Array;
-        const lse = r.lse ? ((await r.lse.data()) as Float32Array) : undefined;
-        aborted();
-        const { batch, headsQ, seqQ, headDimV, layout } = plan;
-        return {
-          out: { data: out, shape: shapeOf(layout, batch, headsQ, seqQ, headDimV) },
-          ...(lse ? { lse: { data: lse, shape: [batch, headsQ, seqQ] } } : {}),
-        };
-      } finally {
-        for (const x of tensors) x.dispose();
-      }
+      // Dilated heads: one call per residue group with the undilated pattern (DESIGN §4), as cpu-wasm does.
+      const partition = options.partitionDilation === false ? null : residuePartition(plan);
+      if (partition) return runResiduePartition(request, plan, partition, async (sub) => attendHost(t, sub, planAttention(sub), aborted));
+      return attendHost(t, request, plan, aborted);
     },
     async dispose() {
       disposed = true;

@@ -113,6 +113,28 @@ describe('the host Backend', () => {
   });
 });
 
+describe('dilated heads on the host Backend (residue partition)', () => {
+  const cases = [
+    makeRequest({ name: 'd=3', Hq: 4, Hkv: 2, Sq: 50, D: 6, pattern: { kind: 'dilated', dilation: 3, left: 5, right: 2 } }),
+    makeRequest({ name: 'decoding', Sq: 4, Sk: 37, D: 6, layout: 'bshd', pattern: { kind: 'dilated', dilation: 4 } }),
+    makeRequest({ name: 'Sk < d', Sq: 7, Sk: 2, D: 6, queryOffset: 0, pattern: { kind: 'dilated', dilation: 5 } }),
+    makeRequest({ name: 'neighborhood', Sq: 41, D: 6, pattern: { kind: 'neighborhood', kernel: 5, dilation: 3, causal: true } }),
+  ];
+  it('matches the reference partitioned (default) and direct, and validates the option', async () => {
+    for (const options of [{}, { partitionDilation: false }]) {
+      const be = tfjs({ tf, backendName: 'wasm', ...options });
+      for (const request of cases) {
+        const r = await be.attention(request);
+        const ref = referenceAttention(request);
+        expectClose(r.out.data, ref.out.data, F32, `${JSON.stringify(options)} out`);
+        expectClose(r.lse!.data, ref.lse!.data, F32, `${JSON.stringify(options)} lse`, true);
+      }
+      await be.dispose();
+    }
+    expect(() => tfjs({ tf, partitionDilation: 1 as never })).toThrow(/partitionDilation: must be a boolean/);
+  });
+});
+
 describe('declared tolerance per tf.js backend', () => {
   it('is DESIGN §7 float32 on cpu and wasm, looser on GPUs and much looser with half floats', () => {
     expect(toleranceFor('cpu')).toEqual(FLOAT32_TOLERANCE);

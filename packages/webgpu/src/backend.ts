@@ -1,4 +1,5 @@
 import {
+  type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
   type Backend,
@@ -7,6 +8,8 @@ import {
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
+  residuePartition,
+  runResiduePartition,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
@@ -22,6 +25,12 @@ export interface WebGpuOptions extends DeviceOptions {
   tiles?: TileRequest;
   /** Compiled masks kept (LRU), default 32. */
   maskCacheSize?: number;
+  /**
+   * Run a host call whose heads are all `dilated` (or dilated `neighborhood`) with one dilation d as d calls on
+   * the residue groups with the undilated pattern (default true; core's residuePartition, DESIGN §4). The
+   * resident GPUBuffer entry point does not partition.
+   */
+  partitionDilation?: boolean;
 }
 
 /** What the last call ran, for benchmarks and logs. */
@@ -63,6 +72,10 @@ function checkAbort(signal: AbortSignal | undefined): void {
  * (Node, Dawn). Creates its own device unless given one; see the README for the options.
  */
 export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
+  if (options.partitionDilation !== undefined && typeof options.partitionDilation !== 'boolean')
+    throw new SparseAttentionError('INVALID_ARGUMENT', `partitionDilation: must be a boolean (got ${String(options.partitionDilation)})`, {
+      field: 'partitionDilation',
+    });
   const tiles: TileRequest = { ...options.tiles };
   const tileProblem = validateTiles(tiles);
   const holder = new DeviceHolder(options);
@@ -110,7 +123,12 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
 
   const hostAttention = async (request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> => {
     const plan = planAttention(request);
+    const partition = options.partitionDilation === false ? null : residuePartition(plan);
+    if (partition) return runResiduePartition(request, plan, partition, (sub) => hostAttentionPlanned(sub, planAttention(sub), signal));
+    return hostAttentionPlanned(request, plan, signal);
+  };
 
+  const hostAttentionPlanned = async (request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> => {
     const ctx = await start(signal);
     const p = prepare(plan, ctx.limits, cache, tiles);
     try {

@@ -82,6 +82,28 @@ describe.skipIf(!gpu.available)(`webgpu attention on ${gpu.device ?? 'no adapter
     expect(mismatch(request, got)).toBeNull();
   });
 
+  it('runs dilated heads by residue groups (default) and directly, both matching the reference', async () => {
+    const direct = webgpu({ ...TEST_OPTIONS, partitionDilation: false });
+    try {
+      const requests = [
+        makeRequest({ Hq: 2, Hkv: 1, Sq: 45, D: 8 }, { kind: 'dilated', dilation: 3, left: 5, right: 2 }),
+        makeRequest({ Sq: 5, Sk: 41, D: 8, layout: 'bshd' }, { kind: 'dilated', dilation: 4 }),
+        makeRequest({ Sq: 7, Sk: 2, D: 8 }, { kind: 'dilated', dilation: 5 }, { queryOffset: 0 }),
+        makeRequest({ Sq: 33, D: 8 }, { kind: 'neighborhood', kernel: 5, dilation: 2 }, { queryOffset: 0 }),
+      ];
+      for (const request of requests) {
+        expect(mismatch(request, await backend.attention(request))).toBeNull();
+        expect(mismatch(request, await direct.attention(request))).toBeNull();
+      }
+      // The partitioned call's last dispatch was one residue group (15 of the 45 queries), undilated.
+      await backend.attention(requests[0]!);
+      expect(backend.lastRun()!.masks[0]!.nnz).toBeLessThanOrEqual(15 * 8);
+    } finally {
+      await direct.dispose();
+    }
+    expect(() => webgpu({ partitionDilation: 'no' as never })).toThrow(/partitionDilation: must be a boolean/);
+  });
+
   it('honours custom tiles (blockQ 5, blockK 7) on ragged lengths', async () => {
     const b = webgpu({ ...TEST_OPTIONS, tiles: { blockQ: 5, blockK: 7 } });
     try {
