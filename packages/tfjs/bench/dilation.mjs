@@ -28,7 +28,11 @@ for (const d of [2, 4, 8]) {
   for (const b of [on, off]) await b.attention({ ...request, pattern: dilated });
   const t = { on: [], off: [], local: [] };
   for (let r = 0; r < reps; r++)
-    for (const [key, b, pattern] of [['on', on, dilated], ['off', off, dilated], ['local', on, local]]) {
+    for (const [key, b, pattern] of [
+      ['on', on, dilated],
+      ['off', off, dilated],
+      ['local', on, local],
+    ]) {
       const t0 = performance.now();
       await b.attention({ ...request, pattern });
       t[key].push(performance.now() - t0);
