@@ -3,7 +3,7 @@
 // Block-sparse kernels gain from it because a dilated band fills only 1/d of every tile it touches, while the
 // undilated band of each group is dense inside the band.
 import type { Pattern } from './pattern/types.js';
-import type { AttentionPlan, AttentionRequest, AttentionResult } from './request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from './request.js';
 import { type HostTensor, type Layout, shapeOf } from './tensor.js';
 
 /** One residue class r: queries i = q0, q0 + d, … (qCount) and keys j = k0, k0 + d, … (kCount). */
@@ -111,7 +111,7 @@ export async function runResiduePartition(
   request: AttentionRequest,
   plan: AttentionPlan,
   partition: ResiduePartition,
-  run: (sub: AttentionRequest) => Promise<AttentionResult>,
+  run: (sub: AttentionRequest, subPlan: AttentionPlan) => Promise<AttentionResult>,
 ): Promise<AttentionResult> {
   const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
   const out = new Float32Array(B * Hq * Sq * Dv);
@@ -129,7 +129,7 @@ export async function runResiduePartition(
       layout,
       returnLse: plan.returnLse,
     };
-    const r = await run(sub);
+    const r = await run(sub, planAttention(sub));
     scatterRows(r.out.data, out, layout, B, Hq, Sq, Dv, g.q0, d, g.qCount);
     // lse is [B, Hq, S] whatever the layout: the bhsd scatter with D = 1.
     if (lse && r.lse) scatterRows(r.lse.data, lse, 'bhsd', B, Hq, Sq, 1, g.q0, d, g.qCount);
@@ -137,4 +137,19 @@ export async function runResiduePartition(
   const result: AttentionResult = { out: { data: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
   if (lse) result.lse = { data: lse, shape: [B, Hq, Sq] };
   return result;
+}
+
+/**
+ * What a backend calls: `run` on the whole request, or, when `enabled` and every head is dilated with one
+ * dilation (residuePartition), on each residue group, with the outputs scattered back. `run` gets each request
+ * with its validated plan.
+ */
+export function attendByResidue(
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  enabled: boolean,
+  run: (request: AttentionRequest, plan: AttentionPlan) => Promise<AttentionResult>,
+): Promise<AttentionResult> {
+  const partition = enabled ? residuePartition(plan) : null;
+  return partition ? runResiduePartition(request, plan, partition, run) : run(request, plan);
 }

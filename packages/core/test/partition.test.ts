@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Pattern, planAttention, referenceAttention, residuePartition, runResiduePartition, union } from '../src/index.js';
+import { attendByResidue, type Pattern, planAttention, referenceAttention, residuePartition, runResiduePartition, union } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, n) => Object.is(x, b[n]));
@@ -50,6 +50,26 @@ describe('dilation by partition', () => {
         2,
       ),
     ).not.toBeNull();
+  });
+
+  it('attendByResidue runs the whole call, or one call per residue group when enabled and applicable', async () => {
+    const calls: number[] = [];
+    const run = async (r: Parameters<typeof referenceAttention>[0], p: ReturnType<typeof planAttention>) => {
+      calls.push(p.seqQ);
+      return referenceAttention(r);
+    };
+    const dilated = { ...qkv({ Sq: 10 }), pattern: { kind: 'dilated', dilation: 3 } as Pattern };
+    const plan = planAttention(dilated);
+    await attendByResidue(dilated, plan, false, run);
+    expect(calls).toEqual([10]);
+    calls.length = 0;
+    const got = await attendByResidue(dilated, plan, true, run);
+    expect(calls).toEqual([4, 3, 3]);
+    expect(sameBits(got.out.data, referenceAttention(dilated).out.data)).toBe(true);
+    calls.length = 0;
+    const causal = { ...dilated, pattern: { kind: 'causal' } as Pattern };
+    await attendByResidue(causal, planAttention(causal), true, run);
+    expect(calls).toEqual([10]);
   });
 
   it('gives bit-identical results to the whole call (reference), for any shapes, offsets, layouts and heads', async () => {

@@ -2,13 +2,12 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
+  attendByResidue,
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
-  residuePartition,
-  runResiduePartition,
   SparseAttentionError,
 } from '@sparse/core';
 import { RC_ABORTED } from './abi.js';
@@ -146,9 +145,7 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   async function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
     if (signal?.aborted) throw aborted();
     const plan = planAttention(request);
-    const partition = opts.partitionDilation ? residuePartition(plan) : null;
-    if (partition) return runResiduePartition(request, plan, partition, (sub) => attentionSplit(sub, planAttention(sub), signal));
-    return attentionSplit(request, plan, signal);
+    return attendByResidue(request, plan, opts.partitionDilation, (r, p) => attentionSplit(r, p, signal));
   }
 
   /** Large calls run as sub-calls over kv-head groups so the wasm arena holds one group (see split.ts). */

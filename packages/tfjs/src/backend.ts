@@ -2,12 +2,11 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
+  attendByResidue,
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
   planAttention,
-  residuePartition,
-  runResiduePartition,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
@@ -163,9 +162,7 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       const t = await ready();
       aborted();
       // Dilated heads: one call per residue group with the undilated pattern (DESIGN §4), as cpu-wasm does.
-      const partition = options.partitionDilation === false ? null : residuePartition(plan);
-      if (partition) return runResiduePartition(request, plan, partition, async (sub) => attendHost(t, sub, planAttention(sub), aborted));
-      return attendHost(t, request, plan, aborted);
+      return attendByResidue(request, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
     },
     async dispose() {
       disposed = true;

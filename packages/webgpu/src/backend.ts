@@ -2,14 +2,13 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
+  attendByResidue,
   type Backend,
   BlockMaskCache,
   type BlockMaskStats,
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
-  residuePartition,
-  runResiduePartition,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
@@ -123,9 +122,7 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
 
   const hostAttention = async (request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> => {
     const plan = planAttention(request);
-    const partition = options.partitionDilation === false ? null : residuePartition(plan);
-    if (partition) return runResiduePartition(request, plan, partition, (sub) => hostAttentionPlanned(sub, planAttention(sub), signal));
-    return hostAttentionPlanned(request, plan, signal);
+    return attendByResidue(request, plan, options.partitionDilation !== false, (r, p) => hostAttentionPlanned(r, p, signal));
   };
 
   const hostAttentionPlanned = async (request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> => {
