@@ -9,15 +9,17 @@ import {
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
+  residuePartition,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
 import { type DeviceContext, DeviceHolder, type DeviceOptions } from './device.js';
+import { checkAttached, withCopiedData, withPrivatePatterns } from './inputs.js';
 import { keepAlive } from './keep-alive.js';
 import { clampLimits, DEFAULT_LIMITS, type TileRequest, validateTiles } from './limits.js';
 import { maskSummary, type Prepared, prepare } from './prepare.js';
 import { type BufferAttentionRequest, type BufferAttentionResult, checkResidentBuffers, residentOutputs } from './resident.js';
-import { type RunStats, runHost, runResident } from './run.js';
+import { copyInputs, type RunStats, runHost, runResident, type StagedInputs, stageInputs } from './run.js';
 
 export interface WebGpuOptions extends DeviceOptions {
   /** Tile sizes of the kernel: blockQ query rows per workgroup (default 16), blockK keys per block (≤ 32, default: the largest that fits). */
@@ -112,24 +114,48 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
     return new SparseAttentionError('INTERNAL', `webgpu: ${(e as Error)?.message ?? String(e)}`, { field: 'device', cause: e });
   };
 
-  const start = async (signal: AbortSignal | undefined) => {
+  const precheck = (signal: AbortSignal | undefined) => {
     if (tileProblem) throw new SparseAttentionError('INVALID_ARGUMENT', tileProblem, { field: 'tiles' });
     checkAbort(signal);
+  };
+
+  const start = async (signal: AbortSignal | undefined) => {
+    precheck(signal);
     const ctx = await holder.get();
     checkAbort(signal);
     return ctx;
   };
 
+  // Everything up to the first await runs before attention() returns its promise: validation, the private copy
+  // of the patterns, and the upload (or copy) of q, k, v. The caller may then reuse its arrays and patterns.
   const hostAttention = async (request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> => {
-    const plan = planAttention(request);
-    return attendByResidue(request, plan, options.partitionDilation !== false, (r, p) => hostAttentionPlanned(r, p, signal));
+    checkAttached(request);
+    const plan = withPrivatePatterns(planAttention(request));
+    const partition = options.partitionDilation !== false && residuePartition(plan) !== null;
+    // Core gathers each residue group only when its turn comes, after earlier groups were awaited.
+    const own = partition ? withCopiedData(request) : request;
+    return attendByResidue(own, plan, partition, (r, p) => hostAttentionPlanned(r, p, signal));
   };
 
   const hostAttentionPlanned = async (request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> => {
-    const ctx = await start(signal);
-    const p = prepare(plan, ctx.limits, cache, tiles);
+    precheck(signal);
+    const data = { q: request.q.data, k: request.k.data, v: request.v.data };
+    const live = holder.live();
+    let ctx: DeviceContext;
+    let p: Prepared;
+    let input: StagedInputs;
+    if (live) {
+      ctx = live;
+      p = prepare(plan, ctx.limits, cache, tiles);
+      input = stageInputs(ctx, p, data, false);
+    } else {
+      const copies = copyInputs(data);
+      ctx = await start(signal);
+      p = prepare(plan, ctx.limits, cache, tiles);
+      input = stageInputs(ctx, p, copies, true);
+    }
     try {
-      const r = await runHost(ctx, p, { q: request.q.data, k: request.k.data, v: request.v.data }, signal);
+      const r = await runHost(ctx, p, input, signal);
       record(ctx, p, r.stats);
       const result: AttentionResult = { out: { data: r.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
       if (r.lse) result.lse = { data: r.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
@@ -140,7 +166,7 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
   };
 
   const residentAttention = async (request: BufferAttentionRequest, signal: AbortSignal | undefined): Promise<BufferAttentionResult> => {
-    const plan = checkResidentBuffers(request);
+    const plan = withPrivatePatterns(checkResidentBuffers(request));
     const ctx = await start(signal);
     const p = prepare(plan, ctx.limits, cache, tiles);
     try {
@@ -176,6 +202,7 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
     supports(request: AttentionRequest): true | string {
       if (tileProblem) return tileProblem;
       try {
+        checkAttached(request);
         const plan = planAttention(request);
         prepare(plan, holder.peek()?.limits ?? clampLimits(DEFAULT_LIMITS, options.limits), cache, tiles);
         return true;

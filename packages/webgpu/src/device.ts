@@ -78,6 +78,12 @@ export class DeviceHolder {
 
   constructor(private readonly options: DeviceOptions) {}
 
+  /** The current device's context when it is ready and not lost (a call can then upload synchronously). */
+  live(): DeviceContext | null {
+    const c = this.current;
+    return !this.disposed && c && !c.lost ? c : null;
+  }
+
   /** The context of the last device, if any, without creating one. */
   peek(): DeviceContext | null {
     return this.current;

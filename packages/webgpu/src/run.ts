@@ -3,6 +3,7 @@ import type { Chunk, TensorName } from './chunks.js';
 import type { DeviceContext } from './device.js';
 import { type BindingRef, chunkBindings, encodeChunk, getKernels, type Kernels, ParamsWriter, type SharedBuffers } from './encode.js';
 import { BufferUsage, MAP_READ } from './gpu-constants.js';
+import { isShared } from './inputs.js';
 import type { Prepared } from './prepare.js';
 
 const STORAGE_IN = BufferUsage.STORAGE | BufferUsage.COPY_DST;
@@ -17,7 +18,7 @@ export interface RunStats {
 }
 
 /** Buffers taken from the pool for one call, all given back at the end. */
-class Lease {
+export class Lease {
   private readonly taken: GPUBuffer[] = [];
   constructor(private readonly ctx: DeviceContext) {}
   take(bytes: number, usage: number, label: string): GPUBuffer {
@@ -25,10 +26,12 @@ class Lease {
     this.taken.push(b);
     return b;
   }
-  upload(data: ArrayBufferView & ArrayLike<number>, usage: number, label: string, from = 0, to = data.length): GPUBuffer {
-    const bytesPer = (data as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    const b = this.take(Math.max(16, (to - from) * bytesPer), usage, label);
-    if (to > from) this.ctx.device.queue.writeBuffer(b, 0, data as unknown as BufferSource, from, to - from);
+  upload(data: Float32Array | Uint32Array, usage: number, label: string, from = 0, to = data.length): GPUBuffer {
+    const b = this.take(Math.max(16, (to - from) * data.BYTES_PER_ELEMENT), usage, label);
+    if (to <= from) return b;
+    // Dawn's writeBuffer crashes the process on a view of a SharedArrayBuffer: copy such a range once.
+    if (isShared(data)) this.ctx.device.queue.writeBuffer(b, 0, data.slice(from, to) as Float32Array<ArrayBuffer>);
+    else this.ctx.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>, from, to - from);
     return b;
   }
   releaseAll(): void {
@@ -107,33 +110,64 @@ export interface HostInputs {
   v: Float32Array;
 }
 
+export function copyInputs(data: HostInputs): HostInputs {
+  return { q: data.q.slice(), k: data.k.slice(), v: data.v.slice() };
+}
+
 /**
- * Host arrays in, host arrays out. Tensors that fit maxBufferSize are uploaded once and each chunk binds its
- * range; larger ones are uploaded, run and read back chunk by chunk.
+ * The host inputs of a call, read when the call is made: uploaded when each tensor fits one buffer, else private
+ * host copies that the chunked run uploads piece by piece. Afterwards the caller's arrays are not read again.
+ */
+export interface StagedInputs {
+  lease: Lease;
+  buffers: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer } | null;
+  /** Settles once the uploads' error scopes are popped. */
+  uploaded: Promise<void>;
+  copies: HostInputs | null;
+}
+
+function wholeFits(p: Prepared, limits: DeviceContext['limits']): boolean {
+  return (['q', 'k', 'v', 'o'] as const).every((t) => p.geo[t].total * 4 <= limits.maxBufferSize);
+}
+
+/** Synchronous: uploads or copies q, k, v now. `isPrivate` says the arrays are already the call's own copies. */
+export function stageInputs(ctx: DeviceContext, p: Prepared, data: HostInputs, isPrivate: boolean): StagedInputs {
+  const lease = new Lease(ctx);
+  if (!wholeFits(p, ctx.limits)) return { lease, buffers: null, uploaded: Promise.resolve(), copies: isPrivate ? data : copyInputs(data) };
+  let buffers: StagedInputs['buffers'] = null;
+  const uploaded = scoped(ctx.device, () => {
+    buffers = { q: lease.upload(data.q, STORAGE_IN, 'q'), k: lease.upload(data.k, STORAGE_IN, 'k'), v: lease.upload(data.v, STORAGE_IN, 'v') };
+  });
+  // Awaited by runHost; this keeps a failure from counting as unhandled in the meantime.
+  uploaded.catch(() => undefined);
+  return { lease, buffers, uploaded, copies: null };
+}
+
+/**
+ * Host arrays in, host arrays out, from inputs staged by stageInputs. Tensors that fit maxBufferSize were
+ * uploaded once and each chunk binds its range; larger ones are uploaded, run and read back chunk by chunk.
  */
 export async function runHost(
   ctx: DeviceContext,
   p: Prepared,
-  data: HostInputs,
+  input: StagedInputs,
   signal: AbortSignal | undefined,
 ): Promise<{ out: Float32Array; lse: Float32Array | null; stats: RunStats }> {
   const { device, limits } = ctx;
-  const kernels = await getKernels(ctx, p);
-  checkAbort(signal);
-  const out = new Float32Array(p.geo.o.total);
-  const lseOut = p.plan.returnLse ? new Float32Array(p.lseWords) : null;
-  const align = limits.minStorageBufferOffsetAlignment;
-  const wholeFits = (['q', 'k', 'v', 'o'] as const).every((t) => p.geo[t].total * 4 <= limits.maxBufferSize);
   const stats: RunStats = { chunks: p.chunks.length, dispatches: 0, submits: 0 };
-  const lease = new Lease(ctx);
+  const lease = input.lease;
   try {
-    if (wholeFits) {
+    await input.uploaded;
+    const kernels = await getKernels(ctx, p);
+    checkAbort(signal);
+    const out = new Float32Array(p.geo.o.total);
+    const lseOut = p.plan.returnLse ? new Float32Array(p.lseWords) : null;
+    const align = limits.minStorageBufferOffsetAlignment;
+    if (input.buffers) {
+      const { q, k, v } = input.buffers;
       const staged = await scoped(device, () => {
         const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
         const shared = sharedBuffers(p, lease, slots);
-        const q = lease.upload(data.q, STORAGE_IN, 'q');
-        const k = lease.upload(data.k, STORAGE_IN, 'k');
-        const v = lease.upload(data.v, STORAGE_IN, 'v');
         const o = lease.take(p.geo.o.total * 4, STORAGE_OUT, 'out');
         const buf = { q, k, v, o };
         const encoder = device.createCommandEncoder({ label: 'sparse-webgpu' });
@@ -154,6 +188,7 @@ export async function runHost(
       await readBack(staged.stageOut, staged.outBytes, out, 0);
       if (staged.stageLse && lseOut) await readBack(staged.stageLse, p.lseWords * 4, lseOut, 0);
     } else {
+      const data = input.copies!;
       const slotsAll = p.chunks.reduce((n, c) => Math.max(n, p.slotsPerChunk(c)), 0);
       const shared = await scoped(device, () => sharedBuffers(p, lease, slotsAll));
       for (const c of p.chunks) {
@@ -198,11 +233,11 @@ export async function runHost(
         await readBack(stageLse, p.lseWords * 4, lseOut, 0);
       }
     }
+    checkAbort(signal);
+    return { out, lse: lseOut, stats };
   } finally {
     lease.releaseAll();
   }
-  checkAbort(signal);
-  return { out, lse: lseOut, stats };
 }
 
 export interface ResidentBuffers {
