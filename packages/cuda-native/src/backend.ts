@@ -59,6 +59,11 @@ const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
  * libuv's worker threads, several calls may be in flight (each on its own CUDA stream).
  */
 export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
+  return createCudaNative(options, (device) => loadBinding({ binaryPath: options.binaryPath, isolate: options.isolateLoad, device }));
+}
+
+/** cudaNative() over a given way to load the addon (the tests pass the addon model). */
+export function createCudaNative(options: CudaNativeOptions, loadAddon: (device: number) => Promise<LoadOutcome>): CudaNativeBackend {
   const precision = resolvePrecision(options.precision);
   if (!PRECISIONS.includes(precision))
     throw new SparseAttentionError('INVALID_ARGUMENT', `precision: must be one of ${PRECISIONS.join(', ')} (got ${JSON.stringify(options.precision)})`, {
@@ -73,7 +78,7 @@ export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
   let disposed = false;
 
   const load = () => {
-    loading ??= loadBinding({ binaryPath: options.binaryPath, isolate: options.isolateLoad, device });
+    loading ??= loadAddon(device);
     return loading;
   };
 

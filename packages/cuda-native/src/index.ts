@@ -15,4 +15,5 @@ export { type CudaNativeOptions, PRECISIONS, type Precision, TOLERANCES } from '
 export { hasTopk, packMasks, packRequest } from './pack.js';
 export type { ResidentAttentionRequest, ResidentAttentionResult } from './resident.js';
 export { CudaTensor, isCudaTensor } from './tensor.js';
+export { FLOAT32_TOLERANCE, requestMagnitudes, type Tolerance, toleranceFor, UNIT_ROUNDOFF } from './tolerance.js';
 export { viaResident } from './via-resident.js';

@@ -4,32 +4,11 @@
 // rounding, errors with codes — not the GPU; the real addon is checked against the same scripts on a device.
 import type { HostNativeArgs, NativeArgs, NativeBinding, NativeOperand, NativePlan } from '../src/binding.js';
 import { emulate } from './emulator.js';
+import { roundBf16, roundF16, roundTo } from './rounding.js';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+export { roundBf16, roundF16 };
 
-/** bf16 of x, round to nearest even (convert.cc floatToBf16). */
-export function roundBf16(x: number): number {
-  f32[0] = x;
-  if ((u32[0]! & 0x7fffffff) > 0x7f800000) return f32[0]!;
-  u32[0] = ((u32[0]! + 0x7fff + ((u32[0]! >>> 16) & 1)) >>> 16) << 16;
-  return f32[0]!;
-}
-
-/** f16 of x, round to nearest even, as a float32 value. */
-export function roundF16(x: number): number {
-  const a = Math.abs(Math.fround(x));
-  if (!Number.isFinite(a)) return Math.fround(x);
-  if (a >= 65520) return x > 0 ? Infinity : -Infinity;
-  const exp = a < 2 ** -14 ? -14 : Math.floor(Math.log2(a));
-  const ulp = 2 ** (exp - 10);
-  const q = a / ulp;
-  let r = Math.round(q);
-  if (Math.abs(q - Math.trunc(q)) === 0.5) r = 2 * Math.round(q / 2);
-  return Math.sign(x) * r * ulp;
-}
-
-const round = (dtype: number, data: Float32Array) => (dtype === 0 ? Float32Array.from(data) : data.map(dtype === 1 ? roundBf16 : roundF16));
+const round = roundTo;
 
 interface ModelTensor {
   dtype: number;
@@ -61,7 +40,13 @@ export function modelBinding(options: { deviceBytes?: number } = {}): NativeBind
 
   return {
     probe: async () => ({ available: true, device: 'model', deviceCount: 1, driverVersion: 0, runtimeVersion: 0 }),
-    plan: (): NativePlan => ({ kernel: 0, blockQ: 32, blockK: 32, threads: 256, sharedMemory: 0 }),
+    // chooseKernel of native/dispatch.cc: float32 and top-k on the CUDA-core kernel, else the tensor-core tier.
+    plan: (precision, headDim, headDimV, hasTopk): NativePlan => {
+      if (precision === 0 || hasTopk) return { kernel: 0, blockQ: 32, blockK: 32, threads: 256, sharedMemory: 0 };
+      const tier = Math.max(headDim, headDimV);
+      const kernel = tier <= 64 ? 1 : tier <= 128 ? 2 : 3;
+      return { kernel, blockQ: 64, blockK: kernel === 3 ? 32 : 64, threads: 128, sharedMemory: 0 };
+    },
     buildInfo: () => ({ cudaRuntime: 0, archs: 'model', napiVersion: 8, maxHeadDim: 256 }),
     tensorCount: () => tensors.size,
 

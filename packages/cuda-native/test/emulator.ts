@@ -14,6 +14,7 @@ import {
   MODE_CLUSTER,
   MODE_TOPK,
 } from '../src/binding.js';
+import { roundBf16, roundF16 } from './rounding.js';
 
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
@@ -92,12 +93,52 @@ function label(x: Float32Array, at: number, unit: Float64Array, off: number, C: 
   return best;
 }
 
+interface Candidate {
+  s: number;
+  j: number;
+  /** The listed key block it came from (the kernels' online softmax goes block by block). */
+  n: number;
+}
+
+/**
+ * One row's online softmax over its kept keys, key block by key block as the kernels run it: the running max
+ * is updated per block, and with roundP each weight exp(s − max) is rounded before it multiplies v (the
+ * denominator sums the unrounded weights, as the tensor-core kernel does). float64 arithmetic.
+ */
+function softmaxRow(keep: Candidate[], vRow: (j: number) => number, v: Float32Array, Dv: number, roundP: ((x: number) => number) | null) {
+  const acc = new Float64Array(Dv);
+  let m = -Infinity;
+  let l = 0;
+  for (let at = 0; at < keep.length; ) {
+    let end = at;
+    let bm = -Infinity;
+    while (end < keep.length && keep[end]!.n === keep[at]!.n) bm = Math.max(bm, keep[end++]!.s);
+    const mNew = Math.max(m, bm);
+    const corr = m === -Infinity ? 0 : Math.exp(m - mNew);
+    l *= corr;
+    for (let d = 0; d < Dv; d++) acc[d]! *= corr;
+    for (; at < end; at++) {
+      const c = keep[at]!;
+      const w = Math.exp(c.s - mNew);
+      l += w;
+      const p = roundP ? roundP(w) : w;
+      const va = vRow(c.j);
+      for (let d = 0; d < Dv; d++) acc[d]! += p * v[va + d]!;
+    }
+    m = mNew;
+  }
+  for (let d = 0; d < Dv; d++) acc[d] = l > 0 ? acc[d]! / l : 0;
+  return { out: acc, lse: l > 0 ? m + Math.log(l) : -Infinity };
+}
+
 /** Runs the packed request the way the kernels do; float64 softmax (the kernels use float32). */
 export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64Array } {
   const [B, Hq, Hkv, Sq, Sk, D, Dv] = Array.from(args.dims) as [number, number, number, number, number, number, number];
   const group = Hq / Hkv;
   const { blockQ, blockK, layout, scale } = args;
   const wpr = (blockK + 31) >>> 5;
+  // The tensor-core kernels round each softmax weight to the storage type before the P·V product.
+  const roundP = args.kernel !== 0 && args.precision !== 0 ? (args.precision === 1 ? roundBf16 : roundF16) : null;
   const out = new Float64Array(B * Hq * Sq * Dv);
   const lse = new Float64Array(B * Hq * Sq);
   for (let b = 0; b < B; b++)
@@ -116,7 +157,7 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
         const r = i - qb * blockQ;
         const qa = rowOffset(layout, Hq, Sq, D, b, h, i);
         // The row's candidates: listed blocks, in-range keys, bit set (what both kernels and topkSelect enumerate).
-        const cands: { s: number; j: number }[] = [];
+        const cands: Candidate[] = [];
         for (let n = rowPtr[qb]!; n < rowPtr[qb + 1]!; n++) {
           const j0 = args.colIdx[colBase + n]! * blockK;
           const P = args.partialIdx[colBase + n]!;
@@ -124,7 +165,7 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
             const j = j0 + c;
             if (j >= Sk) continue;
             if (P >= 0 && ((args.bits[bitsBase + (P * blockQ + r) * wpr + (c >>> 5)]! >>> (c & 31)) & 1) === 0) continue;
-            cands.push({ s: score64(args.q, qa, args.k, kRow(j), D, scale), j });
+            cands.push({ s: score64(args.q, qa, args.k, kRow(j), D, scale), j, n });
           }
         }
         let keep = cands;
@@ -136,16 +177,9 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
           keep = cands.filter((c) => labelsK[c.j] === lq);
         }
         const oa = rowOffset(layout, Hq, Sq, Dv, b, h, i);
-        const m = keep.reduce((x, c) => Math.max(x, c.s), -Infinity);
-        let l = 0;
-        for (const c of keep) {
-          const w = Math.exp(c.s - m);
-          l += w;
-          const va = rowOffset(layout, Hkv, Sk, Dv, b, hk, c.j);
-          for (let d = 0; d < Dv; d++) out[oa + d]! += w * args.v[va + d]!;
-        }
-        for (let d = 0; d < Dv; d++) out[oa + d] = l > 0 ? out[oa + d]! / l : 0;
-        lse[(b * Hq + h) * Sq + i] = l > 0 ? m + Math.log(l) : -Infinity;
+        const r64 = softmaxRow(keep, (j) => rowOffset(layout, Hkv, Sk, Dv, b, hk, j), args.v, Dv, roundP);
+        out.set(r64.out, oa);
+        lse[(b * Hq + h) * Sq + i] = r64.lse;
       }
     }
   return { out, lse };

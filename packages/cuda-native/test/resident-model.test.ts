@@ -5,60 +5,17 @@
 // test/resident-device.test.ts and in the device check.
 
 import { describeConformance } from '@sparse/conformance/vitest';
-import { type AttentionRequest, BlockMaskCache, planAttention, shapeOf } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
 import { runResidentChecks } from '../scripts/resident-checks.mjs';
-import type { CudaNativeBackend } from '../src/backend.js';
-import { PRECISION_CODE, type Precision } from '../src/options.js';
-import { packRequest } from '../src/pack.js';
-import { createResidentOps } from '../src/resident.js';
 import { viaResident } from '../src/via-resident.js';
-import { modelBinding, roundBf16, roundF16 } from './addon-model.js';
+import { modelBackend } from './model-backend.js';
+import { roundBf16, roundF16 } from './rounding.js';
 
 const tensor = (shape: number[], seed: number) => ({
   data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.7 + seed)),
   shape,
 });
-
-/** A cuda-native backend whose addon is the model: the real JS layers over a modelled binding. */
-function modelBackend(options: { precision?: Precision } = {}): CudaNativeBackend {
-  const precision = options.precision ?? 'float32';
-  const binding = modelBinding();
-  const cache = new BlockMaskCache(8);
-  const code = PRECISION_CODE[precision];
-  const backend = {
-    name: 'cuda-native',
-    precision,
-    probe: async () => ({ available: true }),
-    supports: () => true,
-    async attention(request: AttentionRequest) {
-      const plan = planAttention(request);
-      const args = packRequest(request, plan, binding.plan(code, plan.headDim, plan.headDimV, false), cache, { precision: code, device: 0 });
-      await binding.attention(args);
-      return {
-        out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) },
-        ...(args.lse ? { lse: { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] } } : {}),
-      };
-    },
-    async info() {
-      return { path: 'model', source: 'addon-model.ts', build: binding.buildInfo(), liveTensors: binding.tensorCount() };
-    },
-    async dispose() {
-      await resident.releaseAll();
-    },
-  } as unknown as CudaNativeBackend;
-  const resident = createResidentOps({ owner: backend, precision, device: 0, cache, ready: async () => binding, limits: () => null });
-  Object.assign(backend, {
-    upload: resident.upload,
-    empty: resident.empty,
-    download: resident.download,
-    cast: resident.cast,
-    attentionResident: resident.attentionResident,
-    liveTensors: resident.liveTensors,
-  });
-  return backend;
-}
 
 describe('resident JS layer over the addon model', () => {
   it('rounds like the addon: bf16 and f16 round to nearest even', () => {
