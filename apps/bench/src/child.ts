@@ -19,7 +19,8 @@ let inputs: Inputs | null = null;
 let baselineRssBytes = 0;
 
 function send(msg: FromChild): void {
-  process.send?.(msg);
+  // A parent that is gone cannot be told anything; the 'disconnect' handler below ends this process.
+  if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
 }
 
 function inputsFor(c: BenchCase): Inputs {

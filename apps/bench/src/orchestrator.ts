@@ -1,10 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { type ChildFailure, ChildHandle } from './child-handle.js';
 import { makeInputs } from './data.js';
 import { linkBaselines, score } from './score.js';
 import { SOFTWARE_PENDING } from './software.js';
-import { type CaseStats, caseStats } from './stats.js';
-import type { CaseRecord, ChildSettings, FromChild, ScoredResult, TargetInfo, TargetResult, TargetSpec } from './types.js';
+import { caseStats } from './stats.js';
+import type { CaseRecord, ChildSettings, ScoredResult, TargetInfo, TargetResult, TargetSpec } from './types.js';
 import { type BenchCase, buildPattern, describePattern } from './workloads.js';
 
 export type BenchEvent =
@@ -20,111 +19,6 @@ export interface OrchestratorOptions {
   caseTimeoutMs: number;
   initTimeoutMs: number;
   onEvent?: (e: BenchEvent) => void;
-}
-
-const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
-const TAIL = 2000;
-/** ANSI colour codes (onnxruntime colours its log lines). */
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-
-/** One child process running one target. */
-class ChildHandle {
-  private readonly proc: ChildProcess;
-  private listener: ((m: FromChild) => void) | null = null;
-  private exitListener: ((why: string) => void) | null = null;
-  private tail = '';
-  exited: string | null = null;
-
-  constructor(readonly spec: TargetSpec) {
-    this.proc = fork(CHILD, [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
-    const keep = (chunk: Buffer) => {
-      this.tail = (this.tail + chunk.toString()).slice(-TAIL);
-    };
-    this.proc.stdout?.on('data', keep);
-    this.proc.stderr?.on('data', keep);
-    this.proc.on('message', (m: FromChild) => this.listener?.(m));
-    this.proc.on('exit', (code, signal) => {
-      this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
-      this.exitListener?.(this.exited);
-    });
-  }
-
-  /** The last lines the child printed (warnings, crash messages). */
-  lastOutput(): string {
-    return this.tail
-      .trim()
-      .split('\n')
-      .slice(-3)
-      .map((l) => l.replace(ANSI, '').trim())
-      .join(' | ');
-  }
-
-  private await<T>(send: () => void, accept: (m: FromChild) => T | undefined, timeoutMs: number, onOther?: (m: FromChild) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const done = (f: () => void) => {
-        clearTimeout(timer);
-        this.listener = null;
-        this.exitListener = null;
-        f();
-      };
-      const timer = setTimeout(() => done(() => reject(new ChildFailure('timeout', `no answer within ${(timeoutMs / 1000).toFixed(0)} s`))), timeoutMs);
-      this.listener = (m) => {
-        const v = accept(m);
-        if (v !== undefined) done(() => resolve(v));
-        else onOther?.(m);
-      };
-      this.exitListener = (why) =>
-        done(() => reject(new ChildFailure('failed', `the child process died (${why})${this.lastOutput() ? `: ${this.lastOutput()}` : ''}`)));
-      if (this.exited) return this.exitListener(this.exited);
-      send();
-    });
-  }
-
-  init(settings: ChildSettings, timeoutMs: number): Promise<TargetInfo> {
-    return this.await(
-      () => this.proc.send({ type: 'init', spec: this.spec, settings }),
-      (m) => (m.type === 'info' ? m.info : undefined),
-      timeoutMs,
-    );
-  }
-
-  run(c: BenchCase, stats: CaseStats, timeoutMs: number, onPhase: (p: string) => void): Promise<TargetResult> {
-    return this.await(
-      () => this.proc.send({ type: 'run', case: c, stats }),
-      (m) => (m.type === 'result' && m.caseId === c.id ? m.result : undefined),
-      timeoutMs,
-      (m) => {
-        if (m.type === 'phase') onPhase(m.phase);
-      },
-    );
-  }
-
-  async close(): Promise<void> {
-    if (this.exited) return;
-    const gone = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.send({ type: 'exit' });
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(timer);
-  }
-
-  /** Asks the child to drop its cached inputs (no answer). */
-  release(): void {
-    if (!this.exited) this.proc.send({ type: 'release' });
-  }
-
-  kill(): void {
-    if (!this.exited) this.proc.kill('SIGKILL');
-  }
-}
-
-class ChildFailure extends Error {
-  constructor(
-    readonly status: 'timeout' | 'failed',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 async function startChild(spec: TargetSpec, o: OrchestratorOptions): Promise<{ handle: ChildHandle; info: TargetInfo }> {
