@@ -5,6 +5,7 @@
 #pragma once
 #include "common.cuh"
 #include "kernels.h"
+#include "smem_limit.h"
 #include "tiles.h"
 
 namespace sparse {
@@ -312,7 +313,7 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
 template <typename T, int DT>
 cudaError_t launchTier(const AttnParams& p, int bhCount, cudaStream_t stream) {
   const size_t smem = Tier<DT>::SMEM;
-  cudaError_t e = cudaFuncSetAttribute(attnMma<T, DT>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  cudaError_t e = raiseSmemLimit(reinterpret_cast<const void*>(attnMma<T, DT>));
   if (e != cudaSuccess) return e;
   attnMma<T, DT><<<dim3(p.numQBlocks, bhCount), NT, smem, stream>>>(p);
   return cudaGetLastError();

@@ -3,6 +3,7 @@
 // Tile: 32 query rows x 32 keys, 256 threads (8 per query row).
 #include "common.cuh"
 #include "kernels.h"
+#include "smem_limit.h"
 
 namespace sparse {
 namespace {
@@ -148,7 +149,7 @@ size_t simtSmem(int D, int Dv) { return sizeof(float) * ((size_t)BQ * oddStride(
 template <typename T>
 cudaError_t launchT(const AttnParams& p, int bhCount, cudaStream_t stream) {
   const size_t smem = simtSmem(p.headDim, p.headDimV);
-  cudaError_t e = cudaFuncSetAttribute(attnSimt<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  cudaError_t e = raiseSmemLimit(reinterpret_cast<const void*>(attnSimt<T>));
   if (e != cudaSuccess) return e;
   dim3 grid(p.numQBlocks, bhCount);
   attnSimt<T><<<grid, NT, smem, stream>>>(p);

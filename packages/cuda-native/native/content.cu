@@ -5,6 +5,7 @@
 
 #include "common.cuh"
 #include "kernels.h"
+#include "smem_limit.h"
 
 namespace sparse {
 namespace {
@@ -184,7 +185,7 @@ cudaError_t topkT(const AttnParams& p, int bhCount, double* thr, int* tie, int m
   if (slots > maxSlots) slots = maxSlots;
   if (slots < 0) slots = 0;
   const size_t smem = sizeof(double) * (size_t)slots + sizeof(float) * (size_t)p.headDim;
-  cudaError_t e = cudaFuncSetAttribute(topkSelect<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+  cudaError_t e = raiseSmemLimit(reinterpret_cast<const void*>(topkSelect<T>));
   if (e != cudaSuccess) return e;
   topkSelect<T><<<dim3(p.seqQ, bhCount), NT, smem, stream>>>(p, thr, tie, slots);
   return cudaGetLastError();
