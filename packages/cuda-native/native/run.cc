@@ -58,7 +58,8 @@ T* upload(Arena& arena, cudaStream_t s, const T* src, size_t count, const char* 
   return d;
 }
 
-// A float32 host tensor in the request's storage type on the device.
+// A float32 host tensor in the request's storage type on the device. `staging` holds the converted values and
+// must stay untouched until the stream is synchronised: a copy from pageable memory may still be pending.
 const void* uploadTensor(Arena& arena, cudaStream_t s, const float* src, size_t n, int precision, std::vector<uint16_t>& staging, const char* what) {
   if (precision == kFloat32) return upload<float>(arena, s, src, n, what);
   staging.resize(n);
@@ -101,13 +102,14 @@ void runAttention(const Request& r, RunResult& result) {
   try {
     StreamLease lease(r.device);
     cudaStream_t s = lease.get();
-    std::vector<uint16_t> staging;
+    // One staging buffer per operand, declared before the arena so that they outlive its final synchronisation.
+    std::vector<uint16_t> stagingQ, stagingK, stagingV;
     Arena arena(s);
 
     AttnParams p{};
-    p.q = r.qDev ? r.qDev : uploadTensor(arena, s, r.q, r.qElems(), r.precision, staging, "q");
-    p.k = r.kDev ? r.kDev : uploadTensor(arena, s, r.k, r.kElems(), r.precision, staging, "k");
-    p.v = r.vDev ? r.vDev : uploadTensor(arena, s, r.v, r.vElems(), r.precision, staging, "v");
+    p.q = r.qDev ? r.qDev : uploadTensor(arena, s, r.q, r.qElems(), r.precision, stagingQ, "q");
+    p.k = r.kDev ? r.kDev : uploadTensor(arena, s, r.k, r.kElems(), r.precision, stagingK, "k");
+    p.v = r.vDev ? r.vDev : uploadTensor(arena, s, r.v, r.vElems(), r.precision, stagingV, "v");
     p.out = r.outDev ? r.outDev : arena.alloc<float>(r.oElems(), "out");
     p.lse = r.lseDev ? r.lseDev : r.lse ? arena.alloc<float>(r.lseElems(), "lse") : nullptr;
     strides(r.bshd, r.headsQ, r.seqQ, r.headDim, p.qB, p.qH, p.qS);
