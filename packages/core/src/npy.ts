@@ -22,6 +22,20 @@ const DESCR: Record<string, { dtype: NpyDtype; size: number }> = {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/**
+ * The inside of the header's shape tuple, e.g. `1, 2, 3` or `10,` or nothing (a scalar). NumPy writes each size as a
+ * decimal integer literal, so only those are sizes: `1e1`, `0x10`, `10.0` or `+5` are refused, not read as numbers.
+ */
+function parseShape(text: string, field: string): number[] {
+  if (text.trim() === '') return []; // the empty tuple: a scalar
+  const items = text.split(',').map((s) => s.trim());
+  if (items.length > 1 && items[items.length - 1] === '') items.pop(); // Python's one trailing comma: `(10,)`
+  for (const item of items)
+    if (!/^\d+$/.test(item) || !Number.isSafeInteger(Number(item)))
+      fail('INVALID_ARGUMENT', field, 'sizes must be decimal integer literals, as NumPy writes them', item);
+  return items.map(Number);
+}
+
 /** Parses a `.npy` file. `name` is used in error messages (a path, or a field). */
 export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((m, n) => bytes[n] !== m)) fail('INVALID_ARGUMENT', name, 'is not a NumPy .npy file (bad magic bytes)');
@@ -47,12 +61,7 @@ export function readNpy(bytes: Uint8Array, name = 'npy'): NpyArray {
   if (!kind)
     fail('INVALID_ARGUMENT', `${name}.dtype`, 'must be one of float32 (<f4), float64 (<f8), int32 (<i4), bool (|b1), uint8 (|u1)', descr[1]! + descr[2]!);
   if (fortran[1] === 'True') fail('INVALID_ARGUMENT', name, 'is stored in Fortran order; save it with numpy.ascontiguousarray first');
-  const shape = shapeText[1]!
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
-  if (shape.some((x) => !Number.isInteger(x) || x < 0)) fail('INVALID_ARGUMENT', `${name}.shape`, 'has a non-integer size', shapeText[1]);
+  const shape = parseShape(shapeText[1]!, `${name}.shape`);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
   const byteLen = count * kind.size;
@@ -99,9 +108,30 @@ export function writeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-/** Reads a float tensor: float32 as is, float64 converted to float32. */
+/** The row-major position of flat index `n` in `shape`, e.g. `[0, 0, 2, 1]`. */
+function position(n: number, shape: readonly number[]): number[] {
+  const at = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1, rest = n; d >= 0; d--) {
+    at[d] = rest % shape[d]!;
+    rest = Math.floor(rest / shape[d]!);
+  }
+  return at;
+}
+
+/**
+ * Reads a float tensor: float32 as is, float64 converted to float32. A finite float64 value that float32 cannot
+ * hold (it would round to ±Infinity) is refused, naming its index; NaN and ±Infinity are values and stay as they are.
+ */
 export function npyToFloat32(array: NpyArray, name = 'npy'): Float32Array {
   if (array.dtype === 'float32') return array.data as Float32Array;
-  if (array.dtype === 'float64') return Float32Array.from(array.data as Float64Array);
+  if (array.dtype === 'float64') {
+    const wide = array.data as Float64Array;
+    const narrow = Float32Array.from(wide);
+    for (let n = 0; n < narrow.length; n++) {
+      if (Number.isFinite(narrow[n]!) || !Number.isFinite(wide[n]!)) continue;
+      fail('INVALID_ARGUMENT', `${name}[${position(n, array.shape).join(', ')}]`, 'is beyond the float32 range (magnitude above 3.4028235e38)', wide[n]);
+    }
+    return narrow;
+  }
   return fail('INVALID_ARGUMENT', `${name}.dtype`, 'must be float32 or float64', array.dtype);
 }
