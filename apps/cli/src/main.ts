@@ -38,18 +38,31 @@ async function main(argv: string[]): Promise<number> {
   return 2;
 }
 
+/**
+ * Bad input is the user's to fix: one line, exit 2. Anything else is our bug: a short line, exit 1. Never a stack
+ * trace: it says nothing to a user, and the message names what went wrong.
+ */
+function report(e: unknown): number {
+  if (isSparseAttentionError(e) && e.code !== 'INTERNAL') {
+    process.stderr.write(`sparse-attn: ${e.message.replace(/\s*\n\s*/g, ' ')} [${e.code}]\n`);
+    return 2;
+  }
+  const first = (text: string) => text.split('\n', 1)[0]!.trim();
+  const what = e instanceof Error ? `${e.name}: ${first(e.message)}` : first(String(e));
+  process.stderr.write(`sparse-attn: internal error: ${what} (a bug: please report it with the command line)\n`);
+  return 1;
+}
+
+// A failure outside the command's own promise (an event handler of a backend) is reported the same way.
+const fatal = (e: unknown) => process.exit(report(e));
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    // Bad input is the user's to fix: one line, no stack trace, exit 2. Anything else is our bug: show it all.
-    if (isSparseAttentionError(e)) {
-      process.stderr.write(`sparse-attn: ${e.message} [${e.code}]\n`);
-      process.exitCode = 2;
-    } else {
-      process.stderr.write(`sparse-attn: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    }
+    process.exitCode = report(e);
   },
 );

@@ -1,7 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   type AttentionRequest,
   type HostTensor,
+  isSparseAttentionError,
   type Layout,
   npyToFloat32,
   type Pattern,
@@ -13,6 +15,7 @@ import {
 } from '@sparse/core';
 import { checkFlags, intFlag, numberFlag, type ParsedArgs, requiredFlag, stringFlag } from '../args.js';
 import { openBackend } from '../backends.js';
+import { writeAllOrNothing } from '../output-files.js';
 
 export const RUN_USAGE = `sparse-attn run --backend NAME --pattern JSON|@file --q q.npy --k k.npy --v v.npy --out out.npy
                 [--lse lse.npy] [--scale X] [--query-offset N] [--layout bhsd|bshd]`;
@@ -41,16 +44,12 @@ export async function readPatternArg(text: string): Promise<Pattern | Pattern[]>
   } catch (e) {
     throw new SparseAttentionError('INVALID_PATTERN', `--pattern: is not valid JSON (${(e as Error).message})`, { field: '--pattern' });
   }
-  return Array.isArray(value) ? value.map((p, h) => parsePattern(p, `pattern[${h}]`)) : parsePattern(value);
-}
-
-async function writeOut(path: string, t: HostTensor, field: string): Promise<void> {
   try {
-    await writeFile(path, writeNpy({ dtype: 'float32', shape: [...t.shape], data: t.data }));
+    return Array.isArray(value) ? value.map((p, h) => parsePattern(p, `pattern[${h}]`)) : parsePattern(value);
   } catch (e) {
-    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-      field,
-    });
+    if (isSparseAttentionError(e)) throw e;
+    // Whatever the data does to the parser (a nesting deep enough to exhaust the stack, …) is still bad input.
+    throw new SparseAttentionError('INVALID_PATTERN', `--pattern: cannot be read as a pattern (${(e as Error).message})`, { field: '--pattern', cause: e });
   }
 }
 
@@ -63,6 +62,8 @@ export async function runCommand(args: ParsedArgs): Promise<void> {
   const pattern = await readPatternArg(requiredFlag(args, 'pattern', 'run'));
   const outPath = requiredFlag(args, 'out', 'run');
   const lsePath = stringFlag(args, 'lse');
+  if (lsePath !== undefined && resolve(lsePath) === resolve(outPath))
+    throw new SparseAttentionError('INVALID_ARGUMENT', `--lse: must be another file than --out (got ${JSON.stringify(lsePath)})`, { field: '--lse' });
   const request: AttentionRequest = {
     q: await readTensor(requiredFlag(args, 'q', 'run'), '--q'),
     k: await readTensor(requiredFlag(args, 'k', 'run'), '--k'),
@@ -87,8 +88,11 @@ export async function runCommand(args: ParsedArgs): Promise<void> {
     const ok = backend.supports(request);
     if (ok !== true) throw new SparseAttentionError('UNSUPPORTED', `${backendName}: ${ok}`);
     const result = await backend.attention(request);
-    await writeOut(outPath, result.out, '--out');
-    if (lsePath && result.lse) await writeOut(lsePath, result.lse, '--lse');
+    const npy = (t: HostTensor) => writeNpy({ dtype: 'float32', shape: [...t.shape], data: t.data });
+    await writeAllOrNothing([
+      { path: outPath, bytes: npy(result.out), field: '--out' },
+      ...(lsePath && result.lse ? [{ path: lsePath, bytes: npy(result.lse), field: '--lse' }] : []),
+    ]);
     process.stdout.write(
       `wrote ${outPath} ${JSON.stringify(result.out.shape)}${lsePath ? ` and ${lsePath} ${JSON.stringify(result.lse?.shape)}` : ''} (${backend.name})\n`,
     );
