@@ -66,7 +66,10 @@ ${
 @group(0) @binding(6) var<storage, read_write> L: array<f32>;
 @group(0) @binding(7) var<storage, read> aux: array<u32>;
 var<workgroup> vt: array<vec4<f32>, ${c.BK * DVP4}>;
-var<workgroup> lt: array<u32, BK>;`
+var<workgroup> lt: array<u32, BK>;
+// Bit jj: key jj of the staged V tile has a non-finite value. Two words used by block parity, so one can be
+// cleared while the other is read without an extra barrier.
+var<workgroup> vbad: array<atomic<u32>, 2>;`
     : '@group(0) @binding(7) var<storage, read_write> aux: array<u32>;'
 }
 ${kernel === 'hist' ? `var<workgroup> hist: array<atomic<u32>, ${c.BQ * NB}>;` : ''}
@@ -97,6 +100,15 @@ ${each(P4 - 1, (n) => `  s = s + p${n + 1}.x;\n  s = s + p${n + 1}.y;\n  s = s +
 // x where ok, else 0 (the loads are clamped in range, so both sides are safe).
 fn pick(x: f32, ok: bool) -> f32 {
   return select(0.0, x, ok);
+}
+
+// Non-finite tests on the bits (exponent all ones): compilers may assume floats are never NaN or Inf.
+fn finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+fn finite4(x: vec4<f32>) -> bool {
+  return all((bitcast<vec4<u32>>(x) & vec4<u32>(0x7f800000u)) != vec4<u32>(0x7f800000u));
 }
 
 fn loadK(b: u32, hk: u32, j0: u32, t: u32) {
@@ -188,19 +200,30 @@ ${setup}
 ${each(AN, (a) => `  var a${a} = vec4<f32>(0.0);`)}
   var mrun = NEG;
   var l = 0.0;
+  // The non-finite rule: a non-finite score of a key the row depends on, or a non-finite v of a kept key.
+  var bad = false;
+  if (t == 0u) {
+    atomicStore(&vbad[0], 0u);
+    atomicStore(&vbad[1], 0u);
+  }
   for (var n = u.y; n < u.z; n++) {
 ${blockHead}
+    let par = n & 1u;
     for (var x = t; x < BK * DVP4; x += WG) {
       let jj = x / DVP4;
       let d = (x - jj * DVP4) * 4u;
       let j = j0 + jj;
       let ok = j < P.Sk;
       let a = b * P.vsB + hk * P.vsH + min(j, P.Sk - 1u) * P.vsS - P.vBase;
-      vt[x] = vec4<f32>(
+      let vv = vec4<f32>(
         pick(V[a + min(d, DV - 1u)], ok && d < DV),
         pick(V[a + min(d + 1u, DV - 1u)], ok && d + 1u < DV),
         pick(V[a + min(d + 2u, DV - 1u)], ok && d + 2u < DV),
         pick(V[a + min(d + 3u, DV - 1u)], ok && d + 3u < DV));
+      vt[x] = vv;
+      if (!finite4(vv)) {
+        atomicOr(&vbad[par], 1u << jj);
+      }
     }
     if (mode == MODE_CLUSTER) {
       for (var x = t; x < BK; x += WG) {
@@ -209,8 +232,13 @@ ${blockHead}
     }
     workgroupBarrier();
 ${partials}
+    if (t == 0u) {
+      atomicStore(&vbad[1u - par], 0u);
+    }
     workgroupBarrier();
-    // Pass 1 over the block: which keys are allowed (one bit each, BK <= 32) and their maximum score.
+    let vbadBits = atomicLoad(&vbad[par]);
+    // Pass 1 over the block: which keys are allowed (one bit each, BK <= 32) and their maximum score. Keys with a
+    // non-finite score or v are left out of the softmax; they only set \`bad\`.
     var okBits = 0u;
     var bm = NEG;
     for (var jj = 0u; jj < BK; jj++) {
@@ -218,14 +246,20 @@ ${partials}
       let s = score(jj, r);
       var ok = rowOk && j < P.Sk && ((word >> jj) & 1u) == 1u;
       if (mode == MODE_TOPK) {
+        // Every candidate's score counts: the ranking reads them all.
+        bad = bad || (ok && !finite(s));
         let o = orderKey(s);
         ok = ok && (tAll || o > tT || (o == tT && j <= tCut));
       } else if (mode == MODE_CLUSTER) {
         ok = ok && lt[jj] == labQ;
       }
       if (ok) {
-        okBits = okBits | (1u << jj);
-        bm = max(bm, s);
+        if (finite(s) && ((vbadBits >> jj) & 1u) == 0u) {
+          okBits = okBits | (1u << jj);
+          bm = max(bm, s);
+        } else {
+          bad = true;
+        }
       }
     }
     // Pass 2: rescale once, then accumulate exp(s - m) · v over the allowed keys.
@@ -248,17 +282,19 @@ ${each(AN, (a) => `          a${a} = a${a} + p * vt[vb + ${T * a}u];`)}
   if (rowOk) {
     let oa = b * P.osB + h * P.osH + i * P.osS - P.oBase;
     let inv = select(0.0, 1.0 / l, l > 0.0);
+    // A quiet NaN made at run time (a constant NaN is a WGSL compile error).
+    let nan = bitcast<f32>(P.negInf | 0x00400000u);
 ${each(AN, (a) => {
   const d = `${4 * T * a}u + lane * 4u`;
   return `    let od${a} = ${d};
-    let o${a} = a${a} * inv;
+    let o${a} = select(a${a} * inv, vec4<f32>(nan), bad);
     if (od${a} < DV) { O[oa + od${a}] = o${a}.x; }
     if (od${a} + 1u < DV) { O[oa + od${a} + 1u] = o${a}.y; }
     if (od${a} + 2u < DV) { O[oa + od${a} + 2u] = o${a}.z; }
     if (od${a} + 3u < DV) { O[oa + od${a} + 3u] = o${a}.w; }`;
 })}
     if (lane == 0u && (P.flags & 1u) != 0u) {
-      L[(b * P.Hq + h) * P.Sq + i] = select(bitcast<f32>(P.negInf), mrun + log(l), l > 0.0);
+      L[(b * P.Hq + h) * P.Sq + i] = select(select(bitcast<f32>(P.negInf), mrun + log(l), l > 0.0), nan, bad);
     }
   }
 }

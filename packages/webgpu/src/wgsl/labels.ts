@@ -15,7 +15,8 @@ export function labelsShader(D: number): string {
       for (var d = 0u; d < D; d++) {
         s = s + ${src}[a + d] * bitcast<f32>(tab[co + c * D + d]);
       }
-      if (c == 0u || s > best) {
+      // A NaN product never wins (the bit test survives compilers that assume no NaN).
+      if ((bitcast<u32>(s) & 0x7fffffffu) <= 0x7f800000u && s > best) {
         best = s;
         label = c;
       }
@@ -39,7 +40,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(workgroup_id) wid:
   let co = tab[ht + 7u];
   let tok = P.tokOff + g.x;
   let dst = P.labelOff + (b * P.Hq + h) * (P.Sq + P.Sk);
-  var best = 0.0;
+  var best = bitcast<f32>(P.negInf);
   var label = 0u;
   if (tok < P.tokQn) {
     let i = P.tokQ0 + tok;
