@@ -1,5 +1,5 @@
 // The three phases of a call, each a loop that takes chunks of tasks from a shared counter until none is left:
-//   prep   — K transposed per key block (Kt), and cluster labels (query rows, key rows);
+//   prep   — K transposed per key block (Kt), non-finite v rows zeroed and flagged, cluster labels (query rows, key rows);
 //   topk   — per query row of a top-k head, the threshold and tie cut over the keys its `within` allows;
 //   attend — the fused kernel: per (head, batch, query block) task, listed key blocks only, online softmax.
 import {
@@ -28,6 +28,7 @@ import {
   C_ML,
   C_NKB,
   C_NQB,
+  C_NSCRATCH,
   C_O,
   C_O_BATCH,
   C_O_HEAD,
@@ -39,6 +40,7 @@ import {
   C_Q_BATCH,
   C_Q_HEAD,
   C_Q_ROW,
+  C_QSCALE,
   C_SC_ACC,
   C_SC_CAND,
   C_SC_CORR,
@@ -60,6 +62,8 @@ import {
   C_V_BATCH,
   C_V_HEAD,
   C_V_ROW,
+  C_VBAD,
+  C_VBAD_BLOCK,
   C_WPR,
   H_BITS,
   H_COLIDX,
@@ -84,7 +88,7 @@ import {
   RUN_KEYS,
 } from '../src/abi';
 import { selectKth } from './select';
-import { applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
+import { applyBadV, applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
 import { packQ, pvGroup, scoreGroup } from './tile';
 
 function si(ctx: usize, slot: i32): i32 {
@@ -109,6 +113,8 @@ function isAborted(flag: usize): bool {
 
 /** Runs chunks of the phase (counter index `which`) until none is left, aborted, or maxChunks were taken. */
 function drive(ctx: usize, wid: i32, which: i32, maxChunks: i32): i32 {
+  // Threads past the scratch areas the memory could hold take no work (the others take it all).
+  if (wid >= si(ctx, C_NSCRATCH)) return RC_DONE;
   const counter = sp(ctx, C_COUNTERS) + ((<usize>which) << 2);
   const flag = sp(ctx, C_ABORT);
   const slotTable = which === 0 ? C_PREP_CHUNKS : which === 1 ? C_TOPK_CHUNKS : C_ATT_CHUNKS;
@@ -154,7 +160,8 @@ function prepTask(ctx: usize, t: i32): void {
 
 /**
  * Kt block (b, hk, kb): keys j0 .. j0 + bk in chunks of eight, each chunk [D][8] (key c of the chunk at lane
- * c), zero past Sk. One chunk feeds scoreGroup with a single pointer and immediate offsets.
+ * c), zero past Sk. One chunk feeds scoreGroup with a single pointer and immediate offsets. Then the block's v rows:
+ * see flagBadV.
  */
 function transposeTask(ctx: usize, t: i32): void {
   const nkb = si(ctx, C_NKB);
@@ -187,6 +194,38 @@ function transposeTask(ctx: usize, t: i32): void {
       out += 32;
     }
   }
+  flagBadV(ctx, t, b, hk, j0, width);
+}
+
+/**
+ * A key whose v row holds a non-finite value: the row is zeroed (in the call's own copy) and the key flagged, so
+ * rows that mask the key out multiply 0 by 0, and rows that attend it are made NaN by the attend phase.
+ */
+function flagBadV(ctx: usize, t: i32, b: i32, hk: i32, j0: i32, width: i32): void {
+  const bk = si(ctx, C_BK);
+  const Dv = si(ctx, C_DV);
+  const vrow = (<usize>si(ctx, C_V_ROW)) << 2;
+  const src = sp(ctx, C_V) + ((<usize>b * <usize>si(ctx, C_V_BATCH) + <usize>hk * <usize>si(ctx, C_V_HEAD) + <usize>j0 * <usize>si(ctx, C_V_ROW)) << 2);
+  const flags = sp(ctx, C_VBAD) + ((<usize>t * <usize>bk) << 2);
+  const zero = f32x4.splat(0);
+  let any = 0;
+  for (let c = 0; c < bk; c++) {
+    let bad = false;
+    if (c < width) {
+      const row = src + <usize>c * vrow;
+      // x · 0 is NaN exactly when x is not finite; the NaN survives the sum.
+      let acc = zero;
+      let e = 0;
+      for (; e + 4 <= Dv; e += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(row + ((<usize>e) << 2)), zero));
+      let tail: f32 = 0;
+      for (; e < Dv; e++) tail += load<f32>(row + ((<usize>e) << 2)) * 0;
+      bad = v128.any_true(f32x4.ne(acc, acc)) || F32.isNaN(tail);
+      if (bad) memory.fill(row, 0, (<usize>Dv) << 2);
+    }
+    store<i32>(flags + ((<usize>c) << 2), bad ? -1 : 0);
+    if (bad) any = 1;
+  }
+  store<i32>(sp(ctx, C_VBAD_BLOCK) + ((<usize>t) << 2), any);
 }
 
 /**
@@ -267,7 +306,8 @@ function hs(head: usize, slot: i32): usize {
 /**
  * For every row of the task: the candidate scores over the blocks `within` lists (masked ones -Infinity), then
  * t = the k-th largest (quickselect) and the tie cut = the key of the (k - #{s > t})-th score equal to t in
- * increasing key order. Fewer than k candidates keeps all (t = -Infinity, tie cut = i32 max).
+ * increasing key order. Fewer than k candidates keeps all (t = -Infinity, tie cut = i32 max); a NaN candidate
+ * gives t = NaN.
  */
 function topkTask(ctx: usize, t: i32, scratch: usize): void {
   locate(ctx, t);
@@ -292,7 +332,7 @@ function topkTask(ctx: usize, t: i32, scratch: usize): void {
   const Qp = scratch + sp(ctx, C_SC_QP);
   const rows = tRows;
   const groups = (rows + 3) >> 2;
-  packQ(tQ, tQs, rows, D, Qp);
+  packQ(tQ, tQs, rows, D, reinterpret<f32>(si(ctx, C_QSCALE)), Qp);
   for (let n = n0; n < n1; n++) {
     const kb = load<i32>(colIdx + ((<usize>n) << 2));
     const P = load<i32>(pidx + ((<usize>n) << 2));
@@ -311,12 +351,20 @@ function topkTask(ctx: usize, t: i32, scratch: usize): void {
   for (let r = 0; r < rows; r++) {
     const col0 = cand + <usize>(r >> 2) * ldG + ((<usize>(r & 3)) << 2);
     let count = 0;
+    let poisoned = false;
     for (let c = 0; c < ncols; c++) {
       const x = load<f32>(col0 + ((<usize>c) << 4));
       store<f32>(sel + ((<usize>c) << 2), x);
       if (x > <f32>-Infinity) count++;
+      if (F32.isNaN(x)) poisoned = true;
     }
     const rb = (<usize>r) << 2;
+    // A NaN score among the candidates (the ranking needs all of them): t = NaN makes the row NaN in attend.
+    if (poisoned) {
+      store<f32>(thr + rb, NaN);
+      store<i32>(tie + rb, i32.MAX_VALUE);
+      continue;
+    }
     if (count <= k) {
       store<f32>(thr + rb, -Infinity);
       store<i32>(tie + rb, i32.MAX_VALUE);
@@ -376,8 +424,11 @@ function attendTask(ctx: usize, t: i32, scratch: usize): void {
   const tie = sp(ctx, C_TIE) + (tRowIndex << 2);
   const labelQ = sp(ctx, C_LABELQ) + (tRowIndex << 2);
   const labelK = hs(head, H_LABELK) + ((<usize>tB * <usize>si(ctx, C_NKB) * <usize>bk) << 2);
+  const kvBlocks = <usize>(tB * si(ctx, C_HKV) + hk) * <usize>si(ctx, C_NKB);
+  const badBlock = sp(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
+  const badKey = sp(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
 
-  packQ(tQ, tQs, rows, D, Qp);
+  packQ(tQ, tQs, rows, D, reinterpret<f32>(si(ctx, C_QSCALE)), Qp);
   const ninf = f32x4.splat(-Infinity);
   const zero = f32x4.splat(0);
   for (let g = 0; g < groups; g++) {
@@ -398,6 +449,8 @@ function attendTask(ctx: usize, t: i32, scratch: usize): void {
     const keys = min((m - n) * bk, Sk - j0);
     const runBk = (m - n) * bk;
     const vb = vBase + <usize>j0 * vs;
+    let badV = false;
+    for (let kb = kb0; kb < kb0 + (m - n); kb++) if (load<i32>(badBlock + ((<usize>kb) << 2)) !== 0) badV = true;
     for (let g = 0; g < groups; g++) {
       const gr = (<usize>g) << 4;
       const qg = Qp + <usize>g * ((<usize>D) << 4);
@@ -413,19 +466,21 @@ function attendTask(ctx: usize, t: i32, scratch: usize): void {
         if (kind === KIND_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
         else if (kind === KIND_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
       }
+      if (badV) applyBadV(St, keys, badKey + ((<usize>j0) << 2));
       softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
       pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
     }
     n = m;
   }
 
-  // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp.
+  // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp. l = 0: no allowed key (out 0);
+  // l = NaN: the row met a non-finite score or v (out NaN).
   const os = (<usize>si(ctx, C_O_ROW)) << 2;
   const out = sp(ctx, C_O) + ((<usize>tB * <usize>si(ctx, C_O_BATCH) + <usize>tH * <usize>si(ctx, C_O_HEAD) + <usize>tI0 * <usize>si(ctx, C_O_ROW)) << 2);
   const ml = sp(ctx, C_ML) + (tRowIndex << 3);
   for (let r = 0; r < rows; r++) {
     const l = load<f32>(L + ((<usize>r) << 2));
-    const inv: f32 = l > 0 ? <f32>1 / l : 0;
+    const inv: f32 = l > 0 ? <f32>1 / l : l * 0;
     const iv = f32x4.splat(inv);
     const o = out + <usize>r * os;
     const a = acc + <usize>r * lda;

@@ -6,8 +6,11 @@
 // Every score is summed in the same order whatever the blocking (lane adds q[d] · k[d] for d = 0, 1, …, D-1, one
 // f32 multiply then one f32 add), so the top-k pass and the fused kernel compute bit-identical scores.
 
-/** Qp[g][d][4] for the groups of four rows of q (row stride qs bytes), zero past `rows`. */
-export function packQ(q: usize, qs: usize, rows: i32, D: i32, Qp: usize): void {
+/**
+ * Qp[g][d][4] for the groups of four rows of q (row stride qs bytes) times qscale (a power of two, so exact), zero
+ * past `rows`.
+ */
+export function packQ(q: usize, qs: usize, rows: i32, D: i32, qscale: f32, Qp: usize): void {
   const groups = (rows + 3) >> 2;
   const gBytes = (<usize>D) << 4;
   for (let r = 0; r < groups << 2; r++) {
@@ -17,14 +20,15 @@ export function packQ(q: usize, qs: usize, rows: i32, D: i32, Qp: usize): void {
       continue;
     }
     const src = q + <usize>r * qs;
-    for (let d = 0; d < D; d++) store<f32>(dst + ((<usize>d) << 4), load<f32>(src + ((<usize>d) << 2)));
+    for (let d = 0; d < D; d++) store<f32>(dst + ((<usize>d) << 4), load<f32>(src + ((<usize>d) << 2)) * qscale);
   }
 }
 
 /**
  * One group of four query rows (Qp: [D][4]) against one key block of Kt ([bk/8][D][8]): St[c] = the scores of the
- * four rows for key c, times scale. Four rows × eight keys per step: eight accumulators, two key vectors and one
- * broadcast query value in registers; a 4 × 4 transpose turns rows × keys into keys × rows.
+ * four rows for key c, times scale, with ±Infinity turned into NaN (so that -Infinity only ever means masked).
+ * Four rows × eight keys per step: eight accumulators, two key vectors and one broadcast query value in
+ * registers; a 4 × 4 transpose turns rows × keys into keys × rows.
  */
 export function scoreGroup(qp: usize, kt: usize, bk: i32, D: i32, scale: f32, St: usize): void {
   const sc = f32x4.splat(scale);
@@ -61,11 +65,17 @@ export function scoreGroup(qp: usize, kt: usize, bk: i32, D: i32, scale: f32, St
       kp += 32;
       qq += 16;
     }
-    storeTransposed(out, f32x4.mul(a0, sc), f32x4.mul(a2, sc), f32x4.mul(a4, sc), f32x4.mul(a6, sc));
-    storeTransposed(out + 64, f32x4.mul(a1, sc), f32x4.mul(a3, sc), f32x4.mul(a5, sc), f32x4.mul(a7, sc));
+    storeTransposed(out, scaled(a0, sc), scaled(a2, sc), scaled(a4, sc), scaled(a6, sc));
+    storeTransposed(out + 64, scaled(a1, sc), scaled(a3, sc), scaled(a5, sc), scaled(a7, sc));
     kc += chunkBytes;
     out += 128;
   }
+}
+
+/** a · sc, with ±Infinity and NaN as NaN: x + x · 0 is x when x is finite (even -0), else NaN. */
+function scaled(a: v128, sc: v128): v128 {
+  const x = f32x4.mul(a, sc);
+  return f32x4.add(x, f32x4.mul(x, f32x4.splat(0)));
 }
 
 /** Rows a, b, c, d (four keys each) stored as four key vectors (four rows each) at out, out + 16, … */

@@ -3,7 +3,9 @@
  * both `tsc` and `asc` (it holds integer constants only), so the two sides cannot drift apart.
  *
  * A call writes a context of CTX_SLOTS 32-bit slots at CTX_PTR: sizes, element strides, byte pointers into the
- * shared memory. Strides are in float elements; pointers in bytes. SCALE holds the f32 bits of scale · log2 e: the kernel keeps scores in log2 units.
+ * shared memory. Strides are in float elements; pointers in bytes. The scale is split as scale = QSCALE · SCALE with
+ * QSCALE a power of two (applied exactly to q when it is packed) and SCALE in [1, 2) (applied to each summed dot
+ * product), so a dot product overflows float32 only where the score itself does; both slots hold f32 bits.
  */
 
 // Problem sizes.
@@ -81,6 +83,14 @@ export const C_DVA = 56;
 export const C_PREP_NT = 57;
 /** Scratch part: the task's query rows packed in groups of four, [groups][D][4]. */
 export const C_SC_QP = 58;
+/** The power-of-two part of the scale (f32 bits), see above. */
+export const C_QSCALE = 59;
+/** Keys whose v row has a non-finite value: i32 0 or -1 per key, [B][Hkv][numKBlocks · blockK]. */
+export const C_VBAD = 60;
+/** Whether a key block has any such key: i32 0 or 1 per block, [B][Hkv][numKBlocks]. */
+export const C_VBAD_BLOCK = 61;
+/** Workers that have a scratch area (threads past it take no work; see layout.ts). */
+export const C_NSCRATCH = 62;
 export const CTX_SLOTS = 64;
 
 // Head table slots.

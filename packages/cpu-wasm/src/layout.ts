@@ -35,8 +35,13 @@ export interface Arena {
   tie: number;
   labelQ: number;
   labelK: number[];
+  /** Non-finite v rows: per key and per key block flags (see abi.ts). */
+  vbad: number;
+  vbadBlock: number;
   scratch: number;
   scratchStride: number;
+  /** Worker scratch areas laid out: the threads, or fewer where the memory cannot hold one per thread. */
+  scratchSlots: number;
   /** Offsets inside one worker's scratch. */
   parts: { s: number; qp: number; m: number; l: number; corr: number; acc: number; cand: number; sel: number };
   /** Accumulator row length (Dv rounded up to 4). */
@@ -49,6 +54,7 @@ export interface ArenaInput {
   plan: AttentionPlan;
   specs: HeadSpecs;
   tiles: TileSizes;
+  /** Worker scratch areas wanted (one per thread); fewer are laid out when the memory cannot hold them all. */
   threads: number;
   chunkPairs: { prep: number; topk: number; attend: number };
   labelJobs: number;
@@ -86,9 +92,19 @@ export function labelJobCount(plan: AttentionPlan, specs: HeadSpecs): number {
   return plan.batch * (clusterHeads * Math.ceil(plan.seqQ / LABEL_ROWS) + specs.labelGroups.length * Math.ceil(plan.seqK / LABEL_ROWS));
 }
 
+/** The sentence of a RESOURCE_LIMIT refusal: a call needing `total` bytes of wasm memory, over `limit`. */
+export function resourceSentence(total: number, limit: number): string {
+  const what = limit === WASM32_BYTES ? 'the 4 GiB a wasm32 memory can address' : `the ${formatBytes(limit)} this runtime let the memory reserve`;
+  return (
+    `request: cpu-wasm needs ${total} bytes (${formatBytes(total)}) of WebAssembly memory for this call (inputs, outputs, transposed keys, masks, scratch), ` +
+    `more than ${what} (${limit} bytes); split the call by batch, heads or query rows`
+  );
+}
+
 /**
- * Lays out a call in the memory and refuses (RESOURCE_LIMIT, before anything is allocated) one that cannot fit
- * the 4 GiB wasm32 address space, saying how many bytes it needed.
+ * Lays out a call in the memory. With one scratch area it needs the most bytes it can do with; more areas (one per
+ * thread) are laid out while they fit. A call that does not fit even with one is refused (RESOURCE_LIMIT, before
+ * anything is allocated), saying how many bytes it needed.
  */
 export function layoutArena(input: ArenaInput): Arena {
   const { plan, specs, tiles, threads, chunkPairs } = input;
@@ -121,6 +137,8 @@ export function layoutArena(input: ArenaInput): Arena {
   const tie = specs.anyTopk ? mem.take(rowsQ * 4 + 16) : 0;
   const labelQ = specs.anyCluster ? mem.take(rowsQ * 4 + 16) : 0;
   const labelK = specs.labelGroups.map(() => mem.take(B * numKB * bk * 4));
+  const vbad = mem.take(B * Hkv * numKB * bk * 4);
+  const vbadBlock = mem.take(B * Hkv * numKB * 4);
 
   let maxCols = 0;
   if (specs.anyTopk) {
@@ -144,18 +162,11 @@ export function layoutArena(input: ArenaInput): Arena {
     sel: part.take(maxCols * 4),
   };
   const scratchStride = Math.ceil(part.at / 64) * 64;
-  const scratch = mem.take(scratchStride * threads);
-  const total = Math.ceil(mem.at / 64) * 64;
+  const scratch = mem.take(0);
   const limit = Math.min(WASM32_BYTES, input.maxBytes ?? WASM32_BYTES);
-  if (total > limit) {
-    const what = limit === WASM32_BYTES ? 'the 4 GiB a wasm32 memory can address' : `the ${formatBytes(limit)} this runtime let the memory reserve`;
-    throw new SparseAttentionError(
-      'RESOURCE_LIMIT',
-      `request: cpu-wasm needs ${total} bytes (${formatBytes(total)}) of WebAssembly memory for this call (inputs, outputs, transposed keys, masks, scratch), ` +
-        `more than ${what} (${limit} bytes); split the call by batch, heads or query rows`,
-      { field: 'request' },
-    );
-  }
+  const scratchSlots = Math.max(1, Math.min(threads, Math.floor((limit - scratch) / scratchStride)));
+  const total = scratch + scratchSlots * scratchStride;
+  if (total > limit) throw new SparseAttentionError('RESOURCE_LIMIT', resourceSentence(total, limit), { field: 'request' });
   return {
     total,
     heads,
@@ -175,8 +186,11 @@ export function layoutArena(input: ArenaInput): Arena {
     tie,
     labelQ,
     labelK,
+    vbad,
+    vbadBlock,
     scratch,
     scratchStride,
+    scratchSlots,
     parts,
     dva,
     maxCols,

@@ -22,6 +22,19 @@ export function strides(layout: Layout, heads: number, seq: number, dim: number)
   return layout === 'bhsd' ? { row: dim, head: seq * dim, batch: heads * seq * dim } : { row: heads * dim, head: dim, batch: seq * heads * dim };
 }
 
+const f32Bits = (x: number) => new Int32Array(new Float32Array([x]).buffer)[0]!;
+
+/**
+ * scale = pow2 · rest with pow2 a power of two (a normal float32) and |rest| in [1, 2) where it can be: the kernel
+ * multiplies q by pow2 (exact) before the dot products and each dot product by rest, so a sum overflows float32
+ * only where the score does (within rounding). Scale 0 puts the 0 into q, so finite inputs give scores of 0.
+ */
+export function splitScale(scale: number): { pow2: number; rest: number } {
+  if (scale === 0) return { pow2: 0, rest: 1 };
+  const e = Math.min(127, Math.max(-126, Math.floor(Math.log2(Math.abs(scale)))));
+  return { pow2: 2 ** e, rest: scale / 2 ** e };
+}
+
 /** An address that no memory of this backend reaches: the fault drill points the kernel there to make it trap. */
 const OUT_OF_BOUNDS = 0xfffffff0;
 
@@ -89,8 +102,12 @@ export function writeCall(
   set(A.C_KT, arena.kt);
   set(A.C_ML, arena.ml);
   set(A.C_HEADS, arena.heads);
-  // Scores are kept in log2 units (the kernel exponentiates with 2^x): scale · log2 e.
-  set(A.C_SCALE, new Int32Array(new Float32Array([plan.scale * Math.LOG2E]).buffer)[0]!);
+  const { pow2, rest } = splitScale(plan.scale);
+  set(A.C_QSCALE, f32Bits(pow2));
+  set(A.C_SCALE, f32Bits(rest));
+  set(A.C_VBAD, arena.vbad);
+  set(A.C_VBAD_BLOCK, arena.vbadBlock);
+  set(A.C_NSCRATCH, arena.scratchSlots);
   set(A.C_COUNTERS, A.COUNTERS_PTR);
   set(A.C_ABORT, A.ABORT_PTR);
   set(A.C_PREP_CHUNKS, arena.prepChunks);
@@ -186,7 +203,7 @@ export function raiseAbort(memory: WebAssembly.Memory): void {
   else Atomics.store(I, A.ABORT_PTR >> 2, 1);
 }
 
-/** Copies out (request layout) and, if asked, lse = m · ln 2 + ln(l) (m is in log2 units) (-Infinity where l = 0) out of the memory. */
+/** Copies out (request layout) and, if asked, lse = m + ln(l) (-Infinity where l = 0, NaN where l is NaN) out of the memory. */
 export function readResult(memory: WebAssembly.Memory, plan: AttentionPlan, arena: Arena): AttentionResult {
   const buf = memory.buffer;
   const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
@@ -199,7 +216,7 @@ export function readResult(memory: WebAssembly.Memory, plan: AttentionPlan, aren
     const lse = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
       const l = ml[2 * r + 1]!;
-      lse[r] = l > 0 ? ml[2 * r]! * Math.LN2 + Math.log(l) : Number.NEGATIVE_INFINITY;
+      lse[r] = l > 0 ? ml[2 * r]! + Math.log(l) : l === 0 ? Number.NEGATIVE_INFINITY : Number.NaN;
     }
     result.lse = { data: lse, shape: [B, Hq, Sq] };
   }
