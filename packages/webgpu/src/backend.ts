@@ -102,6 +102,11 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
 
   /** Errors after the device is known: a lost device becomes DEVICE_LOST, anything else keeps or gets a code. */
   const translate = async (e: unknown, ctx: DeviceContext): Promise<unknown> => {
+    if (holder.disposedError())
+      return new SparseAttentionError('BACKEND_UNAVAILABLE', 'webgpu: the backend was disposed during the call; create a new backend to run again', {
+        field: 'backend',
+        cause: e,
+      });
     if (await holder.isLost(ctx)) {
       const info = ctx.lost!;
       const next = ctx.owned ? 'the next call creates a new device' : 'pass a new device to a new backend';
@@ -115,6 +120,8 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
   };
 
   const precheck = (signal: AbortSignal | undefined) => {
+    const gone = holder.disposedError();
+    if (gone) throw gone;
     if (tileProblem) throw new SparseAttentionError('INVALID_ARGUMENT', tileProblem, { field: 'tiles' });
     checkAbort(signal);
   };
@@ -200,6 +207,8 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
     },
 
     supports(request: AttentionRequest): true | string {
+      const gone = holder.disposedError();
+      if (gone) return gone.message;
       if (tileProblem) return tileProblem;
       try {
         checkAttached(request);

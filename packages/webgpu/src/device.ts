@@ -78,6 +78,11 @@ export class DeviceHolder {
 
   constructor(private readonly options: DeviceOptions) {}
 
+  /** Once dispose() began: the error every call gets (its message is also what probe() and supports() say). */
+  disposedError(): SparseAttentionError | null {
+    return this.disposed ? unavailable('the backend was disposed; create a new backend to run again') : null;
+  }
+
   /** The current device's context when it is ready and not lost (a call can then upload synchronously). */
   live(): DeviceContext | null {
     const c = this.current;
@@ -90,7 +95,8 @@ export class DeviceHolder {
   }
 
   async get(): Promise<DeviceContext> {
-    if (this.disposed) throw unavailable('the backend was disposed');
+    const gone = this.disposedError();
+    if (gone) throw gone;
     const c = this.current;
     if (c && !c.lost) return c;
     if (c?.lost && !c.owned) {

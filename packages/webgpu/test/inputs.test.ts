@@ -65,7 +65,7 @@ describe.skipIf(!gpu.available)('inputs belong to the caller again when attentio
     try {
       await small.device();
       const request = makeRequest({ Hq: 2, Sq: 60, D: 8 }, { kind: 'local', left: 4, right: 1 }, {}, 11);
-      request.k.data = onShared(request.k.data);
+      request.k = { ...request.k, data: onShared(request.k.data) };
       const untouched = cloneRequest(request);
       const call = small.attention(request);
       request.q.data.fill(3);
