@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Prepares build/device/: everything the device check needs on a GPU machine that has no Node install and no
-// registry access. Carry that one folder (it is ignored by git) and run its device-check.sh:
+// registry access. Copy that one folder (it is ignored by git) to the GPU machine and run its device-check.sh:
 //
-//   node scripts/device-bundle.mjs            (after `pnpm --filter @sparse/cuda-native... build`)
-//   device tool: run  command="bash packages/cuda-native/build/device/device-check.sh"
-//                     carry=["packages/cuda-native/build/device"]
+//   node scripts/device-bundle.mjs [DIR]      (after building core, conformance, cuda-native and webgpu)
+//   bash build/device/device-check.sh         (on the GPU machine)
 //
-// Contents: node.xz (this machine's node binary, xz-compressed), the Node-API and node-addon-api headers, and a
-// node_modules/@sparse tree with core, conformance (with its fixtures) and cuda-native (dist, native sources,
-// scripts, and the addon built here as a fallback in prebuilt/).
+// Contents: node.xz (this machine's node binary, xz-compressed; the check runs with it, never another node), the
+// Node-API and node-addon-api headers, a node_modules/@sparse tree with core, conformance (with its fixtures) and
+// cuda-native (dist, native sources, scripts, and the addon built here as a fallback in prebuilt/), and, when
+// @sparse/webgpu is built, webgpu/: its device check, Dawn (dawn.node.xz), the Vulkan loader and EGL libraries
+// as Debian packages unpacked (the GPU machine may lack them) and run.sh, which finds the NVIDIA Vulkan driver.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +77,37 @@ if (existsSync(built)) {
   copyFileSync(built, join(cn, 'prebuilt', 'sparse_cuda.node'));
 }
 copyFileSync(join(pkgDir, 'scripts', 'device-check.sh'), join(out, 'device-check.sh'));
+
+// 4. webgpu, for the same check: the package, Dawn, and the system libraries Dawn's Vulkan backend loads.
+const webgpuDir = join(packagesDir, 'webgpu');
+rmSync(join(out, 'webgpu'), { recursive: true, force: true });
+rmSync(join(out, 'node_modules', 'webgpu'), { recursive: true, force: true });
+if (existsSync(join(webgpuDir, 'dist', 'index.js'))) bundleWebgpu();
+else console.log('device-bundle: @sparse/webgpu is not built; the bundle checks cuda-native only');
+
+function bundleWebgpu() {
+  copyPackage('webgpu', webgpuDir, ['package.json', 'dist', 'bench']);
+  const dawnPkg = dirname(createRequire(join(webgpuDir, 'package.json')).resolve('webgpu/package.json'));
+  const dawnDest = join(out, 'node_modules', 'webgpu');
+  mkdirSync(join(dawnDest, 'dist', 'linux-x64'), { recursive: true });
+  for (const f of readdirSync(dawnPkg))
+    if (f !== 'dist' && f !== 'build' && f !== 'node_modules') cpSync(join(dawnPkg, f), join(dawnDest, f), { recursive: true });
+  const wg = join(out, 'webgpu');
+  mkdirSync(join(wg, 'debs'), { recursive: true });
+  execFileSync('sh', ['-c', `xz -T2 -6 -c "${join(dawnPkg, 'dist', 'linux-x64', 'dawn.node')}" > "${join(wg, 'dawn.node.xz')}"`], { stdio: 'inherit' });
+  // libvulkan1: the Vulkan loader; libegl1 + libglvnd0: EGL's dispatch library, which the NVIDIA driver plugs into.
+  const debs = ['libvulkan1', 'libegl1', 'libglvnd0'];
+  try {
+    execFileSync('apt-get', ['download', ...debs], { cwd: join(wg, 'debs'), stdio: 'inherit' });
+    for (const deb of readdirSync(join(wg, 'debs'))) execFileSync('dpkg-deb', ['-x', join(wg, 'debs', deb), join(wg, 'sysroot')]);
+    rmSync(join(wg, 'debs'), { recursive: true, force: true });
+  } catch (e) {
+    console.log(
+      `device-bundle: could not fetch ${debs.join(', ')} (${e.message.split('\n')[0]}); run apt-get update first. The check then relies on the GPU machine's own libraries`,
+    );
+  }
+  copyFileSync(join(pkgDir, 'scripts', 'device-webgpu.sh'), join(wg, 'run.sh'));
+}
 
 const size = execFileSync('du', ['-sh', out], { encoding: 'utf8' }).split('\t')[0];
 console.log(`device-bundle: ${out} ready (${size}). On the GPU machine: bash ${join(out, 'device-check.sh')}`);
