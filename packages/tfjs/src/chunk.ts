@@ -67,22 +67,46 @@ export function tileBank(mask: BlockMask): Uint8Array {
   return data;
 }
 
-/** The additive mask of a chunk, [uniform ? 1 : m, blockQ · cols]: 0 where kept, -big elsewhere. */
-export function chunkMask(chunk: Chunk, bank: Uint8Array, blockQ: number, blockK: number, big: number): Float32Array {
-  const m = chunk.uniformTiles ? 1 : chunk.qBlocks.length;
+/** The keep bits of a chunk on the host, expanded to the full [m, group · blockQ, cols] shape of its scores. */
+export interface ChunkKeep {
+  /** 1 where the key is allowed (bool data). */
+  keep: Uint8Array;
+  /** Per row [m, group · blockQ, 1]: 1 when the row has an allowed key, else 0. */
+  hasKey: Float32Array;
+  /** Per row: -Infinity when the row has an allowed key, else 0 (what masked scores become; see attend.ts). */
+  floor: Float32Array;
+  shape: [number, number, number];
+}
+
+/** The keep bits of every row of a chunk, repeated for the `group` query heads that share the rows' kv head. */
+export function chunkKeep(chunk: Chunk, bank: Uint8Array, blockQ: number, blockK: number, group: number): ChunkKeep {
+  const m = chunk.qBlocks.length;
   const n = chunk.slots;
   const cols = n * blockK;
-  const out = new Float32Array(m * blockQ * cols);
+  const rows = group * blockQ;
+  const keep = new Uint8Array(m * rows * cols);
+  const hasKey = new Float32Array(m * rows);
   const area = blockQ * blockK;
-  for (let row = 0; row < m; row++)
+  for (let row = 0; row < m; row++) {
+    const tileRow = chunk.uniformTiles ? 0 : row;
     for (let s = 0; s < n; s++) {
-      const tile = chunk.tiles[row * n + s]!;
-      if (tile === TILE_FULL) continue;
-      const src = tile * area;
+      const src = chunk.tiles[tileRow * n + s]! * area;
       for (let r = 0; r < blockQ; r++) {
-        const dst = (row * blockQ + r) * cols + s * blockK;
-        for (let c = 0; c < blockK; c++) if (bank[src + r * blockK + c] === 0) out[dst + c] = -big;
+        const bits = bank.subarray(src + r * blockK, src + (r + 1) * blockK);
+        keep.set(bits, (row * rows + r) * cols + s * blockK);
       }
     }
-  return out;
+    for (let r = 0; r < blockQ; r++) {
+      const line = keep.subarray((row * rows + r) * cols, (row * rows + r + 1) * cols);
+      hasKey[row * rows + r] = line.includes(1) ? 1 : 0;
+    }
+    // The other heads of the group read the same rows.
+    const first = keep.subarray(row * rows * cols, (row * rows + blockQ) * cols);
+    for (let g = 1; g < group; g++) {
+      keep.set(first, (row * rows + g * blockQ) * cols);
+      hasKey.copyWithin(row * rows + g * blockQ, row * rows, row * rows + blockQ);
+    }
+  }
+  const floor = hasKey.map((h) => (h ? Number.NEGATIVE_INFINITY : 0));
+  return { keep, hasKey, floor, shape: [m, rows, cols] };
 }

@@ -4,6 +4,7 @@ import { attendGroup, type GroupInputs } from './attend.js';
 import { clusterLabels } from './content.js';
 import { type HeadGroup, headGroups } from './heads.js';
 import { PlanCache } from './plan-cache.js';
+import { select } from './select.js';
 import { type TakeMode, take, takeModeFor } from './take.js';
 import type { ComputeOptions, SparseAttentionArgs, SparseAttentionOutput, Strategy, Tensor, TF } from './types.js';
 import { planResident } from './validate.js';
@@ -13,11 +14,6 @@ const sharedPlans = new PlanCache();
 
 export const DEFAULT_BLOCK = 64;
 export const DEFAULT_MAX_SCORE_ELEMENTS = 1 << 20;
-
-/** The mask value: -big must stay finite in the backend's precision (webgl without float32 textures has halves). */
-export function maskValue(tf: TF): number {
-  return tf.backend().floatPrecision() === 32 ? 1e30 : 3e4;
-}
 
 function checkTile(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 1 || value > 4096) fail('INVALID_ARGUMENT', field, 'must be an integer tile size in [1, 4096]', value);
@@ -69,7 +65,6 @@ export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPla
   const strategy = options.strategy ?? 'auto';
   if (strategy !== 'auto' && strategy !== 'batched' && strategy !== 'plain')
     fail('INVALID_ARGUMENT', 'strategy', 'must be "auto", "batched" or "plain"', strategy);
-  const big = maskValue(tf);
   const takeMode = options.take ?? takeModeFor(tf.getBackend());
   if (takeMode !== 'slice' && takeMode !== 'gatherNd') fail('INVALID_ARGUMENT', 'take', 'must be "slice" or "gatherNd"', takeMode);
   const result = tf.tidy(() => {
@@ -82,7 +77,7 @@ export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPla
     const outs: Tensor[] = [];
     const lses: Tensor[] = [];
     for (const g of groups) {
-      const r = runGroup(tf, g, { q, k, v }, plan, { blockQ, blockK, maxElements, big, cache, strategy, takeMode });
+      const r = runGroup(tf, g, { q, k, v }, plan, { blockQ, blockK, maxElements, cache, strategy, takeMode });
       outs.push(r.out);
       if (r.lse) lses.push(r.lse);
     }
@@ -99,7 +94,6 @@ interface RunSettings {
   blockQ: number;
   blockK: number;
   maxElements: number;
-  big: number;
   cache: BlockMaskCache;
   strategy: Strategy;
   takeMode: TakeMode;
@@ -128,11 +122,18 @@ function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }
     const labels = arrangeKeys(tf, tf.expandDims(clusterLabels(tf, k, g.pattern), 3), s.blockK, mask.numKBlocks, chunkPlan.margin);
     kLabels = tf.reshape(labels, labels.shape.slice(0, 3));
   }
+  // Non-finite v stays out of the products (0 · NaN is NaN): v gets 0 there, and the keys it concerns are
+  // flagged NaN, in k (their scores) or, for top-k, where only kept keys count, in vBad.
+  const vBad = tf.sum(tf.mul(v, tf.scalar(0)), 3, true); // [B, H, Sk, 1]: NaN or 0
+  const cleanV = select(tf, tf.isFinite(v), v, tf.zerosLike(v));
+  const blocksOf = (x: Tensor) => arrangeKeys(tf, x, s.blockK, mask.numKBlocks, chunkPlan.margin);
+  const vBadBlocks = topk ? blocksOf(vBad) : null;
   const inputs: GroupInputs = {
     q: topk ? rawQ : tf.mul(rawQ, tf.scalar(scale)),
     scoreScale: topk ? scale : 0,
-    k: arrangeKeys(tf, k, s.blockK, mask.numKBlocks, chunkPlan.margin),
-    v: arrangeKeys(tf, v, s.blockK, mask.numKBlocks, chunkPlan.margin),
+    k: blocksOf(topk ? k : tf.add(k, vBad)),
+    v: blocksOf(cleanV),
+    vBad: vBadBlocks ? tf.reshape(vBadBlocks, vBadBlocks.shape.slice(0, 3)) : null,
     bank,
     maskTensors: new Map(),
     qLabels,
@@ -141,7 +142,6 @@ function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }
     group: g.group,
     blockQ: s.blockQ,
     blockK: s.blockK,
-    big: s.big,
     returnLse,
   };
   let r: { out: Tensor; lse: Tensor | null };
@@ -157,7 +157,7 @@ function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }
       };
     }
   } finally {
-    for (const t of inputs.maskTensors.values()) t.dispose();
+    for (const m of inputs.maskTensors.values()) tf.dispose(Object.values(m));
   }
   const out = unarrangeRows(tf, r.out, batch, kvHeads, g.group, s.blockQ, seqQ);
   const lse = r.lse ? tf.squeeze(unarrangeRows(tf, tf.expandDims(r.lse, 3), batch, kvHeads, g.group, s.blockQ, seqQ), [3]) : null;

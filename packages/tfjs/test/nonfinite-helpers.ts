@@ -1,0 +1,79 @@
+import { type AttentionRequest, type AttentionResult, makePredicate, planAttention } from '@sparse/core';
+import { expect } from 'vitest';
+import { type ComputeOptions, sparseAttention, tfjs } from '../src/index.js';
+import { tf, useBackend } from './helpers.js';
+
+/** Every tf.js path a request can take: the host Backend (default settings) and both resident strategies. */
+export const PATHS: [string, ComputeOptions | 'host'][] = [
+  ['host Backend', 'host'],
+  ['resident batched 16x16, small chunks', { strategy: 'batched', blockQ: 16, blockK: 16, maxScoreElements: 4096 }],
+  ['resident plain 16x8', { strategy: 'plain', blockQ: 16, blockK: 8 }],
+];
+
+export async function runPath(backend: string, request: AttentionRequest, path: ComputeOptions | 'host'): Promise<AttentionResult> {
+  await useBackend(backend);
+  if (path === 'host') {
+    const be = tfjs({ tf, backendName: backend });
+    try {
+      return await be.attention(request);
+    } finally {
+      await be.dispose();
+    }
+  }
+  const { out, lse } = tf.tidy(() => {
+    const up = (x: { data: Float32Array; shape: readonly number[] }) => tf.tensor(x.data, [...x.shape]);
+    const r = sparseAttention(tf, { ...request, q: up(request.q), k: up(request.k), v: up(request.v) }, path);
+    return { out: r.out, lse: r.lse! };
+  });
+  const result = { out: { data: (await out.data()) as Float32Array, shape: out.shape }, lse: { data: (await lse.data()) as Float32Array, shape: lse.shape } };
+  tf.dispose([out, lse]);
+  return result;
+}
+
+/** A bhsd request with the given data arrays replaced (copies, so one request can be altered per case). */
+export function withData(request: AttentionRequest, change: (data: { q: Float32Array; k: Float32Array; v: Float32Array }) => void): AttentionRequest {
+  const data = { q: request.q.data.slice(), k: request.k.data.slice(), v: request.v.data.slice() };
+  change(data);
+  return { ...request, q: { ...request.q, data: data.q }, k: { ...request.k, data: data.k }, v: { ...request.v, data: data.v } };
+}
+
+/** Sets every entry of row `row` (sequence index) of head `h` of a bhsd tensor of one batch. */
+export function setRow(data: Float32Array, seq: number, dim: number, h: number, row: number, value: number): void {
+  data.fill(value, (h * seq + row) * dim, (h * seq + row + 1) * dim);
+}
+
+/** The keys query (h, i) attends under a static pattern (batch 1). */
+export function attended(request: AttentionRequest, h: number, i: number): number[] {
+  const plan = planAttention(request);
+  const allowed = makePredicate(plan.patterns[h]!, plan);
+  return Array.from({ length: plan.seqK }, (_, j) => j).filter((j) => allowed(i, j));
+}
+
+/**
+ * The rule's check: rows for which `bad(h, i)` holds are NaN in every entry of out and in lse; every other row is
+ * bit-for-bit the row of `clean` (the same call without the bad values).
+ */
+export function expectRows(
+  r: AttentionResult,
+  clean: AttentionResult,
+  heads: number,
+  seq: number,
+  dv: number,
+  bad: (h: number, i: number) => boolean,
+  what: string,
+): void {
+  const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < seq; i++) {
+      const row = h * seq + i;
+      const out = Array.from(r.out.data.subarray(row * dv, (row + 1) * dv));
+      const lse = r.lse!.data[row]!;
+      if (bad(h, i)) {
+        expect(out.every(Number.isNaN) && Number.isNaN(lse), `${what}: row (h=${h}, i=${i}) must be NaN, got out ${out} lse ${lse}`).toBe(true);
+        continue;
+      }
+      const want = Array.from(clean.out.data.subarray(row * dv, (row + 1) * dv));
+      const ok = out.every((x, d) => same(x, want[d]!)) && same(lse, clean.lse!.data[row]!);
+      expect(ok, `${what}: row (h=${h}, i=${i}) out ${out} lse ${lse}, expected ${want} lse ${clean.lse!.data[row]}`).toBe(true);
+    }
+}
