@@ -14,6 +14,7 @@ import {
   shapeOf,
 } from '@sparse/core';
 import { type DeviceContext, DeviceHolder, type DeviceOptions } from './device.js';
+import { estimate } from './estimate.js';
 import { checkAttached, withCopiedData, withPrivatePatterns } from './inputs.js';
 import { keepAlive } from './keep-alive.js';
 import { clampLimits, DEFAULT_LIMITS, type TileRequest, validateTiles } from './limits.js';
@@ -139,9 +140,12 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
     checkAttached(request);
     const plan = withPrivatePatterns(planAttention(request));
     const partition = options.partitionDilation !== false && residuePartition(plan) !== null;
+    if (!partition) return hostAttentionPlanned(request, plan, signal);
     // Core gathers each residue group only when its turn comes, after earlier groups were awaited.
-    const own = partition ? withCopiedData(request) : request;
-    return attendByResidue(own, plan, partition, (r, p) => hostAttentionPlanned(r, p, signal));
+    const own = withCopiedData(request);
+    const ctx = await start(signal);
+    estimate(plan, true, ctx.limits, cache, tiles);
+    return attendByResidue(own, plan, true, (r, p) => hostAttentionPlanned(r, p, signal));
   };
 
   const hostAttentionPlanned = async (request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> => {
@@ -213,7 +217,9 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
       try {
         checkAttached(request);
         const plan = planAttention(request);
-        prepare(plan, holder.peek()?.limits ?? clampLimits(DEFAULT_LIMITS, options.limits), cache, tiles);
+        // The device's limits once it exists; before that WebGPU's defaults, which every adapter offers.
+        const limits = holder.live()?.limits ?? clampLimits(DEFAULT_LIMITS, options.limits);
+        estimate(plan, options.partitionDilation !== false, limits, cache, tiles);
         return true;
       } catch (e) {
         return isSparseAttentionError(e) ? e.message : String(e);

@@ -89,11 +89,6 @@ export class DeviceHolder {
     return !this.disposed && c && !c.lost ? c : null;
   }
 
-  /** The context of the last device, if any, without creating one. */
-  peek(): DeviceContext | null {
-    return this.current;
-  }
-
   async get(): Promise<DeviceContext> {
     const gone = this.disposedError();
     if (gone) throw gone;
