@@ -14,13 +14,15 @@ import { RC_ABORTED } from './abi.js';
 import { defaultThreadCount, sharedMemorySupport } from './env.js';
 import { headSpecs } from './heads.js';
 import { InlineRunner } from './inline.js';
-import { formatBytes, layoutArena, WASM32_BYTES } from './layout.js';
+import { layoutArena, WASM32_BYTES } from './layout.js';
 import { compileKernel } from './loader.js';
 import { createKernelMemory, ensureMemory } from './memory.js';
 import { type CpuWasmOptions, resolveOptions } from './options.js';
-import { planChunks } from './plan.js';
+import { CHUNKS_PER_THREAD, INLINE_CHUNKS, planChunks } from './plan.js';
 import { WorkerPool } from './pool.js';
+import { resourceRefusal } from './resources.js';
 import type { Outcome, Runner } from './runner.js';
+import { snapshotRequest } from './snapshot.js';
 import { emptyResult, groupRequest, headGroups, SPLIT_BYTES, scatterGroup } from './split.js';
 import { raiseAbort, readResult, writeCall } from './write.js';
 
@@ -64,12 +66,19 @@ export interface CpuWasmBackend extends Backend {
   injectFault(fault: 'trap' | 'kill-worker'): void;
 }
 
-/** Chunks per worker thread: several, so threads that finish early take more (dynamic balance). */
-const CHUNKS_PER_THREAD = 16;
-/** Chunks of an inline call: the calling thread yields to the event loop between them (every ~20 ms). */
-const INLINE_CHUNKS = 64;
+const aborted = () => new SparseAttentionError('ABORTED', 'signal: the call was aborted by its AbortSignal', { field: 'signal' });
 
-const aborted = () => new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal', { field: 'signal' });
+const DISPOSED = 'cpu-wasm: this backend was disposed; create a new one with cpuWasm() to run again';
+const unavailable = () => new SparseAttentionError('BACKEND_UNAVAILABLE', DISPOSED, { field: 'backend' });
+
+/** Whatever a call throws, as a SparseAttentionError (anything else is a bug of this package). */
+function typed(e: unknown): SparseAttentionError {
+  if (isSparseAttentionError(e)) return e;
+  return new SparseAttentionError('INTERNAL', `cpu-wasm: unexpected error (${(e as Error)?.message ?? String(e)}); please report it`, {
+    field: 'request',
+    cause: e,
+  });
+}
 
 function failure(outcomes: Outcome[]): SparseAttentionError | null {
   const bad = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
@@ -103,6 +112,18 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   let fault: 'trap' | 'kill-worker' | null = null;
   let lastCall: CallStats | undefined;
   let current: Runner | null = null;
+  let disposed = false;
+  let disposal: Promise<void> | null = null;
+
+  /** The one resource check of supports() and attention() (see resources.ts). */
+  const refusal = (plan: AttentionPlan) =>
+    resourceRefusal(plan, {
+      cache,
+      tiles,
+      splitBytes,
+      partitionDilation: opts.partitionDilation,
+      limit: Math.min(WASM32_BYTES, current?.maxBytes ?? WASM32_BYTES),
+    });
 
   async function makeRunner(): Promise<Runner> {
     const support = sharedMemorySupport();
@@ -141,11 +162,25 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
     return next;
   }
 
-  /** Dilated heads run as calls over residue groups (core's residuePartition), each undilated. */
-  async function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
-    if (signal?.aborted) throw aborted();
-    const plan = planAttention(request);
-    return attendByResidue(request, plan, opts.partitionDilation, (r, p) => attentionSplit(r, p, signal));
+  /**
+   * Everything that reads the caller's request happens here, before the promise is returned: validation, the
+   * resource check and the snapshot. The call then waits for the memory; dilated heads run as calls over residue
+   * groups (core's residuePartition), each undilated.
+   */
+  function attention(request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> {
+    try {
+      if (disposed) throw unavailable();
+      if (signal?.aborted) throw aborted();
+      const plan = planAttention(request);
+      const why = refusal(plan);
+      if (why) throw new SparseAttentionError('RESOURCE_LIMIT', why, { field: 'request' });
+      const own = snapshotRequest(request, plan);
+      return exclusive(() => attendByResidue(own, plan, opts.partitionDilation, (r, p) => attentionSplit(r, p, signal))).catch((e) => {
+        throw typed(e);
+      });
+    } catch (e) {
+      return Promise.reject(typed(e));
+    }
   }
 
   /** Large calls run as sub-calls over kv-head groups so the wasm arena holds one group (see split.ts). */
@@ -171,7 +206,7 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
       threads: r.threads,
       chunkPairs: { prep: chunks.prep.length >> 1, topk: chunks.topk.length >> 1, attend: chunks.attend.length >> 1 },
       labelJobs,
-      maxBytes: r.maxBytes,
+      maxBytes: Math.min(WASM32_BYTES, r.maxBytes),
     });
     await r.ready();
     if (signal?.aborted) throw aborted();
@@ -214,6 +249,7 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   return {
     name: 'cpu-wasm',
     async probe(): Promise<ProbeResult> {
+      if (disposed) return { available: false, reason: DISPOSED };
       try {
         const r = await exclusive(async () => {
           const r = await getRunner();
@@ -230,32 +266,27 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
       }
     },
     supports(request) {
+      if (disposed) return DISPOSED;
       try {
-        const plan = planAttention(request);
-        const rows = plan.batch * plan.headsQ * plan.seqQ;
-        const minimum =
-          4 *
-          (rows * (plan.headDim + plan.headDimV) +
-            2 * plan.batch * plan.headsKv * plan.seqK * plan.headDim +
-            plan.batch * plan.headsKv * plan.seqK * plan.headDimV);
-        if (minimum > WASM32_BYTES)
-          return `cpu-wasm needs at least ${minimum} bytes (${formatBytes(minimum)}) of wasm memory for this request, more than the 4 GiB of wasm32`;
-        return true;
+        return refusal(planAttention(request)) ?? true;
       } catch (e) {
-        return isSparseAttentionError(e) ? e.message : String(e);
+        return typed(e).message;
       }
     },
     attention(request, opts) {
-      return exclusive(() => attention(request, opts?.signal));
+      return attention(request, opts?.signal);
     },
-    async dispose() {
-      await exclusive(async () => {
+    /** Final and idempotent: calls already made finish first (they are ahead in the queue), later ones are refused. */
+    dispose() {
+      disposed = true;
+      disposal ??= exclusive(async () => {
         const r = runner;
         runner = null;
         current = null;
         cache.clear();
         if (r) await (await r.catch(() => null))?.dispose();
       });
+      return disposal;
     },
     info(): CpuWasmInfo {
       const info: CpuWasmInfo = {

@@ -58,7 +58,7 @@ export interface ArenaInput {
   threads: number;
   chunkPairs: { prep: number; topk: number; attend: number };
   labelJobs: number;
-  /** The most bytes the memory can hold (4 GiB, or less where the runtime gave a smaller maximum). */
+  /** The most bytes the memory can hold (default 4 GiB; less where the runtime gave a smaller maximum). */
   maxBytes?: number;
 }
 
@@ -163,7 +163,7 @@ export function layoutArena(input: ArenaInput): Arena {
   };
   const scratchStride = Math.ceil(part.at / 64) * 64;
   const scratch = mem.take(0);
-  const limit = Math.min(WASM32_BYTES, input.maxBytes ?? WASM32_BYTES);
+  const limit = input.maxBytes ?? WASM32_BYTES;
   const scratchSlots = Math.max(1, Math.min(threads, Math.floor((limit - scratch) / scratchStride)));
   const total = scratch + scratchSlots * scratchStride;
   if (total > limit) throw new SparseAttentionError('RESOURCE_LIMIT', resourceSentence(total, limit), { field: 'request' });

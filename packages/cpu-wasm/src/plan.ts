@@ -6,6 +6,11 @@ import { LABEL_ROWS, labelJobCount } from './layout.js';
 import type { Phase } from './loader.js';
 import type { CallChunks } from './write.js';
 
+/** Chunks per worker thread: several, so threads that finish early take more (dynamic balance). */
+export const CHUNKS_PER_THREAD = 16;
+/** Chunks of an inline call: the calling thread yields to the event loop between them (every ~20 ms). */
+export const INLINE_CHUNKS = 64;
+
 /**
  * The work of one call, split by (head, batch, query block) into about `count` chunks of equal cost (listed key
  * blocks · tile area), and the phases to run.

@@ -55,16 +55,39 @@ describe('requests', () => {
       v: { data: new Float32Array(256 * 1024), shape: [1, 1, 256, 1024] },
       pattern: { kind: 'dense' as const },
     };
-    expect(backend.supports(big)).toMatch(/4 GiB/);
     await backend.attention(request({ Sq: 8, D: 4 }, { kind: 'causal' }));
     const before = backend.info().memoryBytes;
     const e = await rejection(backend.attention(big));
     expect(e.code).toBe('RESOURCE_LIMIT');
     expect(e.message).toMatch(/needs \d{10,} bytes/);
+    expect(backend.supports(big)).toBe(e.message);
     expect(backend.info().memoryBytes).toBe(before);
     // The backend is still fine afterwards.
     const req = request({ Hq: 2, Sq: 20, D: 8 }, { kind: 'causal' });
     expectMatchesReference(req, await backend.attention(req));
+  });
+});
+
+describe('supports() and attention() share one resource estimate', () => {
+  const backend = cpuWasm({ threads: 2 });
+  afterAll(() => backend.dispose());
+  // Zero-filled arrays that nothing writes: the pages are never touched, refusals come before any copy.
+  const zeros = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
+
+  it('a call whose tensors fit 4 GiB but whose working memory does not: the same sentence from both', async () => {
+    // q, k, v, out and the transposed keys are 20 · S · D bytes, just under 4 GiB; the per-row state tips it over.
+    const S = 3_350_000;
+    const big = { q: zeros([1, 1, S, 64]), k: zeros([1, 1, S, 64]), v: zeros([1, 1, S, 64]), pattern: { kind: 'local' as const, left: 0, right: 0 } };
+    const e = await rejection(backend.attention(big));
+    expect(e.code).toBe('RESOURCE_LIMIT');
+    expect(backend.supports(big)).toBe(e.message);
+  });
+
+  it('a call over 4 GiB that runs as kv-head groups which each fit is accepted', () => {
+    // out alone is 16 heads × 2^20 rows × 64 × 4 bytes = 4 GiB; each kv head's sub-call needs about 280 MB.
+    const rows = 2 ** 20;
+    const req = { q: zeros([1, 16, rows, 1]), k: zeros([1, 16, 1, 1]), v: zeros([1, 16, 1, 64]), pattern: { kind: 'dense' as const } };
+    expect(backend.supports(req)).toBe(true);
   });
 });
 
@@ -77,9 +100,10 @@ describe.each([
   // ~17 GFLOP of dense attention: long enough for an abort to land mid-call even on a fast machine.
   const long = request({ Hq: 4, Sq: 4096, D: 64 }, { kind: 'dense' }, { returnLse: false });
 
-  it('an already aborted signal rejects with ABORTED', async () => {
+  it('an already aborted signal rejects with ABORTED naming the signal', async () => {
     const e = await rejection(backend.attention(long, { signal: AbortSignal.abort() }));
-    expect(e.code).toBe('ABORTED');
+    expect(e).toMatchObject({ code: 'ABORTED', field: 'signal' });
+    expect(e.message).toMatch(/^signal: /);
   });
 
   it('an abort during the call rejects with ABORTED, and the next call works', async () => {
@@ -89,7 +113,8 @@ describe.each([
     const pending = backend.attention(long, { signal: ctl.signal });
     setTimeout(() => ctl.abort(), 30);
     const e = await rejection(pending);
-    expect(e.code).toBe('ABORTED');
+    expect(e).toMatchObject({ code: 'ABORTED', field: 'signal' });
+    expect(e.message).toMatch(/^signal: /);
     expect(performance.now() - started).toBeLessThan(10_000);
     const req = request({ Hq: 2, Sq: 30, D: 8 }, { kind: 'local', left: 4, right: 4 });
     expectMatchesReference(req, await backend.attention(req));
