@@ -10,7 +10,15 @@ export { makePredicate, type PositionContext, type Predicate } from './pattern/p
 export { drawKeyBlocks, fmix32, mulberry32 } from './pattern/prng.js';
 export * from './pattern/sugar.js';
 export * from './pattern/types.js';
-export { MAX_INDEX, type PatternContext, parsePattern, validatePattern, validatePatternForShapes } from './pattern/validate.js';
+export {
+  MAX_INDEX,
+  MAX_PATTERN_DEPTH,
+  MAX_PATTERN_NODES,
+  type PatternContext,
+  parsePattern,
+  validatePattern,
+  validatePatternForShapes,
+} from './pattern/validate.js';
 export { type Attention64, type RowSample, referenceAttention, referenceAttention64, referenceRows, toResult } from './reference/attention.js';
 export { type BlockedOptions, blockedAttention64 } from './reference/blocked.js';
 export { clusterLabel, normalisedCentroids, type TopkCut, topkCut } from './reference/content.js';

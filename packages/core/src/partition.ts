@@ -58,14 +58,15 @@ export function residuePartition(plan: AttentionPlan): ResiduePartition | null {
   });
   const d = parts[0]?.dilation;
   if (d === undefined || parts.some((x) => x === null || x.dilation !== d)) return null;
+  // Only residues some query has: at most min(d, Sq) groups, found in O(min(d, Sq)) however large d is.
   const groups: ResidueGroup[] = [];
-  for (let r = 0; r < d; r++) {
-    const q0 = mod(r - plan.offset, d); // the first query whose position p = i + offset has residue r
-    if (q0 >= plan.seqQ) continue;
+  for (let q0 = 0; q0 < Math.min(d, plan.seqQ); q0++) {
+    const r = mod(q0 + plan.offset, d);
     const qCount = Math.floor((plan.seqQ - 1 - q0) / d) + 1;
     const kCount = r < plan.seqK ? Math.floor((plan.seqK - 1 - r) / d) + 1 : 0;
     groups.push({ residue: r, q0, qCount, k0: r, kCount, queryOffset: (q0 + plan.offset - r) / d });
   }
+  groups.sort((a, b) => a.residue - b.residue);
   return { dilation: d, groups, patterns: parts.map((x) => x!.pattern) };
 }
 
@@ -117,19 +118,24 @@ export async function runResiduePartition(
   const out = new Float32Array(B * Hq * Sq * Dv);
   const lse = plan.returnLse ? new Float32Array(B * Hq * Sq).fill(Number.NEGATIVE_INFINITY) : null;
   const d = partition.dilation;
-  for (const g of partition.groups) {
-    if (g.kCount === 0) continue;
-    const sub: AttentionRequest = {
-      q: gatherRows(request.q, layout, g.q0, d, g.qCount),
-      k: gatherRows(request.k, layout, g.k0, d, g.kCount),
-      v: gatherRows(request.v, layout, g.k0, d, g.kCount),
-      pattern: partition.patterns,
-      scale: plan.scale,
-      queryOffset: g.queryOffset,
-      layout,
-      returnLse: plan.returnLse,
-    };
-    const r = await run(sub, planAttention(sub));
+  // Every group's rows are gathered before the first await: the inputs are the caller's again once this returns.
+  const subs = partition.groups
+    .filter((g) => g.kCount > 0)
+    .map((g) => {
+      const sub: AttentionRequest = {
+        q: gatherRows(request.q, layout, g.q0, d, g.qCount),
+        k: gatherRows(request.k, layout, g.k0, d, g.kCount),
+        v: gatherRows(request.v, layout, g.k0, d, g.kCount),
+        pattern: partition.patterns,
+        scale: plan.scale,
+        queryOffset: g.queryOffset,
+        layout,
+        returnLse: plan.returnLse,
+      };
+      return { g, sub, subPlan: planAttention(sub) };
+    });
+  for (const { g, sub, subPlan } of subs) {
+    const r = await run(sub, subPlan);
     scatterRows(r.out.data, out, layout, B, Hq, Sq, Dv, g.q0, d, g.qCount);
     // lse is [B, Hq, S] whatever the layout: the bhsd scatter with D = 1.
     if (lse && r.lse) scatterRows(r.lse.data, lse, 'bhsd', B, Hq, Sq, 1, g.q0, d, g.qCount);

@@ -34,7 +34,10 @@ export interface AttentionPlan extends AttentionDims {
   returnLse: boolean;
   /** headsQ / headsKv: query head h reads kv head floor(h / group). */
   group: number;
-  /** One pattern per query head (the same object repeated when the request gave one). */
+  /**
+   * One pattern per query head (the same object repeated when the request gave one): a private copy taken at
+   * validation, so later mutation of the request's pattern objects cannot change a pending call.
+   */
   patterns: Pattern[];
 }
 
@@ -54,6 +57,8 @@ function dims4(t: unknown, name: string): number[] {
   const { data, shape } = t as { data?: unknown; shape?: unknown };
   const s = shape4(shape, name);
   if (!(data instanceof Float32Array)) fail('INVALID_ARGUMENT', `${name}.data`, 'must be a Float32Array', data);
+  // Every size is >= 1, so an empty array is one whose buffer was transferred (detached) or never filled.
+  if (data.length === 0) fail('INVALID_ARGUMENT', `${name}.data`, 'is detached (its ArrayBuffer was transferred) or empty', data);
   const size = s[0]! * s[1]! * s[2]! * s[3]!;
   if (data.length !== size)
     fail('INVALID_SHAPE', `${name}.data`, `length must equal the product of ${name}.shape ${JSON.stringify(s)} = ${size}; length`, data.length);
@@ -122,11 +127,12 @@ function planShapes(request: Omit<AttentionRequest, 'q' | 'k' | 'v'>, q: number[
       validatePattern(p, `pattern[${h}]`);
       validatePatternForShapes(p, ctx, `pattern[${h}]`);
     });
-    patterns = [...request.pattern];
+    // A private copy (shared sub-patterns stay shared): the caller may mutate its patterns once the call returns.
+    patterns = structuredClone(request.pattern as Pattern[]);
   } else {
     validatePattern(request.pattern, 'pattern');
     validatePatternForShapes(request.pattern as Pattern, ctx, 'pattern');
-    patterns = new Array<Pattern>(headsQ).fill(request.pattern as Pattern);
+    patterns = new Array<Pattern>(headsQ).fill(structuredClone(request.pattern as Pattern));
   }
   return { batch, headsQ, headsKv, seqQ, seqK, headDim, headDimV, layout, scale, offset, returnLse, group: headsQ / headsKv, patterns };
 }

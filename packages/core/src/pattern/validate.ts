@@ -57,11 +57,50 @@ function intList(
   if (opts.startsAtZero && v.length > 0 && v[0] !== 0) fail('INVALID_PATTERN', `${field}.${key}[0]`, 'must be 0 (cu_seqlens style offsets)', v[0]);
 }
 
+/** Deepest accepted nesting of composed patterns (the root is level 1). */
+export const MAX_PATTERN_DEPTH = 256;
+/** Most pattern nodes accepted in one pattern, counting a node shared by several parents once per parent. */
+export const MAX_PATTERN_NODES = 100_000;
+
+interface PendingNode {
+  value: unknown;
+  field: string;
+  root: boolean;
+  depth: number;
+}
+
 /**
  * Structural validation of a pattern (no shapes needed). Throws `INVALID_PATTERN` naming the field and value.
  * Content-based kinds (`topk`, `cluster`) are only accepted at the root, with a static `within`.
+ * Iterative, with a depth and a size limit, so a deep, huge or self-containing pattern is refused with a typed
+ * error instead of overflowing the stack or hanging every later pass over the pattern.
  */
 export function validatePattern(p: unknown, field = 'pattern', root = true): asserts p is Pattern {
+  // Depth-first in the order a recursive walk takes, so the first error reported is the same one.
+  const stack: (PendingNode | { leave: object })[] = [{ value: p, field, root, depth: 1 }];
+  const path = new Set<object>();
+  let nodes = 0;
+  while (stack.length > 0) {
+    const top = stack.pop()!;
+    if ('leave' in top) {
+      path.delete(top.leave);
+      continue;
+    }
+    if (typeof top.value === 'object' && top.value !== null) {
+      if (path.has(top.value)) fail('INVALID_PATTERN', top.field, 'contains itself (a pattern must be a tree, not a cycle)');
+      if (top.depth > MAX_PATTERN_DEPTH) fail('INVALID_PATTERN', top.field, `is nested deeper than ${MAX_PATTERN_DEPTH} levels`);
+      if (++nodes > MAX_PATTERN_NODES) fail('INVALID_PATTERN', top.field, `makes the pattern larger than ${MAX_PATTERN_NODES} nodes`);
+    }
+    const children = validateNode(top.value, top.field, top.root);
+    if (children.length === 0) continue;
+    path.add(top.value as object);
+    stack.push({ leave: top.value as object });
+    for (let n = children.length - 1; n >= 0; n--) stack.push({ ...children[n]!, depth: top.depth + 1 });
+  }
+}
+
+/** Checks one node's own fields; returns its sub-patterns (validated next by the caller). */
+function validateNode(p: unknown, field: string, root: boolean): Omit<PendingNode, 'depth'>[] {
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     fail('INVALID_PATTERN', field, 'must be a pattern object with a "kind"', p);
   }
@@ -76,28 +115,25 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
     }
   }
   switch (kind) {
-    case 'dense':
-    case 'causal':
-      return;
     case 'local':
       int(obj, 'left', field, 0, true);
       int(obj, 'right', field, 0, true);
-      return;
+      return [];
     case 'dilated':
       int(obj, 'dilation', field, 1, false);
       int(obj, 'left', field, 0, true);
       int(obj, 'right', field, 0, true);
-      return;
+      return [];
     case 'blockLocal':
       int(obj, 'block', field, 1, false);
       int(obj, 'left', field, 0, true);
       int(obj, 'right', field, 0, true);
-      return;
+      return [];
     case 'neighborhood':
       int(obj, 'kernel', field, 1, false);
       int(obj, 'dilation', field, 1, true);
       if (obj.causal !== undefined && typeof obj.causal !== 'boolean') fail('INVALID_PATTERN', `${field}.causal`, 'must be a boolean', obj.causal);
-      return;
+      return [];
     case 'global':
       if ('tokens' in obj) {
         if ('queries' in obj || 'keys' in obj) fail('INVALID_PATTERN', field, 'give either "tokens" or both "queries" and "keys", not both forms');
@@ -107,7 +143,7 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
         intList(obj, 'queries', field);
         intList(obj, 'keys', field);
       }
-      return;
+      return [];
     case 'documents':
       if ('offsets' in obj) {
         if ('q' in obj || 'k' in obj) fail('INVALID_PATTERN', field, 'give either "offsets" or both "q" and "k", not both forms');
@@ -120,25 +156,21 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
         const k = obj.k as number[];
         if (q.length !== k.length) fail('INVALID_PATTERN', `${field}.k`, `must list as many documents as q (${q.length - 1}); length`, k.length);
       }
-      return;
+      return [];
     case 'randomBlocks':
       int(obj, 'block', field, 1, false);
       int(obj, 'perRow', field, 0, false);
       int(obj, 'seed', field, 0, false, 2 ** 32 - 1);
-      return;
+      return [];
     case 'union':
     case 'intersect': {
       const of = obj.of;
       if (!Array.isArray(of) || of.length === 0) fail('INVALID_PATTERN', `${field}.of`, `must be a non-empty array of patterns`, of);
-      of.forEach((child, n) => {
-        validatePattern(child, `${field}.of[${n}]`, false);
-      });
-      return;
+      return of.map((child, n) => ({ value: child, field: `${field}.of[${n}]`, root: false }));
     }
     case 'not':
       if (Array.isArray(obj.of)) fail('INVALID_PATTERN', `${field}.of`, 'must be one pattern (not an array)', obj.of);
-      validatePattern(obj.of, `${field}.of`, false);
-      return;
+      return [{ value: obj.of, field: `${field}.of`, root: false }];
     case 'explicit': {
       intList(obj, 'rowPtr', field, { increasing: 'weak', startsAtZero: true, nonEmpty: true });
       intList(obj, 'colIdx', field);
@@ -153,7 +185,7 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
             fail('INVALID_PATTERN', `${field}.colIdx[${n}]`, `keys of row ${r} must be strictly increasing (previous is ${colIdx[n - 1]})`, colIdx[n]);
         }
       }
-      return;
+      return [];
     }
     case 'topk':
     case 'cluster': {
@@ -172,11 +204,13 @@ export function validatePattern(p: unknown, field = 'pattern', root = true): ass
             norm += x * x;
           });
           if (norm === 0) fail('INVALID_PATTERN', `${field}.centroids[${n}]`, 'must not be the zero vector (it is normalised)', row);
+          if (!Number.isFinite(norm)) fail('INVALID_PATTERN', `${field}.centroids[${n}]`, 'is too large to normalise (its squared norm overflows)', row);
         });
       }
-      if (obj.within !== undefined) validatePattern(obj.within, `${field}.within`, false);
-      return;
+      return obj.within === undefined ? [] : [{ value: obj.within, field: `${field}.within`, root: false }];
     }
+    default: // dense, causal
+      return [];
   }
 }
 

@@ -4,7 +4,7 @@ import type { Pattern } from '../pattern/types.js';
 import { type AttentionRequest, planAttention } from '../request.js';
 import { rowOffset } from '../tensor.js';
 import type { Attention64 } from './attention.js';
-import { clusterLabel, normalisedCentroids, topkCut } from './content.js';
+import { clusterLabel, isFiniteFloat32, normalisedCentroids, topkCut } from './content.js';
 
 export interface BlockedOptions {
   tiles?: TileSizes;
@@ -15,13 +15,13 @@ export interface BlockedOptions {
 const sharedCache = new BlockMaskCache(16);
 
 function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal');
+  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'signal: the call was aborted by its AbortSignal', { field: 'signal' });
 }
 
 /**
  * The second, independent path to the reference values: the compiled BlockMask drives a fused loop (listed key
  * blocks only, bits tested only in partial blocks, online softmax) in float64, with the two-pass content-based
- * rules of DESIGN §4 (top-k threshold and tie cut per row; cluster labels per token). It shares no mask logic
+ * rules (top-k threshold and tie cut per row; cluster labels per token). It shares no mask logic
  * with the predicate path, so the tests that compare the two check the compiler end to end.
  */
 export function blockedAttention64(request: AttentionRequest, options: BlockedOptions = {}): Attention64 {
@@ -76,6 +76,9 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
         const labelQ = unit ? clusterLabel(qd, qa, unit, D) : -1;
         let threshold = -Infinity;
         let tieCut = Infinity;
+        // The non-finite rule: a score that is not a finite float32 among the keys the row depends on (top-k: every
+        // candidate, pass 0), or a non-finite v of a kept key, makes the row NaN; masked keys are never read.
+        let bad = false;
         // Pass 1 (top-k only): every candidate score of the row, then its threshold and tie cut.
         for (let pass = topk > 0 ? 0 : 1; pass < 2; pass++) {
           let count = 0;
@@ -97,6 +100,10 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
               let dot = 0;
               for (let d = 0; d < D; d++) dot += qrow[d]! * kd[ka + d]!;
               const sc = dot * scale;
+              if (!isFiniteFloat32(sc)) {
+                bad = true;
+                continue;
+              }
               if (pass === 0) {
                 if (count === candScores.length) {
                   candScores = growF64(candScores);
@@ -108,6 +115,7 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
               }
               if (sc < threshold || (sc === threshold && j > tieCut)) continue;
               const va = vBase + j * vStride;
+              for (let d = 0; d < Dv; d++) if (!Number.isFinite(vd[va + d]!)) bad = true;
               if (sc > m) {
                 const corr = Math.exp(m - sc);
                 l = l * corr + 1;
@@ -121,10 +129,15 @@ export function blockedAttention64(request: AttentionRequest, options: BlockedOp
             }
           }
           if (pass === 0) {
-            ({ threshold, tieCut } = topkCut(candScores, candKeys, count, topk));
+            if (!bad) ({ threshold, tieCut } = topkCut(candScores, candKeys, count, topk));
             continue;
           }
           const oa = oBase + i * oStride;
+          if (bad) {
+            out.fill(Number.NaN, oa, oa + Dv);
+            lse[(b * headsQ + h) * seqQ + i] = Number.NaN;
+            continue;
+          }
           for (let d = 0; d < Dv; d++) out[oa + d] = l > 0 ? acc[d]! / l : 0;
           lse[(b * headsQ + h) * seqQ + i] = l > 0 ? m + Math.log(l) : -Infinity;
         }

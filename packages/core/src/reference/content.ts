@@ -1,5 +1,13 @@
 import type { ClusterPattern } from '../pattern/types.js';
 
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A score a float32 kernel can hold: not NaN, not ±Infinity, and |s| <= FLOAT32_MAX (so overflow agrees). */
+export function isFiniteFloat32(s: number): boolean {
+  return Math.abs(s) <= FLOAT32_MAX;
+}
+
 /** Unit-normalised centroids, float64, flattened [C · D]. */
 export function normalisedCentroids(p: ClusterPattern): Float64Array {
   const C = p.centroids.length;

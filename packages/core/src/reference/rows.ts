@@ -2,11 +2,12 @@ import { makePredicate, type Predicate } from '../pattern/predicate.js';
 import type { Pattern } from '../pattern/types.js';
 import type { AttentionPlan, AttentionRequest } from '../request.js';
 import { rowOffset } from '../tensor.js';
-import { clusterLabel, normalisedCentroids, topkCut } from './content.js';
+import { clusterLabel, isFiniteFloat32, normalisedCentroids, topkCut } from './content.js';
 
 /**
- * The reference semantics, row by row, straight from the element predicate (DESIGN §3): float64 accumulation of
- * float32 inputs, softmax over the allowed keys, out = 0 and lse = -Infinity for a row with no allowed key.
+ * The reference semantics, row by row, straight from the element predicate (docs/design.md): float64 accumulation
+ * of float32 inputs, softmax over the allowed keys, out = 0 and lse = -Infinity for a row with no allowed key, NaN
+ * for a row the non-finite rule names.
  * O(Sk · D) per row: meant for tests, fixture generation and spot checks of fast backends on sampled rows.
  */
 export class ReferenceRows {
@@ -61,9 +62,22 @@ export class ReferenceRows {
       const labelsK = this.labelsOfKeys(pattern, unit, b, hk);
       keep = keys.map((j) => labelsK[j] === labelQ);
     }
+    out.fill(0, outAt, outAt + Dv);
+    // The non-finite rule (docs/design.md): any score the row depends on that is not a finite float32 (for top-k,
+    // every candidate's, since the ranking reads them all), or a non-finite v of a kept key, makes the row NaN.
+    const counts = (n: number) => pattern.kind === 'topk' || keep[n];
+    let bad = scores.some((s, n) => counts(n) && !isFiniteFloat32(s));
+    for (let n = 0; n < keys.length && !bad; n++) {
+      if (!keep[n]) continue;
+      const va = rowOffset(layout, headsKv, seqK, Dv, b, hk, keys[n]!);
+      for (let d = 0; d < Dv; d++) if (!Number.isFinite(v.data[va + d]!)) bad = true;
+    }
+    if (bad) {
+      out.fill(Number.NaN, outAt, outAt + Dv);
+      return Number.NaN;
+    }
     let m = -Infinity;
     for (let n = 0; n < keys.length; n++) if (keep[n] && scores[n]! > m) m = scores[n]!;
-    out.fill(0, outAt, outAt + Dv);
     if (m === -Infinity) return -Infinity;
     let l = 0;
     for (let n = 0; n < keys.length; n++) {
