@@ -135,6 +135,7 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
     },
 
     supports(request: AttentionRequest): true | string {
+      if (disposed) return 'cuda-native: the backend was disposed';
       try {
         const plan = planAttention(request);
         return limits(plan.headDim, plan.headDimV) ?? true;

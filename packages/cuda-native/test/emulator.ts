@@ -20,6 +20,8 @@ const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 const MASK64 = (1n << 64n) - 1n;
 const SIGN = 1n << 63n;
+/** The largest float32: scores beyond it overflow a float32 kernel. */
+const FLT_MAX = 3.4028234663852886e38;
 
 /** orderedBits() of content.cu: larger double, larger unsigned key. */
 export function orderedBits(s: number): bigint {
@@ -177,7 +179,17 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
           keep = cands.filter((c) => labelsK[c.j] === lq);
         }
         const oa = rowOffset(layout, Hq, Sq, Dv, b, h, i);
-        const r64 = softmaxRow(keep, (j) => rowOffset(layout, Hkv, Sk, Dv, b, hk, j), args.v, Dv, roundP);
+        // The non-finite rule: a score that is not finite (or beyond float32) among the keys the row attends — for
+        // top-k every candidate of `within` — or a non-finite v of a kept key makes the whole row NaN.
+        const counted = mode === MODE_TOPK ? cands : keep;
+        const vRow = (j: number) => rowOffset(layout, Hkv, Sk, Dv, b, hk, j);
+        const badV = (j: number) => args.v.subarray(vRow(j), vRow(j) + Dv).some((x) => !Number.isFinite(x));
+        if (counted.some((c) => !(Math.abs(c.s) <= FLT_MAX)) || keep.some((c) => badV(c.j))) {
+          out.fill(Number.NaN, oa, oa + Dv);
+          lse[(b * Hq + h) * Sq + i] = Number.NaN;
+          continue;
+        }
+        const r64 = softmaxRow(keep, vRow, args.v, Dv, roundP);
         out.set(r64.out, oa);
         lse[(b * Hq + h) * Sq + i] = r64.lse;
       }
