@@ -1,6 +1,8 @@
 // The CUDA-core fused kernel: any storage type, any head dims up to 256, every pattern mode (static masks,
 // top-k with exact float64 selection scores, cluster labels). float32 loads, float32 online softmax.
 // Tile: 32 query rows x 32 keys, 256 threads (8 per query row).
+#include <cfloat>
+
 #include "common.cuh"
 #include "kernels.h"
 #include "smem_limit.h"
@@ -68,6 +70,10 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
   for (int m = 0; m < MAXV; m++) acc[m] = 0.f;
   float mRow = -INFINITY;
   float lRow = 0.f;
+  // The non-finite rule: a score beyond float32 among the keys the row attends (top-k: every candidate), or a
+  // non-finite v of a kept key, makes the whole row NaN. Each of the row's 8 threads sees part; reduced at the end.
+  bool bad = false;
+  const float scaleF = (float)p.scale;
 
   const int n0 = hi.rowPtr[qb];
   const int n1 = hi.rowPtr[qb + 1];
@@ -82,16 +88,19 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
     uint32_t word = 0xffffffffu;
     if (P >= 0) word = hi.bits[((long long)P * BQ + r) * p.wordsPerRow];
     float s[4];
+    unsigned kept = 0;  // bit mm: key l8 + 8·mm is kept
     float mBlock = -INFINITY;
 #pragma unroll
     for (int mm = 0; mm < 4; mm++) {
       const int c = l8 + 8 * mm;
       const int j = j0 + c;
-      bool allowed = c < kRows && ((word >> c) & 1u);
+      const bool candidate = c < kRows && ((word >> c) & 1u);
+      bool allowed = candidate;
       if (allowed && labelsK) allowed = labelsK[j] == labelQ;
       float sc;
       if (hi.mode == kTopk) {
         const double s64 = score64<float>(Qs + r * QS, KVs + c * KVS, D, p.scale);
+        if (candidate && !(fabs(s64) <= (double)FLT_MAX)) bad = true;
         allowed = allowed && (s64 > thr || (s64 == thr && j <= tie));
         sc = (float)s64 * kLog2e;
       } else {
@@ -99,8 +108,11 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
         const float* kr = KVs + c * KVS;
         float dot = 0.f;
         for (int d = 0; d < D; d++) dot = fmaf(qr[d], kr[d], dot);
-        sc = dot * p.scaleLog2;
+        const float sn = dot * scaleF;
+        if (allowed && !(fabsf(sn) <= FLT_MAX)) bad = true;
+        sc = sn * kLog2e;
       }
+      if (allowed) kept |= 1u << mm;
       s[mm] = allowed ? sc : -INFINITY;
       mBlock = fmaxf(mBlock, s[mm]);
     }
@@ -113,7 +125,7 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
 #pragma unroll
     for (int mm = 0; mm < 4; mm++) {
       const float pv = exp2f(s[mm] - mUse);
-      Ps[r * (BK + 1) + l8 + 8 * mm] = pv;
+      Ps[r * (BK + 1) + l8 + 8 * mm] = (kept >> mm) & 1u ? pv : -1.f;  // -1: not kept, never multiplies v
       sum += pv;
     }
 #pragma unroll
@@ -128,14 +140,28 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
     __syncthreads();
     for (int c = 0; c < kRows; c++) {
       const float pv = Ps[r * (BK + 1) + c];
+      if (pv < 0.f) continue;
       const float* vr = KVs + c * KVS + l8;
 #pragma unroll
       for (int m = 0; m < MAXV; m++)
-        if (l8 + 8 * m < Dv) acc[m] = fmaf(pv, vr[8 * m], acc[m]);
+        if (l8 + 8 * m < Dv) {
+          const float x = vr[8 * m];
+          if (!isfinite(x)) bad = true;
+          acc[m] = fmaf(pv, x, acc[m]);
+        }
     }
   }
 
+  unsigned rowBad = bad ? 1u : 0u;
+#pragma unroll
+  for (int o = 1; o < 8; o <<= 1) rowBad |= __shfl_xor_sync(0xffffffffu, rowBad, o);
   if (!rowOk) return;
+  if (rowBad) {
+    float* outRow = p.out + hi.b * p.oB + hi.h * p.oH + (long long)i * p.oS;
+    for (int m = l8; m < Dv; m += 8) outRow[m] = NAN;
+    if (p.lse && l8 == 0) p.lse[rowIndex] = NAN;
+    return;
+  }
   const float inv = lRow > 0.f ? 1.f / lRow : 0.f;
   float* out = p.out + hi.b * p.oB + hi.h * p.oH + (long long)i * p.oS;
 #pragma unroll
