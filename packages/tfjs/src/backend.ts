@@ -10,8 +10,9 @@ import {
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
-import { checkHeap, runPlanned } from './resident.js';
-import { activeTolerance, type Tolerance } from './tolerance.js';
+import { ownedRequest } from './own.js';
+import { checkComputeOptions, checkHeap, runPlanned } from './resident.js';
+import { type Tolerance, toleranceFor } from './tolerance.js';
 import type { ComputeOptions, Tensor, TF } from './types.js';
 
 export interface TfjsBackendOptions extends Omit<ComputeOptions, 'cache'> {
@@ -34,7 +35,10 @@ export interface TfjsBackendOptions extends Omit<ComputeOptions, 'cache'> {
 
 /** The portable Backend of DESIGN §5 on tf.js, plus the tolerance it declares for the active tf.js backend. */
 export interface TfjsBackend extends Backend {
-  /** Tolerance for the tf.js backend in use (after a successful probe). */
+  /**
+   * Tolerance for the tf.js backend the calls run on: the active one once probed; before, the named (or default)
+   * backend at float32, or at half floats for webgl, whose precision only its initialisation tells.
+   */
   tolerance(): Tolerance;
 }
 
@@ -49,18 +53,25 @@ function unavailable(message: string, cause?: unknown): SparseAttentionError {
   return new SparseAttentionError('BACKEND_UNAVAILABLE', message, { field: 'backendName', cause });
 }
 
+const DISPOSED = 'tfjs: the backend was disposed';
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'signal: the call was aborted by its AbortSignal', { field: 'signal' });
+}
+
 /** Host arrays in, host arrays out, computed by tf.js ops on the chosen tf.js backend (name 'tfjs'). */
 export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
   if (options.partitionDilation !== undefined && typeof options.partitionDilation !== 'boolean')
     throw new SparseAttentionError('INVALID_ARGUMENT', `partitionDilation: must be a boolean (got ${String(options.partitionDilation)})`, {
       field: 'partitionDilation',
     });
+  checkComputeOptions(options);
   const cache = new BlockMaskCache(16);
   let tf: TF | undefined = options.tf;
   let disposed = false;
 
   async function ready(): Promise<TF> {
-    if (disposed) throw unavailable('tfjs: the backend was disposed');
+    if (disposed) throw unavailable(DISPOSED);
     if (!tf) {
       try {
         tf = (await import('@tensorflow/tfjs-core')) as unknown as TF;
@@ -102,9 +113,15 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
     return tf;
   }
 
+  /** The tf.js backend calls run on: the named one, else the active one, else the one ready() would pick first. */
+  const runsOn = (): string => options.backendName ?? (tf ? tf.engine().backendName : null) ?? 'wasm';
+
+  /** The one resource estimate of supports() and attention(): throws RESOURCE_LIMIT. */
+  const checkResources = (plan: AttentionPlan): void => checkHeap(runsOn(), plan, options.maxScoreElements);
+
   /** One host call: upload, the tf.js ops, read back (every tensor disposed). */
   async function attendHost(t: TF, request: AttentionRequest, plan: AttentionPlan, aborted: () => void): Promise<AttentionResult> {
-    checkHeap(t, plan, options.maxScoreElements); // before uploading anything
+    checkHeap(t.getBackend(), plan, options.maxScoreElements); // before uploading anything
     const tensors: Tensor[] = [];
     try {
       const upload = (x: { data: Float32Array; shape: readonly number[] }) => {
@@ -142,27 +159,39 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       }
     },
     supports(request) {
+      if (disposed) return DISPOSED;
       try {
-        planAttention(request);
+        checkResources(planAttention(request));
         return true;
       } catch (e) {
         return isSparseAttentionError(e) ? e.message : String(e);
       }
     },
     tolerance() {
-      if (!tf) throw unavailable('tfjs: call probe() first');
-      return activeTolerance(tf);
+      const name = runsOn();
+      const active = tf && tf.engine().backendName === name ? tf.backend().floatPrecision() : undefined;
+      return toleranceFor(name, active ?? (name === 'webgl' ? 16 : 32));
     },
-    async attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
-      const aborted = () => {
-        if (opts?.signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal');
-      };
-      aborted();
-      const plan = planAttention(request);
-      const t = await ready();
-      aborted();
-      // Dilated heads: one call per residue group with the undilated pattern (DESIGN §4), as cpu-wasm does.
-      return attendByResidue(request, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
+    attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
+      // Everything that reads the request happens before the promise is returned.
+      let owned: AttentionRequest;
+      let plan: AttentionPlan;
+      try {
+        if (disposed) throw unavailable(DISPOSED);
+        checkSignal(opts?.signal);
+        plan = planAttention(request);
+        checkResources(plan);
+        owned = ownedRequest(request, plan);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      const aborted = () => checkSignal(opts?.signal);
+      return (async () => {
+        const t = await ready();
+        aborted();
+        // Dilated heads: one call per residue group with the undilated pattern (DESIGN §4), as cpu-wasm does.
+        return attendByResidue(owned, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
+      })();
     },
     async dispose() {
       disposed = true;

@@ -38,8 +38,8 @@ const WASM_HEAP_BYTES = 4 * 2 ** 30;
  * the outputs (and their concatenation) and a few score-sized intermediates per chunk; past the 4 GiB heap, tf.js
  * fails with "memory access out of bounds" in the middle of a call. Other tf.js backends are not bounded this way.
  */
-export function checkHeap(tf: TF, plan: AttentionPlan, maxElements = DEFAULT_MAX_SCORE_ELEMENTS): void {
-  if (tf.getBackend() !== 'wasm') return;
+export function checkHeap(backendName: string, plan: AttentionPlan, maxElements = DEFAULT_MAX_SCORE_ELEMENTS): void {
+  if (backendName !== 'wasm') return;
   const inputs = plan.batch * (plan.headsQ * plan.seqQ * plan.headDim + plan.headsKv * plan.seqK * (plan.headDim + plan.headDimV));
   const outputs = plan.batch * plan.headsQ * plan.seqQ * (plan.headDimV + 1);
   const copies = plan.layout === 'bshd' ? 2 : 1;
@@ -54,19 +54,26 @@ export function checkHeap(tf: TF, plan: AttentionPlan, maxElements = DEFAULT_MAX
   }
 }
 
-/** sparseAttention after validation (the host Backend validates first, then uploads). */
-export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPlan, options: ComputeOptions = {}): SparseAttentionOutput {
+/** Validates the compute options (INVALID_ARGUMENT naming the option) and fills in the defaults but `take`. */
+export function checkComputeOptions(options: ComputeOptions): { blockQ: number; blockK: number; maxElements: number; strategy: Strategy } {
   const blockQ = checkTile(options.blockQ ?? DEFAULT_BLOCK, 'blockQ');
   const blockK = checkTile(options.blockK ?? DEFAULT_BLOCK, 'blockK');
   const maxElements = options.maxScoreElements ?? DEFAULT_MAX_SCORE_ELEMENTS;
   if (!Number.isFinite(maxElements) || maxElements < 1) fail('INVALID_ARGUMENT', 'maxScoreElements', 'must be a positive number', maxElements);
-  checkHeap(tf, plan, maxElements);
-  const cache = options.cache ?? sharedMasks;
   const strategy = options.strategy ?? 'auto';
   if (strategy !== 'auto' && strategy !== 'batched' && strategy !== 'plain')
     fail('INVALID_ARGUMENT', 'strategy', 'must be "auto", "batched" or "plain"', strategy);
+  if (options.take !== undefined && options.take !== 'slice' && options.take !== 'gatherNd')
+    fail('INVALID_ARGUMENT', 'take', 'must be "slice" or "gatherNd"', options.take);
+  return { blockQ, blockK, maxElements, strategy };
+}
+
+/** sparseAttention after validation (the host Backend validates first, then uploads). */
+export function runPlanned(tf: TF, args: SparseAttentionArgs, plan: AttentionPlan, options: ComputeOptions = {}): SparseAttentionOutput {
+  const { blockQ, blockK, maxElements, strategy } = checkComputeOptions(options);
+  checkHeap(tf.getBackend(), plan, maxElements);
+  const cache = options.cache ?? sharedMasks;
   const takeMode = options.take ?? takeModeFor(tf.getBackend());
-  if (takeMode !== 'slice' && takeMode !== 'gatherNd') fail('INVALID_ARGUMENT', 'take', 'must be "slice" or "gatherNd"', takeMode);
   const result = tf.tidy(() => {
     const bshd = plan.layout === 'bshd';
     const toBhsd = (t: Tensor): Tensor => (bshd ? tf.transpose(t, [0, 2, 1, 3]) : t);

@@ -1,15 +1,13 @@
 import { planAttentionShapes } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { checkHeap } from '../src/resident.js';
-import type { TF } from '../src/types.js';
 
-const onBackend = (name: string) => ({ getBackend: () => name }) as unknown as TF;
 const plan = (S: number, H = 8) =>
   planAttentionShapes({ q: [1, H, S, 64], k: [1, H, S, 64], v: [1, H, S, 64], pattern: { kind: 'local', left: 128, right: 128 } });
 
 describe('the tf.js wasm heap (DESIGN §6: refuse before allocating)', () => {
   it('refuses a request that cannot fit the 4 GiB wasm heap with RESOURCE_LIMIT naming the size', () => {
-    expect(() => checkHeap(onBackend('wasm'), plan(2 ** 21))).toThrow(
+    expect(() => checkHeap('wasm', plan(2 ** 21))).toThrow(
       expect.objectContaining({
         code: 'RESOURCE_LIMIT',
         message: expect.stringMatching(/^request: needs about \d+\.\d+ GiB of the tf\.js wasm heap \(4 GiB\)/),
@@ -17,7 +15,7 @@ describe('the tf.js wasm heap (DESIGN §6: refuse before allocating)', () => {
     );
   });
   it('accepts what fits, and does not bound other tf.js backends', () => {
-    expect(() => checkHeap(onBackend('wasm'), plan(32768))).not.toThrow();
-    expect(() => checkHeap(onBackend('cpu'), plan(2 ** 21))).not.toThrow();
+    expect(() => checkHeap('wasm', plan(32768))).not.toThrow();
+    expect(() => checkHeap('cpu', plan(2 ** 21))).not.toThrow();
   });
 });

@@ -1,0 +1,93 @@
+import { causal, isSparseAttentionError } from '@sparse/core';
+import { describe, expect, it } from 'vitest';
+import { FLOAT32_TOLERANCE, tfjs } from '../src/index.js';
+import { makeRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
+
+const request = makeRequest({ name: 'x', Sq: 20, pattern: causal() });
+
+describe('dispose (docs/design.md: final and idempotent)', () => {
+  it('afterwards probe, supports and attention all give the reason; calls in flight finish', async () => {
+    const be = tfjs({ tf, backendName: 'wasm' });
+    expect((await be.probe()).available).toBe(true);
+    const inFlight = be.attention(request);
+    await be.dispose();
+    await be.dispose();
+    await expect(inFlight).resolves.toMatchObject({ out: { shape: [1, 2, 20, 8] } });
+    const probe = await be.probe();
+    expect(probe.available).toBe(false);
+    expect(probe.reason).toMatch(/disposed/);
+    expect(be.supports(request)).toBe(probe.reason);
+    // Even a request that is invalid as well: the backend is gone first.
+    for (const r of [request, { ...request, scale: Number.NaN }]) {
+      const e = await be.attention(r).catch((x: unknown) => x);
+      expect(isSparseAttentionError(e) && [e.code, e.message]).toEqual(['BACKEND_UNAVAILABLE', probe.reason]);
+    }
+  });
+});
+
+describe('AbortSignal', () => {
+  it('ABORTED names the signal, before and after the tf.js backend is ready', async () => {
+    const be = tfjs({ tf, backendName: 'cpu' });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(be.attention(request, { signal: controller.signal })).rejects.toMatchObject({ code: 'ABORTED', field: 'signal' });
+    const late = new AbortController();
+    const pending = be.attention(request, { signal: late.signal });
+    late.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'ABORTED', field: 'signal' });
+    await be.dispose();
+  });
+});
+
+describe('tolerance()', () => {
+  it('works without a prior probe', () => {
+    expect(tfjs({ tf, backendName: 'wasm' }).tolerance()).toEqual(FLOAT32_TOLERANCE);
+    expect(tfjs({ tf, backendName: 'cpu' }).tolerance()).toEqual(FLOAT32_TOLERANCE);
+    expect(tfjs({ backendName: 'webgpu' }).tolerance().atol).toBeGreaterThan(FLOAT32_TOLERANCE.atol);
+  });
+});
+
+describe('supports() and attention() share one resource estimate (the tf.js wasm heap)', () => {
+  it('agree in both directions, with the same sentence', async () => {
+    await useBackend('wasm');
+    // 8 · maxScoreElements floats of scores alone: 2^27 of them fill the 4 GiB heap, 2^25 fit.
+    const refused = tfjs({ tf, backendName: 'wasm', maxScoreElements: 2 ** 27 });
+    const reason = refused.supports(request);
+    expect(reason).toMatch(/^request: needs about .* GiB of the tf\.js wasm heap/);
+    await expect(refused.attention(request)).rejects.toMatchObject({ code: 'RESOURCE_LIMIT', message: reason });
+    const accepted = tfjs({ tf, backendName: 'wasm', maxScoreElements: 2 ** 25 });
+    expect(accepted.supports(request)).toBe(true);
+    await expect(accepted.attention(request)).resolves.toBeDefined();
+  });
+
+  it('a bad compute option is refused by the factory, never by attention() after supports() said yes', () => {
+    expect(() => tfjs({ tf, blockQ: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'blockQ' }));
+    expect(() => tfjs({ tf, strategy: 'fast' as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'strategy' }));
+  });
+});
+
+for (const backend of TF_BACKENDS) {
+  describe(`tf.js ${backend}: no tensor left behind on the paths above`, () => {
+    it('non-finite inputs, refusals, aborts and a disposed backend', async () => {
+      await useBackend(backend);
+      const bad = makeRequest({ name: 'x', Sq: 20, pattern: { kind: 'topk', k: 2, within: causal() } });
+      bad.k.data[8] = Number.NaN;
+      bad.v.data[17] = Number.POSITIVE_INFINITY;
+      const be = tfjs({ tf, backendName: backend, blockQ: 8, blockK: 8 });
+      await be.attention(bad);
+      const before = tf.memory().numTensors;
+      const controller = new AbortController();
+      for (let call = 0; call < 20; call++) {
+        await be.attention(bad);
+        await be.attention({ ...bad, pattern: { kind: 'cluster', centroids: [Array(8).fill(1), Array(8).fill(-1)] } });
+        await be.attention({ ...bad, pattern: { kind: 'local', left: 1, right: 1 } });
+        const pending = be.attention(bad, { signal: controller.signal });
+        if (call === 10) controller.abort();
+        await pending.catch(() => undefined);
+      }
+      await be.dispose();
+      await be.attention(bad).catch(() => undefined);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+}
