@@ -8,14 +8,15 @@ import {
   isSparseAttentionError,
   type ProbeResult,
   planAttention,
+  residuePartition,
   SparseAttentionError,
 } from '@sparse/core';
 import { RC_ABORTED } from './abi.js';
 import { defaultThreadCount, sharedMemorySupport } from './env.js';
-import { headSpecs } from './heads.js';
+import { type HeadSpecs, headSpecs } from './heads.js';
 import { InlineRunner } from './inline.js';
-import { layoutArena, WASM32_BYTES } from './layout.js';
-import { compileKernel } from './loader.js';
+import { type Arena, layoutArena, WASM32_BYTES } from './layout.js';
+import { compileKernel, type Phase } from './loader.js';
 import { createKernelMemory, ensureMemory } from './memory.js';
 import { type CpuWasmOptions, resolveOptions } from './options.js';
 import { CHUNKS_PER_THREAD, INLINE_CHUNKS, planChunks } from './plan.js';
@@ -70,6 +71,16 @@ const aborted = () => new SparseAttentionError('ABORTED', 'signal: the call was 
 
 const DISPOSED = 'cpu-wasm: this backend was disposed; create a new one with cpuWasm() to run again';
 const unavailable = () => new SparseAttentionError('BACKEND_UNAVAILABLE', DISPOSED, { field: 'backend' });
+
+/** A call laid out in the memory with its inputs copied in, ready to run. */
+interface Written {
+  plan: AttentionPlan;
+  specs: HeadSpecs;
+  arena: Arena;
+  phases: Phase[];
+  grew: boolean;
+  t0: number;
+}
 
 /** Whatever a call throws, as a SparseAttentionError (anything else is a bug of this package). */
 function typed(e: unknown): SparseAttentionError {
@@ -155,9 +166,15 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
     return runner;
   }
 
-  /** Serialises calls: they share one memory. */
+  /** Serialises calls: they share one memory. `busy` counts the jobs queued or running. */
+  let busy = 0;
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = queue.then(fn, fn);
+    busy++;
+    const job = () =>
+      fn().finally(() => {
+        busy--;
+      });
+    const next = queue.then(job, job);
     queue = next.catch(() => undefined);
     return next;
   }
@@ -174,6 +191,14 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
       const plan = planAttention(request);
       const why = refusal(plan);
       if (why) throw new SparseAttentionError('RESOURCE_LIMIT', why, { field: 'request' });
+      // Idle, started, and one kernel call: the inputs go straight into the memory, no snapshot needed.
+      const r = current;
+      if (busy === 0 && r && !(opts.partitionDilation && residuePartition(plan)) && headGroups(plan, splitBytes).length === 0) {
+        const w = writeInputs(request, plan, r, performance.now());
+        return exclusive(() => runWritten(w, r, signal)).catch((e) => {
+          throw typed(e);
+        });
+      }
       const own = snapshotRequest(request, plan);
       return exclusive(() => attendByResidue(own, plan, opts.partitionDilation, (r, p) => attentionSplit(r, p, signal))).catch((e) => {
         throw typed(e);
@@ -196,8 +221,13 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
     const t0 = performance.now();
     if (signal?.aborted) throw aborted();
     const plan = validated ?? planAttention(request);
-    const specs = headSpecs(plan, cache, tiles);
     const r = await getRunner();
+    return runWritten(writeInputs(request, plan, r, t0), r, signal);
+  }
+
+  /** Lays the call out in the memory and copies its inputs in, synchronously. */
+  function writeInputs(request: AttentionRequest, plan: AttentionPlan, r: Runner, t0: number): Written {
+    const specs = headSpecs(plan, cache, tiles);
     const { chunks, phases, labelJobs } = planChunks(plan, specs, tiles, r.shared ? r.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS);
     const arena = layoutArena({
       plan,
@@ -208,13 +238,19 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
       labelJobs,
       maxBytes: Math.min(WASM32_BYTES, r.maxBytes),
     });
-    await r.ready();
-    if (signal?.aborted) throw aborted();
     const grew = ensureMemory(r.memory, arena.total);
     const drill = fault;
     fault = null;
     if (drill === 'kill-worker' && r instanceof WorkerPool) r.killOnNextAttend = 0;
     writeCall(r.memory, request, plan, specs, arena, chunks, tiles, drill === 'trap');
+    return { plan, specs, arena, phases, grew, t0 };
+  }
+
+  /** Runs the phases of a call already in the memory and reads its result out. */
+  async function runWritten(w: Written, r: Runner, signal: AbortSignal | undefined): Promise<AttentionResult> {
+    const { plan, specs, arena, phases, grew, t0 } = w;
+    await r.ready();
+    if (signal?.aborted) throw aborted();
 
     const onAbort = () => raiseAbort(r.memory);
     signal?.addEventListener('abort', onAbort);
