@@ -1,6 +1,6 @@
 import { SparseAttentionError } from '@sparse/core';
 import { clampLimits, type DeviceLimits, LIMIT_NAMES, readLimits } from './limits.js';
-import { isNode, loadNodeGpu, type NodeGpuOptions, SOFTWARE_DAWN_FLAGS, softwareAdapterHelp } from './node-gpu.js';
+import { isNode, loadNodeGpu, NO_VULKAN_DRIVER, type NodeGpuOptions, SOFTWARE_DAWN_FLAGS, softwareAdapterHelp } from './node-gpu.js';
 import { PipelineCache } from './pipelines.js';
 import { BufferPool } from './pool.js';
 
@@ -117,23 +117,30 @@ export class DeviceHolder {
       return { adapter: o.adapter };
     }
     let gpu: GPU | undefined = o.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-    let fromNode = false;
+    const fromNode = !gpu;
     let software = false;
-    if (!gpu) {
-      const node = await loadNodeGpu(o, false);
-      if (typeof node === 'string') return { adapter: null, reason: node };
-      gpu = node;
-      fromNode = true;
-    }
+    // Why Node's Dawn found nothing, when we know better than "no adapter" (e.g. no Vulkan driver at all).
+    let problem: string | null = null;
     const request: GPURequestAdapterOptions = o.powerPreference ? { powerPreference: o.powerPreference } : {};
-    let adapter = await gpu.requestAdapter(request);
+    let adapter: GPUAdapter | null = null;
+    if (gpu) adapter = await gpu.requestAdapter(request);
+    else {
+      const node = await loadNodeGpu(o, false);
+      if (typeof node === 'string') {
+        if (!o.software || !node.startsWith(NO_VULKAN_DRIVER)) return { adapter: null, reason: node };
+        problem = node;
+      } else {
+        gpu = node;
+        adapter = await gpu.requestAdapter(request);
+      }
+    }
     if (!adapter && fromNode && o.software) {
       const node = await loadNodeGpu(o, true, SOFTWARE_DAWN_FLAGS);
+      software = true;
       if (typeof node !== 'string') {
-        software = true;
         gpu = node;
         adapter = await node.requestAdapter(request);
-      }
+      } else problem = node;
     } else if (adapter && fromNode && !o.dawnFlags && isSoftware(adapter)) {
       // A software adapter found on the first try (e.g. VK_ICD_FILENAMES names SwiftShader): reopen Dawn with
       // the software flags, keeping the first adapter if that fails.
@@ -145,6 +152,7 @@ export class DeviceHolder {
       }
     }
     if (!adapter) {
+      if (problem) return { adapter: null, reason: problem };
       const where = o.gpu ? 'the given GPU object' : fromNode ? "Node's `webgpu` package" : 'navigator.gpu';
       return { adapter: null, reason: `${where} offers no WebGPU adapter (${softwareAdapterHelp(software)})` };
     }

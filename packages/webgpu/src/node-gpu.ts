@@ -2,6 +2,7 @@
  * WebGPU in Node through the `webgpu` package (Dawn), loaded lazily and only in Node, so browser bundles never see
  * it. Nothing here runs at import time and no globals are installed.
  */
+import { missingVulkanDriver } from './vulkan-drivers.js';
 export interface NodeGpuOptions {
   /** Flags for Dawn's `create()` in Node (e.g. `['backend=vulkan']`). */
   dawnFlags?: string[];
@@ -12,6 +13,9 @@ export interface NodeGpuOptions {
    */
   software?: boolean | string;
 }
+
+/** How the reason starts when Dawn was not started because Vulkan has no driver here. */
+export const NO_VULKAN_DRIVER = "Node's `webgpu` package (Dawn) has no Vulkan driver to open";
 
 /** Where Debian/Ubuntu packages put Chromium's SwiftShader Vulkan ICD. */
 export const SWIFTSHADER_ICDS = [
@@ -89,6 +93,10 @@ export async function loadNodeGpu(options: NodeGpuOptions, software: boolean, fl
   const create = mod.create as ((flags: string[]) => GPU) | undefined;
   if (typeof create !== 'function') return 'the `webgpu` package has no create() export (need webgpu >= 0.2)';
   const args = [...(options.dawnFlags ?? flags ?? [])];
+  const fs = (await importRuntime('node:fs')) as unknown as Parameters<typeof missingVulkanDriver>[0];
+  const proc = nodeProcess()!;
+  const missing = missingVulkanDriver(fs, proc.env, (proc as { platform?: string }).platform ?? '', args);
+  if (missing) return `${NO_VULKAN_DRIVER}: ${missing} (${softwareAdapterHelp(software)})`;
   const key = `${nodeProcess()?.env.VK_ICD_FILENAMES ?? ''}|${args.join(' ')}`;
   const known = instances.get(key);
   if (known) return known;
