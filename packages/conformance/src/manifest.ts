@@ -1,6 +1,6 @@
 import type { Layout, Pattern } from '@sparse/core';
 
-/** Tolerance of a comparison: |out - gold| <= atol + rtol·|gold|, |lse - gold| <= lseAtol (DESIGN §7). */
+/** Tolerance of a comparison: |out - gold| <= atol + rtol·|gold|, |lse - gold| <= lseAtol + 2⁻²²·|gold|. */
 export interface Tolerance {
   atol: number;
   rtol: number;

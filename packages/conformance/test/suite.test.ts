@@ -89,6 +89,19 @@ describe('comparison and reports', () => {
     expect(compareResult(g, { out: ok.out }, tol).message).toMatch(/lse missing/);
     expect(compareResult(g, { ...ok, out: { ...ok.out, shape: [1] } }, tol).message).toMatch(/out shape/);
   });
+  it('the non-finite cases need NaN in exactly the rows the rule names, and pass on the reference', async () => {
+    const tol = { atol: 1e-5, rtol: 1e-4, lseAtol: 1e-5 };
+    const manifests = listCases({ filter: 'nonfinite' });
+    expect(manifests.length).toBeGreaterThanOrEqual(8);
+    for (const m of manifests) expect(compareResult(loadCase(m), await reference().attention(loadCase(m).request), tol).pass, m.id).toBe(true);
+    const g = loadCase(listCases({ filter: 'nonfinite-masked-key' })[0]!);
+    const ok = await reference().attention(g.request);
+    // A backend that hides NaN (out 0) fails, and so does one that spreads it to a row that does not attend the key.
+    const hidden = { ...ok, out: { ...ok.out, data: ok.out.data.map((x) => (Number.isNaN(x) ? 0 : x)) } };
+    expect(compareResult(g, hidden, tol).message).toMatch(/expected NaN \(its row attends a non-finite/);
+    const spread = { ...ok, lse: { ...ok.lse!, data: ok.lse!.data.map((x, n) => (n === 0 ? Number.NaN : x)) } };
+    expect(compareResult(g, spread, tol).message).toMatch(/lse\[0\] is NaN/);
+  });
   it('reports a table ending with "N passed, N failed" and prints skip reasons', async () => {
     const report = await runConformance(skewed(1.01), { filter: 'seed', skip: { 'seed-local-k1': 'demonstrating a stated skip' } });
     const text = formatReport(report);
