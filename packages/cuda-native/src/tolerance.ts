@@ -14,7 +14,10 @@ export const FLOAT32_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-4, lseAtol: 1
 /** Unit roundoff of each storage type (half the spacing of its values at 1): float32 2^-24, bf16 2^-8, f16 2^-11. */
 export const UNIT_ROUNDOFF: Record<Precision, number> = { float32: 2 ** -24, bfloat16: 2 ** -8, float16: 2 ** -11 };
 
-/** The magnitudes the storage rounding error scales with: max |v| and a bound on every |score|. */
+/**
+ * The magnitudes the storage rounding error scales with: max |v| and a bound on every |score|, over the finite
+ * values (a non-finite value makes the rows that attend it NaN, which no tolerance is about).
+ */
 export function requestMagnitudes(request: AttentionRequest): { maxV: number; maxScore: number } {
   const D = request.q.shape[3]!;
   const scale = request.scale ?? 1 / Math.sqrt(D);
@@ -22,13 +25,13 @@ export function requestMagnitudes(request: AttentionRequest): { maxV: number; ma
     let best = 0;
     for (let at = 0; at < data.length; at += D) {
       let ss = 0;
-      for (let d = 0; d < D; d++) ss += data[at + d]! * data[at + d]!;
+      for (let d = 0; d < D; d++) if (Number.isFinite(data[at + d]!)) ss += data[at + d]! * data[at + d]!;
       best = Math.max(best, ss);
     }
     return Math.sqrt(best);
   };
   let maxV = 0;
-  for (const x of request.v.data) maxV = Math.max(maxV, Math.abs(x));
+  for (const x of request.v.data) if (Number.isFinite(x)) maxV = Math.max(maxV, Math.abs(x));
   return { maxV, maxScore: Math.abs(scale) * maxNorm(request.q.data) * maxNorm(request.k.data) };
 }
 
