@@ -43,6 +43,31 @@ describe('wasm memory', () => {
     });
   });
 
+  it('32 concurrent calls give bit for bit the results of the same calls one at a time', async () => {
+    const patterns = [
+      { kind: 'causal' },
+      { kind: 'local', left: 5, right: 2 },
+      { kind: 'dilated', dilation: 2, left: 3, right: 3 },
+      { kind: 'topk', k: 4, within: { kind: 'local', left: 9, right: 9 } },
+    ] as const;
+    const reqs = Array.from({ length: 32 }, (_, n) => request({ Hq: 2, Sq: 30 + n, D: 8, seed: n }, patterns[n % 4]!));
+    const sequential = [];
+    for (const r of reqs) sequential.push(await backend.attention(r));
+    const concurrent = await Promise.all(reqs.map((r) => backend.attention(r)));
+    concurrent.forEach((res, n) => {
+      expect(res.out.data, `call ${n}`).toEqual(sequential[n]!.out.data);
+      expect(res.lse!.data, `call ${n}`).toEqual(sequential[n]!.lse!.data);
+    });
+  });
+
+  it('1000 calls leave the memory as it was after the first', async () => {
+    await backend.attention(small);
+    const size = backend.info().memoryBytes;
+    for (let n = 0; n < 1000; n++) await backend.attention(small);
+    expect(backend.info().memoryBytes).toBe(size);
+    expect(backend.info().lastCall!.grew).toBe(false);
+  });
+
   it('reports the last call', async () => {
     await backend.attention(small);
     const info = backend.info();
