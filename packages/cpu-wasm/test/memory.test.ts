@@ -1,4 +1,4 @@
-import { referenceAttention } from '@sparse/core';
+import { type AttentionResult, referenceAttention } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';
@@ -51,7 +51,7 @@ describe('wasm memory', () => {
       { kind: 'topk', k: 4, within: { kind: 'local', left: 9, right: 9 } },
     ] as const;
     const reqs = Array.from({ length: 32 }, (_, n) => request({ Hq: 2, Sq: 30 + n, D: 8, seed: n }, patterns[n % 4]!));
-    const sequential = [];
+    const sequential: AttentionResult[] = [];
     for (const r of reqs) sequential.push(await backend.attention(r));
     const concurrent = await Promise.all(reqs.map((r) => backend.attention(r)));
     concurrent.forEach((res, n) => {
