@@ -87,6 +87,14 @@ function deviceKeep(tf: TF, x: GroupInputs, plan: ChunkPlan, chunk: Chunk): Devi
   return made;
 }
 
+/**
+ * x where `flag` [..., 1] is 0, -Infinity where it is 1 (a select on per-row tensors: GPU backends evaluate
+ * log(0) as a finite number).
+ */
+function orNegInf(tf: TF, x: Tensor, flag: Tensor): Tensor {
+  return tf.where(tf.cast(flag, 'bool'), tf.fill(x.shape, Number.NEGATIVE_INFINITY), x);
+}
+
 /** [out] or [out, lse] of one chunk. */
 type ChunkResult = Tensor[];
 
@@ -130,7 +138,7 @@ function runChunk(tf: TF, x: GroupInputs, plan: ChunkPlan, chunk: Chunk, t: Take
     const keepF = mask ? tf.mul(same, mask.keepF) : same;
     hasKey = tf.max(keepF, 3, true);
     // -Infinity for masked keys; 0 across a row left without keys, so that its softmax stays finite.
-    const masked = tf.add(tf.zerosLike(scores), tf.log(tf.sub(tf.scalar(1), hasKey)));
+    const masked = tf.add(tf.zerosLike(scores), orNegInf(tf, tf.zerosLike(hasKey), hasKey));
     selected = select(tf, tf.cast(keepF, 'bool'), scores, masked);
   }
   if (x.topk > 0) {
@@ -151,7 +159,7 @@ function runChunk(tf: TF, x: GroupInputs, plan: ChunkPlan, chunk: Chunk, t: Take
   if (rowNaN) out = tf.add(out, rowNaN);
   if (!x.returnLse) return [out];
   let lse = tf.sub(max, tf.log(tf.max(p, 3, true)));
-  if (hasKey) lse = tf.add(tf.mul(lse, hasKey), tf.log(hasKey)); // -Infinity without keys
+  if (hasKey) lse = orNegInf(tf, lse, tf.sub(tf.scalar(1), hasKey)); // -Infinity without keys
   // NaN exactly where out is (out has no NaN in rows whose scores and values are finite).
   lse = tf.add(lse, tf.mul(tf.slice(out, [0, 0, 0, 0], [-1, -1, -1, 1]), tf.scalar(0)));
   return [out, tf.reshape(lse, [BH, m, rows!])];
