@@ -43,6 +43,15 @@ const OWN: [string, AttentionRequest][] = [
   const k = OWN[2]![1].k.data;
   for (let j = 4; j < 40; j++) for (let d = 0; d < 4; d++) k[j * 4 + d] = k[(j % 4) * 4 + d]!;
 }
+// The non-finite rule under Chrome's shader compiler: NaN in k (rows 1..5 NaN), Inf in v and in a top-k candidate.
+{
+  const nanK = makeRequest({ Sq: 40, D: 8 }, { kind: 'local', left: 2, right: 2 });
+  nanK.k.data[3 * 8 + 5] = Number.NaN;
+  nanK.v.data[30 * 8 + 1] = Number.POSITIVE_INFINITY;
+  const topk = makeRequest({ Sq: 30, D: 8 }, { kind: 'topk', k: 1, within: { kind: 'local', left: 2, right: 2 } });
+  topk.k.data[12 * 8] = Number.NaN;
+  OWN.push(['non-finite k and v, local', nanK], ['non-finite top-k candidate', topk]);
+}
 
 async function bytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);

@@ -38,7 +38,10 @@ export interface Tolerance {
 
 export const FLOAT32: Tolerance = { atol: 1e-5, rtol: 1e-4, lseAtol: 1e-5 };
 
-/** Compares against core's float64 reference (DESIGN §7 tolerance); returns a description of the first mismatch. */
+/**
+ * Compares against core's float64 reference (DESIGN §7 tolerance); returns a description of the first mismatch. Where
+ * the reference is NaN (the non-finite rule), the result must be NaN too.
+ */
 export function mismatch(request: AttentionRequest, got: AttentionResult, tol: Tolerance = FLOAT32): string | null {
   const ref = referenceAttention64(request);
   const out = got.out.data;
@@ -46,7 +49,7 @@ export function mismatch(request: AttentionRequest, got: AttentionResult, tol: T
   for (let n = 0; n < out.length; n++) {
     const g = out[n]!;
     const e = ref.out[n]!;
-    if (!(Math.abs(g - e) <= tol.atol + tol.rtol * Math.abs(e))) return `out[${n}] = ${g}, expected ${e}`;
+    if (Number.isNaN(e) ? !Number.isNaN(g) : !(Math.abs(g - e) <= tol.atol + tol.rtol * Math.abs(e))) return `out[${n}] = ${g}, expected ${e}`;
   }
   if (request.returnLse) {
     const lse = got.lse?.data;
@@ -54,7 +57,8 @@ export function mismatch(request: AttentionRequest, got: AttentionResult, tol: T
     for (let n = 0; n < lse.length; n++) {
       const g = lse[n]!;
       const e = ref.lse[n]!;
-      if (e === -Infinity ? g !== -Infinity : !(Math.abs(g - e) <= tol.lseAtol)) return `lse[${n}] = ${g}, expected ${e}`;
+      const bad = Number.isNaN(e) ? !Number.isNaN(g) : e === -Infinity ? g !== -Infinity : !(Math.abs(g - e) <= tol.lseAtol);
+      if (bad) return `lse[${n}] = ${g}, expected ${e}`;
     }
   }
   return null;
