@@ -27,8 +27,9 @@ export class Lease {
     return b;
   }
   upload(data: Float32Array | Uint32Array, usage: number, label: string, from = 0, to = data.length): GPUBuffer {
-    const b = this.take(Math.max(16, (to - from) * data.BYTES_PER_ELEMENT), usage, label);
-    if (to <= from) return b;
+    // An empty upload would leave a pooled buffer holding an earlier call's data for the kernel to read.
+    if (!(to > from)) throw new SparseAttentionError('INTERNAL', `webgpu: nothing to upload for ${label} (elements ${from} to ${to})`, { field: label });
+    const b = this.take((to - from) * data.BYTES_PER_ELEMENT, usage, label);
     // Dawn's writeBuffer crashes the process on a view of a SharedArrayBuffer: copy such a range once.
     if (isShared(data)) this.ctx.device.queue.writeBuffer(b, 0, data.slice(from, to) as Float32Array<ArrayBuffer>);
     else this.ctx.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>, from, to - from);
