@@ -102,7 +102,7 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
         const double s64 = score64<float>(Qs + r * QS, KVs + c * KVS, D, p.scale);
         if (candidate && !(fabs(s64) <= (double)FLT_MAX)) bad = true;
         allowed = allowed && (s64 > thr || (s64 == thr && j <= tie));
-        sc = (float)s64 * kLog2e;
+        sc = (float)s64;
       } else {
         const float* qr = Qs + r * QS;
         const float* kr = KVs + c * KVS;
@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
         for (int d = 0; d < D; d++) dot = fmaf(qr[d], kr[d], dot);
         const float sn = dot * scaleF;
         if (allowed && !(fabsf(sn) <= FLT_MAX)) bad = true;
-        sc = sn * kLog2e;
+        sc = sn;
       }
       if (allowed) kept |= 1u << mm;
       s[mm] = allowed ? sc : -INFINITY;
@@ -120,11 +120,11 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
     for (int o = 1; o < 8; o <<= 1) mBlock = fmaxf(mBlock, __shfl_xor_sync(0xffffffffu, mBlock, o));
     const float mNew = fmaxf(mRow, mBlock);
     const float mUse = mNew == -INFINITY ? 0.f : mNew;
-    const float corr = exp2f(mRow - mUse);
+    const float corr = expFrom(mRow, mUse);
     float sum = 0.f;
 #pragma unroll
     for (int mm = 0; mm < 4; mm++) {
-      const float pv = exp2f(s[mm] - mUse);
+      const float pv = expFrom(s[mm], mUse);
       Ps[r * (BK + 1) + l8 + 8 * mm] = (kept >> mm) & 1u ? pv : -1.f;  // -1: not kept, never multiplies v
       sum += pv;
     }
@@ -167,7 +167,7 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
 #pragma unroll
   for (int m = 0; m < MAXV; m++)
     if (l8 + 8 * m < Dv) out[l8 + 8 * m] = acc[m] * inv;
-  if (p.lse && l8 == 0) p.lse[rowIndex] = lRow > 0.f ? (mRow + log2f(lRow)) * kLn2 : -INFINITY;
+  if (p.lse && l8 == 0) p.lse[rowIndex] = lRow > 0.f ? mRow + log2f(lRow) * kLn2 : -INFINITY;
 }
 
 size_t simtSmem(int D, int Dv) { return sizeof(float) * ((size_t)BQ * oddStride(D) + (size_t)BK * oddStride(D > Dv ? D : Dv) + (size_t)BQ * (BK + 1)); }

@@ -13,6 +13,10 @@ namespace sparse {
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
+// Softmax weight of score s under the running max m, both in natural units. Scaling the difference (<= 0) keeps
+// finite scores up to FLT_MAX finite; s * log2(e) alone overflows from about 2.36e38.
+__device__ __forceinline__ float expFrom(float s, float m) { return exp2f((s - m) * kLog2e); }
+
 // Storage element -> float (exact for every storage type).
 template <typename T>
 __device__ __forceinline__ float toFloat(T x);
