@@ -2,9 +2,14 @@
 // accumulation, online softmax in float32 registers. 4 warps x 16 query rows = 64 rows per CTA; key tiles of
 // BK keys stream through shared memory with cp.async (V(n) loads while S = QK^T(n) computes, K(n+1) while
 // O += PV(n)). DT is the head-dim tier (64, 128, 256): any D, Dv <= DT runs, zero-padded in shared memory.
+// Softmax in natural units; the non-finite rule: masked scores are selected out (-inf), V tiles are scrubbed
+// (nonfinite.cuh), and a row with a non-finite attended score or a flagged kept key is written as NaN.
 #pragma once
+#include <cfloat>
+
 #include "common.cuh"
 #include "kernels.h"
+#include "nonfinite.cuh"
 #include "smem_limit.h"
 #include "tiles.h"
 
@@ -98,6 +103,7 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
   uint16_t* Qs = smem16;
   uint16_t* Ks = Qs + BQ * SST;
   uint16_t* Vs = Ks + BK * SST;
+  uint32_t* vFlags = reinterpret_cast<uint32_t*>(Vs + BK * SST);  // bit c: key c of the V tile had a non-finite value
 
   const int tid = threadIdx.x;
   const int warp = tid >> 5;
@@ -150,6 +156,8 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
 #pragma unroll
   for (int x = 0; x < NO; x++) o[x][0] = o[x][1] = o[x][2] = o[x][3] = 0.f;
   float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+  bool badA = false, badB = false;  // the rule's NaN rows; the quad's threads each see part of the keys
+  const float scale = (float)p.scale;
   uint32_t qf[TI::QREG ? KC : 1][4];
 
   for (int n = n0; n < n1; n++) {
@@ -157,8 +165,9 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
     const int P = hi.partialIdx[n];
     const int kRows = min(BK, p.seqK - j0);
     cpAsyncWaitAll();
-    __syncthreads();  // K(n) (and Q) visible; every warp is done with V(n-1)
+    __syncthreads();  // K(n) (and Q) visible; every warp is done with V(n-1) and its flags
     loadTile<SST>(Vs, v + (long long)j0 * p.vS, p.vS, BK, kRows, Dv, vecV, tid);
+    if (tid < WPR) vFlags[tid] = 0u;
 
     if (TI::QREG && n == n0) {
 #pragma unroll
@@ -188,11 +197,13 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
       }
     }
 
-    // Scale into the log2 domain, then mask (partial tiles, the ragged last tile, cluster labels).
+    // Scale, then select masked keys out (partial tiles, the ragged last tile, cluster labels). Bit 2x+e of
+    // keepA/keepB: the key of s[x][e] / s[x][2+e] is attended. Attended scores must be finite.
 #pragma unroll
     for (int x = 0; x < NS; x++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) s[x][e] *= p.scaleLog2;
+      for (int e = 0; e < 4; e++) s[x][e] *= scale;
+    uint32_t keepA = (1u << (2 * NS)) - 1u, keepB = keepA;
     if (P >= 0 || kRows < BK || cluster) {
       uint32_t wA[WPR], wB[WPR];
 #pragma unroll
@@ -213,10 +224,20 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
             okA = okA && lk == labA;
             okB = okB && lk == labB;
           }
-          if (!okA) s[x][e] = -INFINITY;
-          if (!okB) s[x][2 + e] = -INFINITY;
+          if (!okA) keepA &= ~(1u << (2 * x + e));
+          if (!okB) keepB &= ~(1u << (2 * x + e));
         }
     }
+#pragma unroll
+    for (int x = 0; x < NS; x++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const bool okA = (keepA >> (2 * x + e)) & 1u, okB = (keepB >> (2 * x + e)) & 1u;
+        badA = badA || (okA && !(fabsf(s[x][e]) <= FLT_MAX));
+        badB = badB || (okB && !(fabsf(s[x][2 + e]) <= FLT_MAX));
+        if (!okA) s[x][e] = -INFINITY;
+        if (!okB) s[x][2 + e] = -INFINITY;
+      }
 
     // Online softmax (rows A and B); the 4 threads of a quad share a row.
     float bmA = -INFINITY, bmB = -INFINITY;
@@ -232,16 +253,16 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
     }
     const float nmA = fmaxf(mA, bmA), nmB = fmaxf(mB, bmB);
     const float uA = nmA == -INFINITY ? 0.f : nmA, uB = nmB == -INFINITY ? 0.f : nmB;
-    const float cA = exp2f(mA - uA), cB = exp2f(mB - uB);
+    const float cA = expFrom(mA, uA), cB = expFrom(mB, uB);
     mA = nmA;
     mB = nmB;
     float sA = 0.f, sB = 0.f;
 #pragma unroll
     for (int x = 0; x < NS; x++) {
-      s[x][0] = exp2f(s[x][0] - uA);
-      s[x][1] = exp2f(s[x][1] - uA);
-      s[x][2] = exp2f(s[x][2] - uB);
-      s[x][3] = exp2f(s[x][3] - uB);
+      s[x][0] = expFrom(s[x][0], uA);
+      s[x][1] = expFrom(s[x][1], uA);
+      s[x][2] = expFrom(s[x][2], uB);
+      s[x][3] = expFrom(s[x][3], uB);
       sA += s[x][0] + s[x][1];
       sB += s[x][2] + s[x][3];
     }
@@ -261,6 +282,21 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
       const int jn = hi.colIdx[n + 1] * BK;
       loadTile<SST>(Ks, k + (long long)jn * p.kS, p.kS, BK, min(BK, p.seqK - jn), D, vecQK, tid);
     }
+    scrubTile<T, SST>(Vs, vFlags, kRows, Dv, tid);
+    __syncthreads();  // V(n) scrubbed and its flags set
+    uint32_t flagged[WPR];
+#pragma unroll
+    for (int w = 0; w < WPR; w++) flagged[w] = vFlags[w];
+#pragma unroll
+    for (int x = 0; x < NS; x++)
+#pragma unroll
+      for (int e = 0; e < 2; e++) {
+        const int c = x * 8 + 2 * t4 + e;
+        if ((flagged[c >> 5] >> (c & 31)) & 1u) {
+          badA = badA || ((keepA >> (2 * x + e)) & 1u);
+          badB = badB || ((keepB >> (2 * x + e)) & 1u);
+        }
+      }
 
     // O += P V: P re-used from the score registers as A fragments.
 #pragma unroll
@@ -288,6 +324,11 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
     lA += __shfl_xor_sync(0xffffffffu, lA, off);
     lB += __shfl_xor_sync(0xffffffffu, lB, off);
   }
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    badA = __shfl_xor_sync(0xffffffffu, (int)badA, off) || badA;
+    badB = __shfl_xor_sync(0xffffffffu, (int)badB, off) || badB;
+  }
   const float invA = lA > 0.f ? 1.f / lA : 0.f;
   const float invB = lB > 0.f ? 1.f / lB : 0.f;
   float* outBase = p.out + hi.b * p.oB + hi.h * p.oH;
@@ -300,13 +341,13 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
     for (int e = 0; e < 2; e++) {
       const int c = x * 8 + 2 * t4 + e;
       if (c < Dv) {
-        if (okA) outA[c] = o[x][e] * invA;
-        if (okB) outB[c] = o[x][2 + e] * invB;
+        if (okA) outA[c] = badA ? NAN : o[x][e] * invA;
+        if (okB) outB[c] = badB ? NAN : o[x][2 + e] * invB;
       }
     }
   if (p.lse && t4 == 0) {
-    if (okA) p.lse[(long long)bh * p.seqQ + iA] = lA > 0.f ? (mA + log2f(lA)) * kLn2 : -INFINITY;
-    if (okB) p.lse[(long long)bh * p.seqQ + iB] = lB > 0.f ? (mB + log2f(lB)) * kLn2 : -INFINITY;
+    if (okA) p.lse[(long long)bh * p.seqQ + iA] = badA ? NAN : lA > 0.f ? mA + log2f(lA) * kLn2 : -INFINITY;
+    if (okB) p.lse[(long long)bh * p.seqQ + iB] = badB ? NAN : lB > 0.f ? mB + log2f(lB) * kLn2 : -INFINITY;
   }
 }
 

@@ -35,8 +35,7 @@ struct AttnParams {
   // Strides in elements (batch, head, sequence), for bhsd or bshd alike.
   long long qB, qH, qS, kB, kH, kS, vB, vH, vS, oB, oH, oS;
   int batch, headsQ, headsKv, group, seqQ, seqK, headDim, headDimV;
-  float scaleLog2;  // scale * log2(e), for the float32 softmax
-  double scale;     // exact scale for the float64 top-k scores
+  double scale;  // exact for the float64 top-k scores; the float32 softmax rounds it once
   // Concatenated block masks and the per-head descriptors that index them.
   const int* rowPtr;
   const int* colIdx;

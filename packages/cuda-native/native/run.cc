@@ -125,7 +125,6 @@ void runAttention(const Request& r, RunResult& result) {
     p.headDim = r.headDim;
     p.headDimV = r.headDimV;
     p.scale = r.scale;
-    p.scaleLog2 = (float)(r.scale * 1.4426950408889634);
     p.rowPtr = upload<int32_t>(arena, s, r.rowPtr, r.rowPtrLen, "mask.rowPtr");
     p.colIdx = upload<int32_t>(arena, s, r.colIdx, r.colLen, "mask.colIdx");
     p.partialIdx = upload<int32_t>(arena, s, r.partialIdx, r.colLen, "mask.partialIdx");

@@ -16,7 +16,8 @@ struct Tier {
   static constexpr int SST = DT + 8;  // shared row stride (elements): rows shift by 4 banks, ldmatrix conflict-free
   static constexpr bool QREG = DT <= 128;
   static constexpr int MIN_BLOCKS = DT == 256 ? 1 : 2;
-  static constexpr size_t SMEM = sizeof(uint16_t) * (size_t)(BQ + 2 * BK) * SST;
+  // Q, K, V tiles, then one 16-byte slot for the per-key flags of the V tile (non-finite values, BK bits).
+  static constexpr size_t SMEM = sizeof(uint16_t) * (size_t)(BQ + 2 * BK) * SST + 16;
 };
 
 }  // namespace mma
