@@ -1,6 +1,7 @@
 import type { Backend } from '@sparse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCases, loadCase } from './cases.js';
+import { type FuzzOptions, type FuzzOutcome, fuzzConcurrency, fuzzInvalid, fuzzLeaks, fuzzValid, type ResourceCounter } from './fuzz/run.js';
 import { type RunOptions, runCase } from './run.js';
 
 export interface ConformanceSuiteOptions extends RunOptions {
@@ -56,5 +57,65 @@ export function describeConformance(options: ConformanceSuiteOptions): void {
         expect(outcome.pass, `${manifest.id} (${manifest.pins}): ${outcome.message}`).toBe(true);
       });
     }
+  });
+}
+
+export interface FuzzSuiteOptions extends FuzzOptions {
+  /** Label of the suite, e.g. 'cpu-wasm 2 threads'. */
+  name: string;
+  /** Creates the backend under test (once for the suite; disposed after it). */
+  create: () => Backend | Promise<Backend>;
+  /** Calls of the leak check (default 1000). */
+  leakCalls?: number;
+  /** The backend's own resource counters for the leak check (wasm pages, GPU buffers, tf tensors, …). */
+  resources?: ResourceCounter;
+  /** As in describeConformance: an unavailable backend fails the suite in CI, and is skipped with its reason elsewhere. */
+  requireAvailable?: boolean;
+}
+
+/**
+ * Registers the fuzz properties for a backend: random valid requests against the float64 reference, random invalid
+ * ones against core's typed errors, 32 calls in flight against the same calls in turn, and a leak check. The same
+ * seed draws the same requests for every backend. `SPARSE_FUZZ_RUNS` and `SPARSE_FUZZ_SEED` override runs and seed.
+ */
+export function describeFuzz(options: FuzzSuiteOptions): void {
+  const requireAvailable = options.requireAvailable ?? process.env.CI === 'true';
+  const runs = Number(process.env.SPARSE_FUZZ_RUNS ?? options.runs ?? 500);
+  const seed = Number(process.env.SPARSE_FUZZ_SEED ?? options.seed ?? 42);
+  const o: FuzzOptions = { ...options, runs, seed };
+  describe(`fuzz: ${options.name}`, () => {
+    let backend: Backend | undefined;
+    let unavailable: string | undefined;
+    beforeAll(async () => {
+      backend = await options.create();
+      const probe = await backend.probe();
+      if (!probe.available) {
+        unavailable = probe.reason ?? 'unavailable';
+        if (requireAvailable) throw new Error(`${options.name}: backend ${backend.name} is unavailable here (${unavailable}); CI requires it`);
+      }
+    }, 120_000);
+    afterAll(async () => {
+      await backend?.dispose();
+    });
+    const property = (title: string, body: (b: Backend) => Promise<FuzzOutcome>) =>
+      it(title, async (ctx) => {
+        if (unavailable !== undefined) {
+          ctx.skip(`backend unavailable: ${unavailable}`);
+          return;
+        }
+        const outcome = await body(backend!);
+        expect(outcome.failure ?? '', `${outcome.property}: ${outcome.failure}`).toBe('');
+        expect(outcome.runs).toBeGreaterThan(0);
+      }, 900_000);
+    property(`${runs} valid requests match the float64 reference`, (b) => fuzzValid(b, o));
+    property(`${runs} invalid requests get core's typed error`, (b) => fuzzInvalid(b, o));
+    property('32 calls in flight equal the same calls in turn', (b) => fuzzConcurrency(b, o));
+    property(`${options.leakCalls ?? 1000} calls leak nothing`, (b) =>
+      fuzzLeaks(b, {
+        ...o,
+        ...(options.leakCalls !== undefined ? { calls: options.leakCalls } : {}),
+        ...(options.resources ? { resources: options.resources } : {}),
+      }),
+    );
   });
 }

@@ -15,7 +15,6 @@ import {
 } from '@sparse/core';
 import { type DeviceContext, DeviceHolder, type DeviceOptions } from './device.js';
 import { estimate } from './estimate.js';
-import { checkAttached, withCopiedData, withPrivatePatterns } from './inputs.js';
 import { keepAlive } from './keep-alive.js';
 import { clampLimits, DEFAULT_LIMITS, type TileRequest, validateTiles } from './limits.js';
 import { maskSummary, type Prepared, prepare } from './prepare.js';
@@ -137,15 +136,17 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
   // Everything up to the first await runs before attention() returns its promise: validation, the private copy
   // of the patterns, and the upload (or copy) of q, k, v. The caller may then reuse its arrays and patterns.
   const hostAttention = async (request: AttentionRequest, signal: AbortSignal | undefined): Promise<AttentionResult> => {
-    checkAttached(request);
-    const plan = withPrivatePatterns(planAttention(request));
+    const plan = planAttention(request); // also refuses detached arrays and keeps private copies of the patterns
     const partition = options.partitionDilation !== false && residuePartition(plan) !== null;
     if (!partition) return hostAttentionPlanned(request, plan, signal);
-    // Core gathers each residue group only when its turn comes, after earlier groups were awaited.
-    const own = withCopiedData(request);
-    const ctx = await start(signal);
-    estimate(plan, true, ctx.limits, cache, tiles);
-    return attendByResidue(own, plan, true, (r, p) => hostAttentionPlanned(r, p, signal));
+    // Core gathers every residue group before its first await; the device is started (and the whole call sized
+    // against its limits) when the first group runs, before any group does.
+    let ready: Promise<unknown> | undefined;
+    return attendByResidue(request, plan, true, async (r, p) => {
+      ready ??= start(signal).then((ctx) => estimate(plan, true, ctx.limits, cache, tiles));
+      await ready;
+      return hostAttentionPlanned(r, p, signal);
+    });
   };
 
   const hostAttentionPlanned = async (request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult> => {
@@ -177,7 +178,7 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
   };
 
   const residentAttention = async (request: BufferAttentionRequest, signal: AbortSignal | undefined): Promise<BufferAttentionResult> => {
-    const plan = withPrivatePatterns(checkResidentBuffers(request));
+    const plan = checkResidentBuffers(request);
     const ctx = await start(signal);
     const p = prepare(plan, ctx.limits, cache, tiles);
     try {
@@ -215,7 +216,6 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
       if (gone) return gone.message;
       if (tileProblem) return tileProblem;
       try {
-        checkAttached(request);
         const plan = planAttention(request);
         // The device's limits once it exists; before that WebGPU's defaults, which every adapter offers.
         const limits = holder.live()?.limits ?? clampLimits(DEFAULT_LIMITS, options.limits);

@@ -1,0 +1,12 @@
+import { describeFuzz } from '@sparse/conformance/vitest';
+import { modelBackend } from './model-backend.js';
+
+// The shared fuzz properties through every JavaScript layer of cuda-native (validation, packing, dispose) over the
+// addon model: the kernel emulator in float32 stands in for the device, so this runs on any machine.
+const backend = modelBackend({ precision: 'float32' });
+describeFuzz({
+  name: 'cuda-native (addon model, float32)',
+  create: () => backend,
+  resources: async () => ({ liveTensors: (await backend.info())?.liveTensors ?? 0 }),
+  requireAvailable: true,
+});
