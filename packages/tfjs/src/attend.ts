@@ -14,12 +14,19 @@ export interface GroupInputs {
    */
   scoreScale: number;
   /**
-   * [BH, margin + nKB + margin, bK, D] and [BH, …, bK, Dv]: the key blocks with empty margins. v has its
-   * non-finite entries replaced by 0 (a matrix product would spread them through zero weights); except for top-k,
-   * k carries them instead: a key whose v row is not finite has a NaN k row, so its scores are NaN.
+   * [BH, margin + nKB + margin, bK, D] and [BH, …, bK, Dv]: the key blocks with empty margins. q, k and v have
+   * their non-finite entries replaced by 0: a matrix product spreads a NaN through zero weights, and tf.js webgpu's
+   * vectorised product spreads one into neighbouring columns. What they meant is carried by the biases below.
    */
   k: Tensor;
   v: Tensor;
+  /** [BH, nQB, G·bQ]: NaN for query rows with a non-finite entry, else 0; added to every score of the row. */
+  qBias: Tensor;
+  /**
+   * [BH, margin + nKB + margin, bK]: NaN for keys whose k row (or, except for top-k, v row) is not finite, else 0;
+   * added to the key's scores before masking, so only the rows that attend it see it.
+   */
+  kBias: Tensor;
   /** Top-k only: [BH, margin + nKB + margin, bK], NaN for keys whose v row is not finite, else 0. */
   vBad: Tensor | null;
   /** Keep bits of the mask's tiles (plan.ts tileBank). */
@@ -125,6 +132,8 @@ function runChunk(tf: TF, x: GroupInputs, plan: ChunkPlan, chunk: Chunk, t: Take
   } else s = tf.matMul(q, k, false, true); // [BH, m, rows, cols]
   if (x.scoreScale !== 0) s = tf.mul(s, tf.scalar(x.scoreScale));
   s = tf.reshape(s, [BH, m, rows!, cols]);
+  const kBias = tf.reshape(takeBlocks(tf, x.kBias, chunk, t), [BH, chunk.shared ? 1 : m, 1, cols]);
+  s = tf.add(tf.add(s, tf.expandDims(take(tf, x.qBias, chunk.qBlocks, t), 3)), kBias);
   // Every non-finite score (NaN, ±Infinity from the inputs or from float32 overflow) becomes NaN: s + 0·s.
   const scores = tf.add(s, tf.mul(s, tf.scalar(0)));
   const mask = chunk.masked ? deviceKeep(tf, x, plan, chunk) : null;

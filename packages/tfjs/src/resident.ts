@@ -114,7 +114,12 @@ function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }
   const v = pick(all.v, g.kvHeads);
   const kvHeads = g.heads / g.group;
   const mask = s.cache.get(g.pattern, { seqQ, seqK, offset }, { blockQ: s.blockQ, blockK: s.blockK });
-  const rawQ = arrangeQueries(tf, q, kvHeads, g.group, s.blockQ, mask.numQBlocks);
+  // NaN for a row with a non-finite entry, else 0: the row's bias, with the row itself cleaned to zeros.
+  const rowBad = (x: Tensor) => tf.sum(tf.mul(x, tf.scalar(0)), 3, true);
+  const clean = (x: Tensor) => select(tf, tf.isFinite(x), x, tf.zerosLike(x));
+  const arrangedQ = arrangeQueries(tf, q, kvHeads, g.group, s.blockQ, mask.numQBlocks);
+  const rawQ = clean(arrangedQ);
+  const qBias = rowBad(arrangedQ);
   const bank = sharedPlans.bank(mask);
   const rowsPerBlock = g.group * s.blockQ;
   const plain = s.strategy === 'plain' || (s.strategy === 'auto' && tf.getBackend() === 'wasm');
@@ -125,21 +130,25 @@ function runGroup(tf: TF, g: HeadGroup, all: { q: Tensor; k: Tensor; v: Tensor }
   let qLabels: Tensor | null = null;
   let kLabels: Tensor | null = null;
   if (g.pattern.kind === 'cluster') {
-    qLabels = clusterLabels(tf, rawQ, g.pattern);
+    qLabels = clusterLabels(tf, arrangedQ, g.pattern);
     const labels = arrangeKeys(tf, tf.expandDims(clusterLabels(tf, k, g.pattern), 3), s.blockK, mask.numKBlocks, chunkPlan.margin);
     kLabels = tf.reshape(labels, labels.shape.slice(0, 3));
   }
-  // Non-finite v stays out of the products (0 · NaN is NaN): v gets 0 there, and the keys it concerns are
-  // flagged NaN, in k (their scores) or, for top-k, where only kept keys count, in vBad.
-  const vBad = tf.sum(tf.mul(v, tf.scalar(0)), 3, true); // [B, H, Sk, 1]: NaN or 0
-  const cleanV = select(tf, tf.isFinite(v), v, tf.zerosLike(v));
+  // Non-finite values stay out of the products (0 · NaN is NaN): q, k and v get 0 there, and the rows and keys
+  // they concern are flagged NaN in qBias and kBias (their scores) or, for top-k, where only kept keys' v count,
+  // in vBad.
+  const vBad = rowBad(v); // [B, H, Sk, 1]: NaN or 0
+  const kBad = rowBad(k);
   const blocksOf = (x: Tensor) => arrangeKeys(tf, x, s.blockK, mask.numKBlocks, chunkPlan.margin);
   const vBadBlocks = topk ? blocksOf(vBad) : null;
+  const kBiasBlocks = blocksOf(topk ? kBad : tf.add(kBad, vBad));
   const inputs: GroupInputs = {
     q: topk ? rawQ : tf.mul(rawQ, tf.scalar(scale)),
     scoreScale: topk ? scale : 0,
-    k: blocksOf(topk ? k : tf.add(k, vBad)),
-    v: blocksOf(cleanV),
+    k: blocksOf(clean(k)),
+    v: blocksOf(clean(v)),
+    qBias: tf.reshape(qBias, qBias.shape.slice(0, 3)),
+    kBias: tf.reshape(kBiasBlocks, kBiasBlocks.shape.slice(0, 3)),
     vBad: vBadBlocks ? tf.reshape(vBadBlocks, vBadBlocks.shape.slice(0, 3)) : null,
     bank,
     maskTensors: new Map(),
