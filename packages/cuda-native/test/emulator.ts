@@ -22,6 +22,13 @@ const MASK64 = (1n << 64n) - 1n;
 const SIGN = 1n << 63n;
 /** The largest float32: scores beyond it overflow a float32 kernel. */
 const FLT_MAX = 3.4028234663852886e38;
+const LOG2E_F32 = Math.fround(Math.LOG2E);
+
+/**
+ * expFrom() of common.cuh: the weight of score s under the running max m, both in natural units, with the
+ * exponent argument in float32 as the kernels form it. (s − m) ≤ 0 cannot overflow; s·log2e would from ~2.36e38.
+ */
+export const expFrom = (s: number, m: number): number => 2 ** Math.fround(Math.fround(s - m) * LOG2E_F32);
 
 /** orderedBits() of content.cu: larger double, larger unsigned key. */
 export function orderedBits(s: number): bigint {
@@ -116,12 +123,12 @@ function softmaxRow(keep: Candidate[], vRow: (j: number) => number, v: Float32Ar
     let bm = -Infinity;
     while (end < keep.length && keep[end]!.n === keep[at]!.n) bm = Math.max(bm, keep[end++]!.s);
     const mNew = Math.max(m, bm);
-    const corr = m === -Infinity ? 0 : Math.exp(m - mNew);
+    const corr = m === -Infinity ? 0 : expFrom(m, mNew);
     l *= corr;
     for (let d = 0; d < Dv; d++) acc[d]! *= corr;
     for (; at < end; at++) {
       const c = keep[at]!;
-      const w = Math.exp(c.s - mNew);
+      const w = expFrom(c.s, mNew);
       l += w;
       const p = roundP ? roundP(w) : w;
       const va = vRow(c.j);
@@ -133,7 +140,7 @@ function softmaxRow(keep: Candidate[], vRow: (j: number) => number, v: Float32Ar
   return { out: acc, lse: l > 0 ? m + Math.log(l) : -Infinity };
 }
 
-/** Runs the packed request the way the kernels do; float64 softmax (the kernels use float32). */
+/** Runs the packed request the way the kernels do; float64 softmax but for the exponent argument (the kernels use float32). */
 export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64Array } {
   const [B, Hq, Hkv, Sq, Sk, D, Dv] = Array.from(args.dims) as [number, number, number, number, number, number, number];
   const group = Hq / Hkv;
@@ -180,7 +187,9 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
         }
         const oa = rowOffset(layout, Hq, Sq, Dv, b, h, i);
         // The non-finite rule: a score that is not finite (or beyond float32) among the keys the row attends — for
-        // top-k every candidate of `within` — or a non-finite v of a kept key makes the whole row NaN.
+        // top-k every candidate of `within` — or a non-finite v of a kept key makes the whole row NaN. Masked keys are
+        // never visited. (The tensor-core kernels get there by zeroing non-finite v in each V tile and flagging its
+        // key, so the masked rows' zero weights meet zeros; the CUDA-core kernel tests each kept v.)
         const counted = mode === MODE_TOPK ? cands : keep;
         const vRow = (j: number) => rowOffset(layout, Hkv, Sk, Dv, b, hk, j);
         const badV = (j: number) => args.v.subarray(vRow(j), vRow(j) + Dv).some((x) => !Number.isFinite(x));

@@ -35,8 +35,10 @@ describe('packRequest: the packed arguments, read the way the kernels read them,
         expect(args.out.length).toBe(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV);
         const got = emulate(args);
         const ref = referenceAttention64(req);
-        expect(maxDiff(got.out, ref.out)).toBeLessThan(1e-12);
-        expect(maxDiff(got.lse, ref.lse)).toBeLessThan(1e-12);
+        // The emulator forms each exponent argument in float32 as the kernels do (a few 1e-8 here); a packing
+        // error moves results by far more.
+        expect(maxDiff(got.out, ref.out)).toBeLessThan(1e-7);
+        expect(maxDiff(got.lse, ref.lse)).toBeLessThan(1e-7);
         expect(got.out.some(Number.isNaN)).toBe(false);
       });
 
