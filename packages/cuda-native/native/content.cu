@@ -1,4 +1,4 @@
-// Content-based passes (DESIGN §4): the top-k threshold and tie cut of every query row, and cluster labels of
+// Content-based passes (docs/design.md, Content-based patterns): the top-k threshold and tie cut of every query row, and cluster labels of
 // every token. Both evaluate scores in float64 exactly as core's reference does, so the selection agrees with
 // it bit for bit on float32 inputs; the fused kernel then re-evaluates the same score64() to apply the rule.
 #include <climits>

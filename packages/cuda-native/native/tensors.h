@@ -1,5 +1,5 @@
 // Resident tensors: device allocations owned by the addon, so that chained calls keep q, k, v, out and lse on
-// the GPU (DESIGN §2). JS holds only an integer id; every use looks the id up again under a lock, so a released
+// the GPU (docs/resident.md). JS holds only an integer id; every use looks the id up again under a lock, so a released
 // or unknown id is a typed error, never a dangling pointer. A tensor is freed when it has been released and
 // the last operation holding it is done (holds are shared_ptrs, dropped on the worker thread).
 #pragma once
