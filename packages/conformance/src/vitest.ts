@@ -104,8 +104,10 @@ export function describeFuzz(options: FuzzSuiteOptions): void {
           return;
         }
         const outcome = await body(backend!);
+        console.info(`fuzz ${options.name}: ${outcome.property}: ${outcome.checked} of ${outcome.runs} runs checked, ${outcome.ms.toFixed(0)} ms`);
         expect(outcome.failure ?? '', `${outcome.property}: ${outcome.failure}`).toBe('');
-        expect(outcome.runs).toBeGreaterThan(0);
+        // Most draws must reach the comparison, or the property proves little.
+        expect(outcome.checked).toBeGreaterThan(outcome.runs / 2);
       }, 900_000);
     property(`${runs} valid requests match the float64 reference`, (b) => fuzzValid(b, o));
     property(`${runs} invalid requests get core's typed error`, (b) => fuzzInvalid(b, o));

@@ -17,6 +17,8 @@ export interface FuzzOptions {
 export interface FuzzOutcome {
   property: string;
   runs: number;
+  /** Runs that reached the comparison: valid requests the backend supports, breakages that left the request invalid. */
+  checked: number;
   passed: boolean;
   /** Why it failed, with the shrunk request, in words. */
   failure?: string;
@@ -33,15 +35,19 @@ function describeRequest(r: unknown): string {
   return text.length > 600 ? `${text.slice(0, 600)}…` : text;
 }
 
-async function check<T>(property: string, arb: fc.Arbitrary<T>, body: (x: T) => Promise<void>, o: FuzzOptions): Promise<FuzzOutcome> {
+async function check<T>(property: string, arb: fc.Arbitrary<T>, body: (x: T) => Promise<boolean>, o: FuzzOptions): Promise<FuzzOutcome> {
   const runs = o.runs ?? 500;
   const started = performance.now();
-  const result = await fc.check(fc.asyncProperty(arb, body), { numRuns: runs, seed: o.seed ?? 42, endOnFailure: false });
+  let checked = 0;
+  const counted = async (x: T) => {
+    if (await body(x)) checked++;
+  };
+  const result = await fc.check(fc.asyncProperty(arb, counted), { numRuns: runs, seed: o.seed ?? 42, endOnFailure: false });
   const ms = performance.now() - started;
-  if (!result.failed) return { property, runs: result.numRuns, passed: true, ms };
+  if (!result.failed) return { property, runs: result.numRuns, checked, passed: true, ms };
   const error = result.errorInstance as Error | undefined;
   const failure = `${error?.message ?? String(result.errorInstance)}\n  request: ${describeRequest(result.counterexample?.[0])}\n  seed ${result.seed}, path "${result.counterexample ? result.counterexamplePath : ''}"`;
-  return { property, runs: result.numRuns, passed: false, failure, ms };
+  return { property, runs: result.numRuns, checked, passed: false, failure, ms };
 }
 
 const fail = (message: string): never => {
@@ -56,7 +62,7 @@ export function fuzzValid(backend: Backend, o: FuzzOptions = {}): Promise<FuzzOu
     requestArb(o.space),
     async ({ request }) => {
       const said = backend.supports(request);
-      if (said !== true) return; // a stated limit, not a failure (the invalid property checks it is typed)
+      if (said !== true) return false; // a stated limit, not a failure (the invalid property checks it is typed)
       let result: AttentionResult;
       try {
         result = await backend.attention(request);
@@ -65,6 +71,7 @@ export function fuzzValid(backend: Backend, o: FuzzOptions = {}): Promise<FuzzOu
       }
       const why = compareWithReference(request, result, tol);
       if (why) fail(why);
+      return true;
     },
     o,
   );
@@ -92,9 +99,9 @@ export function fuzzInvalid(backend: Backend, o: FuzzOptions = {}): Promise<Fuzz
         if (!isSparseAttentionError(e)) return fail(`${breakage}: attention() threw an untyped ${(e as Error)?.name}: ${(e as Error)?.message}`);
         if (e.code !== expected!.code || e.field !== expected!.field)
           fail(`${breakage}: got ${e.code} on ${e.field} (${e.message}), core says ${expected!.code} on ${expected!.field}`);
-        return;
+        return true;
       }
-      fail(`${breakage}: attention() resolved`);
+      return fail(`${breakage}: attention() resolved`);
     },
     o,
   );
@@ -117,8 +124,8 @@ export async function fuzzConcurrency(backend: Backend, o: FuzzOptions & { inFli
   const bad = together.findIndex((r, i) => !sameBits(r, sequential[i]!));
   const property = `${n} calls in flight equal the same calls one at a time`;
   const ms = performance.now() - started;
-  if (bad < 0) return { property, runs: runnable.length, passed: true, ms };
-  return { property, runs: runnable.length, passed: false, failure: `call ${bad} differs: ${describeRequest(runnable[bad])}`, ms };
+  if (bad < 0) return { property, runs: n, checked: runnable.length, passed: true, ms };
+  return { property, runs: n, checked: runnable.length, passed: false, failure: `call ${bad} differs: ${describeRequest(runnable[bad])}`, ms };
 }
 
 /** Counters a backend can report to the leak check (wasm memory pages, live GPU buffers, tf tensors, …). */
@@ -153,9 +160,11 @@ export async function fuzzLeaks(
   const ms = performance.now() - started;
   const slack = o.rssSlackBytes ?? 96 * 2 ** 20;
   const grown = Object.keys(before).filter((k) => (after[k] ?? 0) > before[k]!);
-  if (rss1 - rss0 > slack) return { property, runs: calls, passed: false, failure: `RSS grew by ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MiB`, ms };
-  if (grown.length) return { property, runs: calls, passed: false, failure: grown.map((k) => `${k}: ${before[k]} → ${after[k]}`).join(', '), ms };
-  return { property, runs: calls, passed: true, ms };
+  if (rss1 - rss0 > slack)
+    return { property, runs: calls, checked: calls, passed: false, failure: `RSS grew by ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MiB`, ms };
+  if (grown.length)
+    return { property, runs: calls, checked: calls, passed: false, failure: grown.map((k) => `${k}: ${before[k]} → ${after[k]}`).join(', '), ms };
+  return { property, runs: calls, checked: calls, passed: true, ms };
 }
 
 /** Every fuzz property for one backend, in order. */
