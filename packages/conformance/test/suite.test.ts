@@ -42,7 +42,7 @@ describe('the golden cases', () => {
     for (const k of PATTERN_KINDS) expect(kinds, k).toContain(k); // every kind core knows
     const tags = new Set(cases.flatMap((c) => c.tags));
     for (const t of [
-      'seed',
+      'example',
       'sugar',
       'convert',
       'per-head',
@@ -65,8 +65,8 @@ describe('the golden cases', () => {
   it('every manifest says what it pins', () => {
     for (const c of cases) expect(c.pins.length, c.id).toBeGreaterThan(10);
   });
-  it("pins the seed's atrous example to its definition: A attends A, C and E", () => {
-    const g = loadCase(listCases({ filter: 'seed-atrous-k2' })[0]!);
+  it('pins the worked atrous example to its definition: A attends A, C and E', () => {
+    const g = loadCase(listCases({ filter: 'example-atrous-k2' })[0]!);
     expect(Array.from(g.expected.out.subarray(0, 5)).map((x) => +x.toFixed(6))).toEqual([0.333333, 0, 0.333333, 0, 0.333333]);
   });
 });
@@ -103,17 +103,17 @@ describe('comparison and reports', () => {
     expect(compareResult(g, spread, tol).message).toMatch(/lse\[0\] is NaN/);
   });
   it('reports a table ending with "N passed, N failed" and prints skip reasons', async () => {
-    const report = await runConformance(skewed(1.01), { filter: 'seed', skip: { 'seed-local-k1': 'demonstrating a stated skip' } });
+    const report = await runConformance(skewed(1.01), { filter: 'example', skip: { 'example-local-k1': 'demonstrating a stated skip' } });
     const text = formatReport(report);
-    expect(text).toMatch(/seed-local-k1 .* skip \(demonstrating a stated skip\)/);
+    expect(text).toMatch(/example-local-k1 .* skip \(demonstrating a stated skip\)/);
     expect(text.trim().split('\n').at(-1)).toBe('0 passed, 1 failed, 1 skipped');
   });
 });
 
 describe('sparse-conformance CLI', () => {
   it('runs the reference backend and ends with the plain summary line', async () => {
-    const { stdout } = await run(process.execPath, [CLI, '--backend', 'reference', '--filter', '/^(seed|topk)/']);
-    expect(stdout).toMatch(/seed-atrous-k2 .* pass/);
+    const { stdout } = await run(process.execPath, [CLI, '--backend', 'reference', '--filter', '/^(example|topk)/']);
+    expect(stdout).toMatch(/example-atrous-k2 .* pass/);
     expect(stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed$/);
   });
   it('runs a third-party backend module and gives --json', async () => {
@@ -137,7 +137,7 @@ describe('sparse-conformance CLI', () => {
       join(dir, 'bad.mjs'),
       `import { reference } from '${core}';\nconst r = reference();\nexport default { ...r, name: 'bad', attention: async (q) => { const x = await r.attention(q); x.out.data.fill(0.5); return x; } };\n`,
     );
-    const failing = await run(process.execPath, [CLI, '--backend', join(dir, 'bad.mjs'), '--filter', 'seed']).catch((e) => e);
+    const failing = await run(process.execPath, [CLI, '--backend', join(dir, 'bad.mjs'), '--filter', 'example']).catch((e) => e);
     expect(failing.code).toBe(1);
     expect(failing.stdout.trim().split('\n').at(-1)).toBe('0 passed, 2 failed');
   });
