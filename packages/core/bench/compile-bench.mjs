@@ -1,4 +1,4 @@
-// Compile-time benchmark of issue 2: local L=R=256 and Longformer for Sq = Sk = 131072 with 64×64 tiles.
+// Compile-time benchmark of the block-mask compiler: local L=R=256 and Longformer for Sq = Sk = 131072 with 64×64 tiles.
 // Usage: node bench/compile-bench.mjs [--json]   (after `pnpm build`)
 import { compileBlockMask, local, longformer } from '../dist/index.js';
 

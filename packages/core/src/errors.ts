@@ -1,4 +1,4 @@
-/** Stable error codes shared by every package (DESIGN §6). */
+/** Stable error codes shared by every package (docs/design.md, Errors). */
 export type SparseErrorCode =
   | 'INVALID_SHAPE'
   | 'INVALID_PATTERN'

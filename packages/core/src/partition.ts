@@ -45,7 +45,7 @@ function undilated(p: Pattern): { dilation: number; pattern: Pattern } | null {
 /**
  * The residue partition of a validated request, or null when it does not apply: every query head must use a
  * `dilated` or `neighborhood` pattern (not inside a union or other composition) with one common dilation d >= 2.
- * DESIGN §3: a dilated head allows (i, j) iff δ = p - j is a multiple of d and -R·d <= δ <= L·d, so p and j share
+ * A dilated head allows (i, j) iff δ = p - j is a multiple of d and -R·d <= δ <= L·d, so p and j share
  * the residue r; inside that group, with p = r + d·p' and j = r + d·j', the rule is -R <= p' - j' <= L: `local`.
  * A neighborhood head with dilation d is, by its definition, the undilated neighborhood inside each group.
  */
@@ -106,7 +106,7 @@ function scatterRows(
 /**
  * Runs a partitioned request: for every residue group, `run` gets a sub-request on the gathered rows with the
  * undilated patterns, and its out and lse are scattered back. Query rows of a group without keys keep out = 0
- * and lse = -Infinity (DESIGN §2). Groups run one after another (each call may use the whole machine).
+ * and lse = -Infinity. Groups run one after another (each call may use the whole machine).
  */
 export async function runResiduePartition(
   request: AttentionRequest,

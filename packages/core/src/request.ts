@@ -3,7 +3,7 @@ import type { Pattern } from './pattern/types.js';
 import { MAX_INDEX, validatePattern, validatePatternForShapes } from './pattern/validate.js';
 import type { AttentionDims, HostTensor, Layout } from './tensor.js';
 
-/** One attention call (DESIGN §2, §3). */
+/** One attention call (docs/design.md: Tensors, Patterns). */
 export interface AttentionRequest {
   q: HostTensor;
   k: HostTensor;

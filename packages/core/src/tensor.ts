@@ -1,4 +1,4 @@
-/** Host tensors (DESIGN §2): row-major float32 data and a 4-d shape. */
+/** Host tensors (docs/design.md, Tensors): row-major float32 data and a 4-d shape. */
 export interface HostTensor {
   readonly data: Float32Array;
   readonly shape: readonly number[];

@@ -29,7 +29,7 @@ export interface BlockMaskStats {
 }
 
 /**
- * FlexAttention's BlockMask, made portable (DESIGN §4). For query block qb, the key blocks to visit are
+ * FlexAttention's BlockMask, made portable (docs/design.md, Block masks). For query block qb, the key blocks to visit are
  * colIdx[rowPtr[qb] .. rowPtr[qb + 1]), increasing. partialIdx[n] is -1 for a full block (every in-range pair
  * allowed: kernels only bound-check the ragged last tile) or the index P of its bitmask: row r (0 ≤ r < blockQ)
  * of that block starts at bits[(P · blockQ + r) · wordsPerRow], and key column c is bit (c & 31) of word c >> 5.

@@ -14,7 +14,7 @@ export interface PositionContext {
 export type Predicate = (i: number, j: number) => boolean;
 
 /**
- * The element predicate of a static pattern, written straight from DESIGN §3. It is the semantic definition
+ * The element predicate of a static pattern (docs/design.md, Pattern semantics). It is the semantic definition
  * that the compiler is tested against; it is never used to build a dense matrix outside tests and the reference.
  */
 export function makePredicate(pattern: Pattern, ctx: PositionContext): Predicate {

@@ -14,7 +14,7 @@ export const randomBlocks = (block: number, perRow: number, seed: number): Patte
 export const neighborhood = (kernel: number, options: { dilation?: number; causal?: boolean } = {}): Pattern => ({ kind: 'neighborhood', kernel, ...options });
 
 /**
- * The seed's "Local Self Attention" with k: every key within distance k on either side, self included
+ * Local self-attention with k: every key within distance k on either side, self included
  * (`local(k)` is L = R = k, width 2k + 1). `local(left, right)` sets the two sides separately.
  */
 export function local(left: number, right: number = left): LocalPattern {
@@ -22,9 +22,9 @@ export function local(left: number, right: number = left): LocalPattern {
 }
 
 /**
- * The seed's "Atrous Self Attention" with k: keys at relative distance 0, k, 2k, 3k, … on both sides. On
- * [A, B, C, D, E] with k = 2, A attends A, C and E (the seed's example says B and D, which contradicts its own
- * definition; we follow the definition, as Longformer and NATTEN do; see docs/patterns.md).
+ * Atrous self-attention with k: keys at relative distance 0, k, 2k, 3k, … on both sides. On [A, B, C, D, E]
+ * with k = 2, A attends A, C and E (a worked example often given says B and D, which contradicts the definition;
+ * we follow the definition, as Longformer and NATTEN do; see docs/patterns.md).
  */
 export function atrous(k: number, options: { left?: number; right?: number } = {}): DilatedPattern {
   return { kind: 'dilated', dilation: k, ...options };

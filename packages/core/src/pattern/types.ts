@@ -1,5 +1,5 @@
 /**
- * Attention patterns as plain JSON data (DESIGN §3). Indices: query i in [0, Sq), key j in [0, Sk); the query's
+ * Attention patterns as plain JSON data (docs/design.md, Patterns). Indices: query i in [0, Sq), key j in [0, Sk); the query's
  * position in key coordinates is p = i + offset (offset = Sk - Sq unless the request sets queryOffset); δ = p - j.
  * Optional window sides (`left`, `right`) that are omitted are unbounded.
  */
