@@ -40,7 +40,7 @@ function presetCases(quick: boolean, patterns: readonly PatternName[]): { cases:
     sweep.push(
       'every pattern at N = 1024 and 4096, D = 64, H = 8, w = 256',
       'causal sliding window with GQA 4:1 (H = 8:2) at N = 4096',
-      "issue 4's headline case: sliding L = R = 256 (w = 512) at N = 16384",
+      'the cpu-wasm headline case: sliding L = R = 256 (w = 512) at N = 16384',
     );
     for (const seq of [1024, 4096]) for (const p of patterns) add(p, { ...base, seq, window: 256 });
     add('causal-sliding', { seq: 4096, headDim: 64, headsQ: 8, headsKv: 2, window: 256 });
@@ -51,7 +51,7 @@ function presetCases(quick: boolean, patterns: readonly PatternName[]): { cases:
       'head dim: sliding, causal sliding and Longformer at D = 128, N = 16384',
       'windows: sliding at N = 16384 with w = 64, 256, 2048; causal sliding with w = 128, 2048',
       'heads: sliding at N = 16384 with H = 16; sliding and causal sliding with H = 32:8 (GQA 4:1)',
-      'tf.js (issue 6): sliding w = 256 (L = R = 128) at N = 4096, 16384 and 32768',
+      'tf.js against tf.js dense: sliding w = 256 (L = R = 128) at N = 4096, 16384 and 32768',
     );
     for (const seq of [1024, 4096, 16384, 65536]) for (const p of patterns) add(p, { ...base, seq, window: 512 });
     for (const p of ['sliding', 'causal-sliding', 'longformer'] as const) add(p, { ...base, headDim: 128, seq: 16384, window: 512 });

@@ -17,7 +17,7 @@ import {
  * The "plain JavaScript" peer: what a user writes without a library, made as fast as plain JS reasonably gets:
  * one fused loop per query row over core's compiled BlockMask (listed blocks only, bits tested in partial
  * blocks), online softmax, float32 storage (JS arithmetic is float64), one thread. Top-k and cluster use the
- * two-pass rules of DESIGN §3/§4. Unlike core's reference it is tuned for speed, not as a second oracle.
+ * two-pass rules of docs/design.md (Content-based patterns). Unlike core's reference it is tuned for speed, not as a second oracle.
  */
 export function plainJs(): Backend {
   const cache = new BlockMaskCache(8);

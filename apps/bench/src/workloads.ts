@@ -1,6 +1,6 @@
 import { bigBird, local, longformer, mulberry32, type Pattern } from '@sparse/core';
 
-/** The workloads of issue 8. `window` is the attention window w each pattern derives its sizes from. */
+/** The benchmark workloads. `window` is the attention window w each pattern derives its sizes from. */
 export const PATTERN_NAMES = ['sliding', 'causal-sliding', 'dilated', 'longformer', 'bigbird', 'topk', 'cluster'] as const;
 export type PatternName = (typeof PATTERN_NAMES)[number];
 

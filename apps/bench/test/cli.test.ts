@@ -28,7 +28,7 @@ describe('arguments', () => {
     expect(() => parseArgs(['--heads', '8:3'])).toThrow(/Hkv dividing Hq/);
   });
 
-  it('the quick preset stays small and includes the headline case of issue 4', () => {
+  it('the quick preset stays small and includes the cpu-wasm headline case (sliding window, N = 16384)', () => {
     const plan = makePlan(parseArgs(['--quick']));
     expect(plan.cases.length).toBeLessThanOrEqual(16);
     expect(plan.cases.some((c) => c.id === 'sliding/N16384/D64/H8:8/w512')).toBe(true);

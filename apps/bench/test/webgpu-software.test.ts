@@ -56,7 +56,7 @@ describe('--webgpu-software', () => {
     expect(hw.notice).toMatch(/hardware adapter was found/);
   });
 
-  it('marks the report: targets table, every row, and the issue-5 headline is not judged against the GPU goal', () => {
+  it('marks the report: targets table, every row, and the webgpu headline is not judged against the GPU goal', () => {
     const c = makeCase('sliding', { seq: 16384, headDim: 64, headsQ: 1, headsKv: 1, window: 512 });
     const stats = caseStats(c, buildPattern(c), null);
     const timing = (ms: number, rows = 16384) => ({
@@ -125,11 +125,11 @@ describe('--webgpu-software', () => {
     for (const r of record.results.filter((x) => x.target === 'webgpu@software')) expect(row(r)).toContain(NOTICE);
 
     const head = headlines([record], targets).join('\n');
-    expect(head).toContain(`**webgpu (issue 5)** — sliding, B=1, H=1, N=16384`);
+    expect(head).toContain(`**webgpu, sliding window** — sliding, B=1, H=1, N=16384`);
     expect(head).toContain(NOTICE);
     expect(head).toContain('η against its own dense WGSL kernel = 5.6');
     expect(head).toMatch(/webgpu 50(\.0)?× slower \(software adapter\)/);
-    expect(head.split('**webgpu (issue 5)**')[1]!.split('**tfjs')[0]).not.toMatch(/meets the goal|below the goal/);
+    expect(head.split('**webgpu, sliding window**')[1]!.split('**tfjs')[0]).not.toMatch(/meets the goal|below the goal/);
   });
 });
 

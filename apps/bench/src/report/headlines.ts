@@ -1,7 +1,7 @@
 import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
 import { fmtBytes, fmtGflops, fmtNum, fmtRatio } from './format.js';
 
-/** The figures the backend issues (4, 5, 6) ask the harness for, found in the records when this run has them. */
+/** The headline figures of cpu-wasm, webgpu and tfjs against their goals, found in the records when this run has them. */
 
 interface Find {
   pattern: string;
@@ -43,7 +43,7 @@ export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[
   const lines: string[] = [];
   const w512 = findCase(records, { pattern: 'sliding', seq: 16384, window: 512 });
   const ref4 = 'sliding, B=1, H=8, N=16384, D=64, L=R=256';
-  lines.push(`**cpu-wasm (issue 4)** — ${ref4}:`);
+  lines.push(`**cpu-wasm, sliding window** — ${ref4}:`);
   const cw = byPrefix(w512, 'cpu-wasm').filter(ok);
   if (!cw.length) lines.push(`- not measured: ${status(w512, 'cpu-wasm')}`);
   else {
@@ -82,14 +82,14 @@ export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[
       );
   }
 
-  // Issue 5's case; without H = 8 in this run, the same case at the heads it has (a software adapter runs H = 1).
+  // The webgpu headline case; without H = 8 in this run, the same case at the heads it has (a software adapter runs H = 1).
   const wgCase = byPrefix(w512, 'webgpu').some(ok)
     ? w512
     : (records.find(
         (r) => r.case.pattern === 'sliding' && r.case.seq === 16384 && r.case.window === 512 && r.case.headDim === 64 && byPrefix(r, 'webgpu').some(ok),
       ) ?? w512);
   const wgRef = wgCase && wgCase !== w512 ? ref4.replace('H=8', `H=${heads(wgCase)}`) : ref4;
-  lines.push('', `**webgpu (issue 5)** — ${wgRef}:`);
+  lines.push('', `**webgpu, sliding window** — ${wgRef}:`);
   const wg = byPrefix(wgCase, 'webgpu').filter(ok);
   if (!wg.length) {
     const notices = targets.filter((t) => t.name === 'webgpu' && t.notice).map((t) => `${t.label}: ${t.notice}`);
@@ -113,7 +113,7 @@ export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[
     }
   }
 
-  lines.push('', '**tfjs (issue 6)** — sliding L=R=128 (w=256) against tf.js dense attention on the same tf.js backend (wasm):');
+  lines.push('', '**tfjs, sliding window** — L=R=128 (w=256) against tf.js dense attention on the same tf.js backend (wasm):');
   for (const N of [4096, 16384, 32768]) {
     const rec = findCase(records, { pattern: 'sliding', seq: N, window: 256 });
     const t = byPrefix(rec, 'tfjs').find(ok);

@@ -142,7 +142,7 @@ export function markdownReport(o: ReportInput): string {
     '- Peers: onnxruntime’s GroupQueryAttention supports only causal sliding windows (n/a elsewhere); for top-k and cluster the dense peers get the mask precomputed outside the timed region. tf.js’s wasm backend has no multithread support in Node, so its targets run on 1 thread.',
     '',
   );
-  L.push('## Headline figures (issues 4, 5, 6)', '', ...headlines(o.records, o.targets), '');
+  L.push('## Headline figures', '', ...headlines(o.records, o.targets), '');
   if (o.charts.length) {
     L.push('## Charts', '');
     for (const c of o.charts) L.push(`![${c.title}](${c.file})`, '');
