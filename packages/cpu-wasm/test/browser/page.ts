@@ -101,7 +101,7 @@ async function run(): Promise<PageReport> {
   const probe = await backend.probe();
   const started = performance.now();
   const conformance: CaseOutcome[] = [];
-  // The backend's declared tolerance is the float32 one of DESIGN §7, which every case's manifest carries.
+  // The backend's declared tolerance is the float32 one of docs/design.md (Conformance), which every case's manifest carries.
   if (probe.available) for (const c of cases) conformance.push(await runCase(backend, c));
   const ms = performance.now() - started;
   const info = backend.info();
