@@ -1,4 +1,4 @@
-// The resident entry point (DESIGN §2): q, k, v, out and lse as CudaTensors in GPU memory, so that chained
+// The resident entry point (docs/resident.md): q, k, v, out and lse as CudaTensors in GPU memory, so that chained
 // calls (layer after layer, a KV cache kept on the GPU) avoid host round trips. Host tensors may be mixed in
 // (e.g. a new query block against a resident cache); they are uploaded for the call only.
 import {

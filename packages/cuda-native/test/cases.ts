@@ -1,4 +1,4 @@
-// Small requests covering the contract's corners (DESIGN §2–§4), built from a seeded PRNG.
+// Small requests covering the contract's corners (docs/design.md: tensors, patterns, block masks), built from a seeded PRNG.
 import { type AttentionRequest, type Layout, mulberry32, type Pattern, shapeOf } from '@sparse/core';
 
 export interface Dims {
