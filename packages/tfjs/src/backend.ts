@@ -33,7 +33,7 @@ export interface TfjsBackendOptions extends Omit<ComputeOptions, 'cache'> {
   partitionDilation?: boolean;
 }
 
-/** The portable Backend of DESIGN §5 on tf.js, plus the tolerance it declares for the active tf.js backend. */
+/** The portable Backend of @sparse/core on tf.js, plus the tolerance it declares for the active tf.js backend. */
 export interface TfjsBackend extends Backend {
   /**
    * Tolerance for the tf.js backend the calls run on: the active one once probed; before, the named (or default)
@@ -189,7 +189,7 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       return (async () => {
         const t = await ready();
         aborted();
-        // Dilated heads: one call per residue group with the undilated pattern (DESIGN §4), as cpu-wasm does.
+        // Dilated heads: one call per residue group with the undilated pattern (docs/design.md, Re-ordering), as cpu-wasm does.
         return attendByResidue(owned, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
       })();
     },

@@ -3,7 +3,7 @@ import type { Tensor, TF } from './types.js';
 
 /**
  * Cluster labels of rows [..., D] → int32 [...]: argmax_c <x, μ_c/‖μ_c‖>; tf.js argMax keeps the first maximum,
- * so ties go to the smaller c (DESIGN §3). A NaN product never wins (it becomes -Infinity first): a row of NaNs
+ * so ties go to the smaller c (docs/design.md, Pattern semantics). A NaN product never wins (it becomes -Infinity first): a row of NaNs
  * gets label 0, as in core's reference.
  */
 export function clusterLabels(tf: TF, x: Tensor, pattern: ClusterPattern): Tensor {

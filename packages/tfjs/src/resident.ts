@@ -21,7 +21,7 @@ function checkTile(value: number, field: string): number {
 }
 
 /**
- * Sparse attention on tf.Tensors (DESIGN §2, the resident entry point): q, k, v stay on the tf.js backend and
+ * Sparse attention on tf.Tensors (the resident entry point, docs/resident.md): q, k, v stay on the tf.js backend and
  * out (and lse) come back as tf.Tensors owned by the caller. Safe inside tf.tidy; leaves no other tensor behind.
  * Memory is proportional to the listed key blocks (O(N·w)), never Sq × Sk.
  */
@@ -34,7 +34,7 @@ export function sparseAttention(tf: TF, args: SparseAttentionArgs, options: Comp
 const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
 /**
- * DESIGN §6: refuse before allocating what cannot fit. On tf.js wasm a call holds its inputs (and bshd transposes),
+ * Refuse before allocating what cannot fit (RESOURCE_LIMIT). On tf.js wasm a call holds its inputs (and bshd transposes),
  * the outputs (and their concatenation) and a few score-sized intermediates per chunk; past the 4 GiB heap, tf.js
  * fails with "memory access out of bounds" in the middle of a call. Other tf.js backends are not bounded this way.
  */

@@ -1,18 +1,18 @@
 import type { TF } from './types.js';
 
-/** Conformance tolerance: |out - gold| <= atol + rtol·|gold|, |lse - gold| <= lseAtol (DESIGN §7). */
+/** Conformance tolerance: |out - gold| <= atol + rtol·|gold|, |lse - gold| <= lseAtol (docs/design.md, Conformance). */
 export interface Tolerance {
   atol: number;
   rtol: number;
   lseAtol: number;
 }
 
-/** DESIGN §7's float32 tolerance. */
+/** The float32 tolerance of the golden cases. */
 export const FLOAT32_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-4, lseAtol: 1e-5 };
 
 /**
  * The tolerance this package declares per tf.js backend. cpu and wasm compute in float32 on the CPU and meet
- * DESIGN §7; GPU backends evaluate exp/log with the GPU's approximations (looser), and webgl without float32
+ * the float32 tolerance; GPU backends evaluate exp/log with the GPU's approximations (looser), and webgl without float32
  * render targets stores every intermediate as a half float (much looser).
  */
 export function toleranceFor(backendName: string, floatPrecision: 16 | 32 | number = 32): Tolerance {

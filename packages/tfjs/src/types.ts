@@ -5,7 +5,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 export type TF = typeof tfc;
 export type Tensor = tfc.Tensor;
 
-/** Arguments of the resident entry point: tf.Tensors in, tf.Tensors out (DESIGN §2). */
+/** Arguments of the resident entry point: tf.Tensors in, tf.Tensors out (docs/resident.md). */
 export interface SparseAttentionArgs {
   /** [B, Hq, Sq, D] (or [B, Sq, Hq, D] with layout 'bshd'), float32. */
   q: Tensor;

@@ -10,7 +10,7 @@ function shapeOf(t: unknown, name: string): number[] {
   return [...tensor.shape];
 }
 
-/** Validates a resident request with core's rules (DESIGN §6: same codes and messages) and resolves its sizes. */
+/** Validates a resident request with core's rules (same error codes and messages) and resolves its sizes. */
 export function planResident(args: SparseAttentionArgs): AttentionPlan {
   if (typeof args !== 'object' || args === null) fail('INVALID_ARGUMENT', 'request', 'must be an object with q, k, v and pattern', args);
   return planAttentionShapes({

@@ -136,7 +136,7 @@ describe('dilated heads on the host Backend (residue partition)', () => {
 });
 
 describe('declared tolerance per tf.js backend', () => {
-  it('is DESIGN §7 float32 on cpu and wasm, looser on GPUs and much looser with half floats', () => {
+  it('is the float32 tolerance on cpu and wasm, looser on GPUs and much looser with half floats', () => {
     expect(toleranceFor('cpu')).toEqual(FLOAT32_TOLERANCE);
     expect(toleranceFor('wasm', 32)).toEqual(FLOAT32_TOLERANCE);
     expect(toleranceFor('webgl', 32).atol).toBeGreaterThan(FLOAT32_TOLERANCE.atol);

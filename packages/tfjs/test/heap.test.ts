@@ -5,7 +5,7 @@ import { checkHeap } from '../src/resident.js';
 const plan = (S: number, H = 8) =>
   planAttentionShapes({ q: [1, H, S, 64], k: [1, H, S, 64], v: [1, H, S, 64], pattern: { kind: 'local', left: 128, right: 128 } });
 
-describe('the tf.js wasm heap (DESIGN §6: refuse before allocating)', () => {
+describe('the tf.js wasm heap (refuse before allocating)', () => {
   it('refuses a request that cannot fit the 4 GiB wasm heap with RESOURCE_LIMIT naming the size', () => {
     expect(() => checkHeap('wasm', plan(2 ** 21))).toThrow(
       expect.objectContaining({
