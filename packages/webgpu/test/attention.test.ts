@@ -16,7 +16,7 @@ interface Case {
   tol?: Tolerance;
 }
 
-// Small shapes that cover the contract (DESIGN §2–4); lengths are chosen not to be multiples of the tiles.
+// Small shapes that cover the contract (docs/design.md: tensors, patterns, block masks); lengths are chosen not to be multiples of the tiles.
 const cases: Case[] = [
   { name: 'dense, 2 batches', shape: { B: 2, Hq: 2, Sq: 21, D: 8 }, pattern: { kind: 'dense' } },
   { name: 'causal, Sq < Sk (bottom-right)', shape: { Sq: 9, Sk: 40, D: 8 }, pattern: { kind: 'causal' } },

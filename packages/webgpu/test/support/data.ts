@@ -39,7 +39,7 @@ export interface Tolerance {
 export const FLOAT32: Tolerance = { atol: 1e-5, rtol: 1e-4, lseAtol: 1e-5 };
 
 /**
- * Compares against core's float64 reference (DESIGN §7 tolerance); returns a description of the first mismatch. Where
+ * Compares against core's float64 reference (the float32 tolerance of docs/design.md); returns a description of the first mismatch. Where
  * the reference is NaN (the non-finite rule), the result must be NaN too.
  */
 export function mismatch(request: AttentionRequest, got: AttentionResult, tol: Tolerance = FLOAT32): string | null {
