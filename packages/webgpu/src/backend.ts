@@ -49,6 +49,8 @@ export interface RunInfo {
   pipelinesCompiled: number;
   buffersCreated: number;
   buffersReused: number;
+  /** GPUBuffers of the pool that exist after the call (in use or kept for reuse): flat across repeated calls. */
+  buffersLive: number;
 }
 
 export interface WebGpuBackend extends Backend {
@@ -97,6 +99,7 @@ export function webgpu(options: WebGpuOptions = {}): WebGpuBackend {
       pipelinesCompiled: ctx.pipelines.compiled,
       buffersCreated: ctx.pool.created,
       buffersReused: ctx.pool.reused,
+      buffersLive: ctx.pool.live,
     };
   };
 

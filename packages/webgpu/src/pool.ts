@@ -8,6 +8,12 @@ export class BufferPool {
   private freeBytes = 0;
   created = 0;
   reused = 0;
+  destroyed = 0;
+
+  /** Buffers that exist now: in use by a call, or kept free for reuse. */
+  get live(): number {
+    return this.created - this.destroyed;
+  }
 
   constructor(
     private readonly device: GPUDevice,
@@ -55,13 +61,18 @@ export class BufferPool {
       }
       this.freeBytes -= b.size;
       b.destroy();
+      this.destroyed++;
       return true;
     }
     return false;
   }
 
   clear(): void {
-    for (const list of this.free.values()) for (const b of list) b.destroy();
+    for (const list of this.free.values())
+      for (const b of list) {
+        b.destroy();
+        this.destroyed++;
+      }
     this.free.clear();
     this.freeBytes = 0;
   }
