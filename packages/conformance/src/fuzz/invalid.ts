@@ -85,7 +85,7 @@ export const BREAKAGES: readonly Breakage[] = [
   { name: 'per-head array of the wrong length', apply: (r) => ({ ...r, pattern: [{ kind: 'causal' }] }) },
 ];
 
-/** A valid request with one breakage applied (the same for every backend of a run: the seed decides). */
+/** A valid request with one breakage applied (the same for every backend of a run: the fast-check seed decides). */
 export function brokenArb(valid: fc.Arbitrary<FuzzedRequest>): fc.Arbitrary<{ breakage: string; request: unknown }> {
   return fc.record({ base: valid, n: fc.nat({ max: BREAKAGES.length - 1 }) }).map(({ base, n }) => {
     const b = BREAKAGES[n]!;
