@@ -28,7 +28,7 @@ export interface WebGpuOptions extends DeviceOptions {
   maskCacheSize?: number;
   /**
    * Run a host call whose heads are all `dilated` (or dilated `neighborhood`) with one dilation d as d calls on
-   * the residue groups with the undilated pattern (default true; core's residuePartition, DESIGN §4). The
+   * the residue groups with the undilated pattern (default true; core's residuePartition, docs/design.md, Re-ordering). The
    * resident GPUBuffer entry point does not partition.
    */
   partitionDilation?: boolean;
