@@ -1,6 +1,7 @@
 // Compiles the AssemblyScript kernel twice into dist/: kernel.wasm (shared memory, atomics: the worker pool) and
-// kernel-st.wasm (plain memory: the single-threaded fallback where SharedArrayBuffer is unavailable).
-import { mkdirSync } from 'node:fs';
+// kernel-st.wasm (plain memory: the single-threaded fallback where SharedArrayBuffer is unavailable), and both as
+// base64 in dist/kernel-embedded.js, which browsers load when a bundler or server did not ship the .wasm files.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -23,3 +24,11 @@ for (const b of builds) {
   }
   console.log(`built ${b.out}`);
 }
+
+const base64 = (f) => JSON.stringify(readFileSync(join(root, 'dist', f)).toString('base64'));
+writeFileSync(
+  join(root, 'dist/kernel-embedded.js'),
+  `export const KERNEL_SHARED = ${base64('kernel.wasm')};\nexport const KERNEL_SINGLE = ${base64('kernel-st.wasm')};\n`,
+);
+writeFileSync(join(root, 'dist/kernel-embedded.d.ts'), readFileSync(join(root, 'src/kernel-embedded.d.ts')));
+console.log('built dist/kernel-embedded.js');

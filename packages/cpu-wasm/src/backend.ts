@@ -12,7 +12,7 @@ import {
   SparseAttentionError,
 } from '@sparse/core';
 import { RC_ABORTED } from './abi.js';
-import { defaultThreadCount, sharedMemorySupport } from './env.js';
+import { sharedMemorySupport } from './env.js';
 import { type HeadSpecs, headSpecs } from './heads.js';
 import { InlineRunner } from './inline.js';
 import { type Arena, layoutArena, WASM32_BYTES } from './layout.js';
@@ -20,6 +20,7 @@ import { compileKernel, type Phase } from './loader.js';
 import { createKernelMemory, ensureMemory } from './memory.js';
 import { type CpuWasmOptions, resolveOptions } from './options.js';
 import { CHUNKS_PER_THREAD, INLINE_CHUNKS, planChunks } from './plan.js';
+import type { Platform } from './platform/types.js';
 import { WorkerPool } from './pool.js';
 import { resourceRefusal } from './resources.js';
 import type { Outcome, Runner } from './runner.js';
@@ -105,12 +106,8 @@ function failure(outcomes: Outcome[]): SparseAttentionError | null {
   });
 }
 
-/**
- * The CPU backend for every platform: fused block-sparse attention in WebAssembly SIMD (AssemblyScript kernels),
- * on a pool of worker threads over one shared WebAssembly.Memory, or single-threaded on the calling thread where
- * SharedArrayBuffer is unavailable.
- */
-export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
+/** cpuWasm (documented in index.ts) on one platform. */
+export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}): CpuWasmBackend {
   const opts = resolveOptions(options);
   const tiles = { blockQ: opts.blockQ, blockK: opts.blockK };
   const cache = new BlockMaskCache(opts.maskCacheSize);
@@ -139,13 +136,13 @@ export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   async function makeRunner(): Promise<Runner> {
     const support = sharedMemorySupport();
     if (!opts.inline && support.ok) {
-      const threads = opts.threads ?? (await defaultThreadCount());
-      const module = await compileKernel(true);
+      const threads = opts.threads ?? (await platform.defaultThreadCount());
+      const module = await compileKernel(platform, true);
       const { memory, maxBytes } = createKernelMemory(true);
-      return new WorkerPool(threads, module, memory, maxBytes);
+      return new WorkerPool(platform, threads, module, memory, maxBytes);
     }
     fallbackReason = opts.inline ? 'inline: true was requested' : (support as { reason: string }).reason;
-    const module = await compileKernel(false);
+    const module = await compileKernel(platform, false);
     const { memory, maxBytes } = createKernelMemory(false);
     return new InlineRunner(module, memory, maxBytes);
   }

@@ -1,3 +1,29 @@
-export { type CallStats, type CpuWasmBackend, type CpuWasmInfo, cpuWasm } from './backend.js';
+// The Node entry (export condition `node`); browser.ts is the browser one. Both export the same API.
+import { type CpuWasmBackend, createCpuWasm } from './backend.js';
+import type { CpuWasmOptions } from './options.js';
+import { measureSimdPeakOn, type SimdPeak } from './peak.js';
+import { nodePlatform } from './platform/node.js';
+
+export type { CallStats, CpuWasmBackend, CpuWasmInfo } from './backend.js';
 export { type CpuWasmOptions, MAX_THREADS } from './options.js';
-export { measureSimdPeak, type SimdPeak } from './peak.js';
+export type { SimdPeak } from './peak.js';
+
+/**
+ * The CPU backend for every platform: fused block-sparse attention in WebAssembly SIMD (AssemblyScript kernels),
+ * on a pool of worker threads over one shared WebAssembly.Memory, or single-threaded on the calling thread where
+ * SharedArrayBuffer is unavailable.
+ */
+export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
+  return createCpuWasm(nodePlatform, options);
+}
+
+/**
+ * This machine's WebAssembly SIMD128 f32 peak on one thread: a micro-benchmark of the kernels' own instruction
+ * pattern (f32x4.mul then f32x4.add, no FMA in SIMD128) on twelve independent accumulators, so it is bound by
+ * the floating-point units. The attention benchmark reports its effective GFLOP/s (4 · nnz · D / t) against it.
+ * Runs on the calling thread, about `durationMs` in total (default 600) in `repeats` short runs (default 15: on a
+ * shared machine the best short run is the one that had the core to itself), after a warm-up that lets V8 tier up.
+ */
+export function measureSimdPeak(options: { durationMs?: number; repeats?: number } = {}): Promise<SimdPeak> {
+  return measureSimdPeakOn(nodePlatform, options);
+}

@@ -1,4 +1,5 @@
 import { compileKernel, instantiateKernel } from './loader.js';
+import type { Platform } from './platform/types.js';
 
 export interface SimdPeak {
   /** Best f32 GFLOP/s of one thread over the repeats. */
@@ -10,17 +11,11 @@ export interface SimdPeak {
   iterations: number;
 }
 
-/**
- * This machine's WebAssembly SIMD128 f32 peak on one thread: a micro-benchmark of the kernels' own instruction
- * pattern (f32x4.mul then f32x4.add, no FMA in SIMD128) on twelve independent accumulators, so it is bound by
- * the floating-point units. The attention benchmark reports its effective GFLOP/s (4 · nnz · D / t) against it.
- * Runs on the calling thread, about `durationMs` in total (default 600) in `repeats` short runs (default 15: on a
- * shared machine the best short run is the one that had the core to itself), after a warm-up that lets V8 tier up.
- */
-export async function measureSimdPeak(options: { durationMs?: number; repeats?: number } = {}): Promise<SimdPeak> {
+/** measureSimdPeak (documented in index.ts) on one platform. */
+export async function measureSimdPeakOn(platform: Platform, options: { durationMs?: number; repeats?: number } = {}): Promise<SimdPeak> {
   const durationMs = options.durationMs ?? 600;
   const repeats = Math.max(1, options.repeats ?? 15);
-  const kernel = instantiateKernel(await compileKernel(false), new WebAssembly.Memory({ initial: 2, maximum: 2 }));
+  const kernel = instantiateKernel(await compileKernel(platform, false), new WebAssembly.Memory({ initial: 2, maximum: 2 }));
   const fpi = kernel.PEAK_FLOPS_PER_ITER.value as number;
   let iters = 1 << 16;
   // Warm-up and calibration: grow the count until one run takes ~5 ms.

@@ -1,9 +1,9 @@
 import { SparseAttentionError } from '@sparse/core';
 import { CTX_PTR } from './abi.js';
 import type { Phase } from './loader.js';
+import type { Platform, WorkerHandle } from './platform/types.js';
 import type { FromWorker } from './protocol.js';
 import type { Outcome, Runner } from './runner.js';
-import { spawnWorker, type WorkerHandle } from './spawn.js';
 
 interface Slot {
   wid: number;
@@ -27,6 +27,7 @@ export class WorkerPool implements Runner {
   killOnNextAttend = -1;
 
   constructor(
+    private readonly platform: Platform,
     readonly threads: number,
     private readonly module: WebAssembly.Module,
     readonly memory: WebAssembly.Memory,
@@ -60,7 +61,7 @@ export class WorkerPool implements Runner {
         if (!up) reject(new SparseAttentionError('BACKEND_UNAVAILABLE', `cpu-wasm: worker ${wid} failed to start (${reason})`));
         for (const [id] of [...slot.pending]) settle(id, { ok: false, kind: 'death', message: `worker ${wid}: ${reason}` });
       };
-      spawnWorker({ message: onMessage, death: onDeath }).then(
+      this.platform.spawnWorker({ message: onMessage, death: onDeath }).then(
         (h) => {
           slot.handle = h;
           if (slot.dead) void h.terminate();

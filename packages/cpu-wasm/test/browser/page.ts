@@ -57,7 +57,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Probes a copy of the package that the server serves wrongly (see browser.test.ts). */
 async function probeCopy(name: string): Promise<ProbeResult> {
-  const copy = (await import(`/${name}/node_modules/@sparse/cpu-wasm/dist/index.js`)) as typeof import('@sparse/cpu-wasm');
+  const copy = (await import(`/${name}/node_modules/@sparse/cpu-wasm/dist/browser.js`)) as typeof import('@sparse/cpu-wasm');
   const backend = copy.cpuWasm({ threads: 2 });
   try {
     return await within(backend.probe(), DRILL_TIMEOUT_MS, `probe of the ${name} copy`);
