@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 export { type RunInfo, type WebGpuBackend, type WebGpuOptions, webgpu } from './backend.js';
 export type { DeviceOptions } from './device.js';
 export { DEFAULT_LIMITS, type DeviceLimits, type TileRequest } from './limits.js';
