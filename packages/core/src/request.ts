@@ -136,3 +136,22 @@ function planShapes(request: Omit<AttentionRequest, 'q' | 'k' | 'v'>, q: number[
   }
   return { batch, headsQ, headsKv, seqQ, seqK, headDim, headDimV, layout, scale, offset, returnLse, group: headsQ / headsKv, patterns };
 }
+
+/**
+ * What a call keeps once attention() has returned: private copies of q, k and v, and the plan's private patterns
+ * and resolved options. A backend that reads its inputs after an await takes this first (docs/design.md, "Inputs
+ * belong to the caller again when attention() returns").
+ */
+export function ownedRequest(request: AttentionRequest, plan: AttentionPlan): AttentionRequest {
+  const copy = (t: HostTensor): HostTensor => ({ data: t.data.slice(), shape: Array.from(t.shape) });
+  return {
+    q: copy(request.q),
+    k: copy(request.k),
+    v: copy(request.v),
+    pattern: plan.patterns,
+    scale: plan.scale,
+    queryOffset: plan.offset,
+    layout: plan.layout,
+    returnLse: plan.returnLse,
+  };
+}

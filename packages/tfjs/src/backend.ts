@@ -6,11 +6,12 @@ import {
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
+  ownedRequest,
   planAttention,
   SparseAttentionError,
   shapeOf,
 } from '@sparse/core';
-import { ownedRequest } from './own.js';
+
 import { checkComputeOptions, checkHeap, runPlanned } from './resident.js';
 import { type Tolerance, toleranceFor } from './tolerance.js';
 import type { ComputeOptions, Tensor, TF } from './types.js';
