@@ -18,6 +18,33 @@ export interface ConformanceSuiteOptions extends RunOptions {
   requireAvailable?: boolean;
 }
 
+/** The backend a suite runs on: created and probed once before its tests, disposed after them. */
+interface SuiteBackend {
+  /** The backend, or the probe's reason when it is unavailable here (its tests then skip with that reason). */
+  get(): { backend: Backend } | { unavailable: string };
+}
+
+/**
+ * Registers the suite's beforeAll / afterAll. An unavailable backend fails the suite when `requireAvailable` (CI),
+ * and otherwise makes every test skip with the probe's reason.
+ */
+function suiteBackend(name: string, create: () => Backend | Promise<Backend>, requireAvailable: boolean): SuiteBackend {
+  let backend: Backend | undefined;
+  let unavailable: string | undefined;
+  beforeAll(async () => {
+    backend = await create();
+    const probe = await backend.probe();
+    if (!probe.available) {
+      unavailable = probe.reason ?? 'unavailable';
+      if (requireAvailable) throw new Error(`${name}: backend ${backend.name} is unavailable here (${unavailable}); CI requires it`);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await backend?.dispose();
+  });
+  return { get: () => (unavailable !== undefined ? { unavailable } : { backend: backend! }) };
+}
+
 /**
  * Registers one vitest test per golden case for a backend. Call it at the top level of a test file:
  *   describeConformance({ name: 'my-backend', create: () => myBackend() });
@@ -26,19 +53,7 @@ export function describeConformance(options: ConformanceSuiteOptions): void {
   const manifests = listCases({ filter: options.filter });
   const requireAvailable = options.requireAvailable ?? process.env.CI === 'true';
   describe(`conformance: ${options.name}`, () => {
-    let backend: Backend | undefined;
-    let unavailable: string | undefined;
-    beforeAll(async () => {
-      backend = await options.create();
-      const probe = await backend.probe();
-      if (!probe.available) {
-        unavailable = probe.reason ?? 'unavailable';
-        if (requireAvailable) throw new Error(`${options.name}: backend ${backend.name} is unavailable here (${unavailable}); CI requires it`);
-      }
-    }, 120_000);
-    afterAll(async () => {
-      await backend?.dispose();
-    });
+    const under = suiteBackend(options.name, options.create, requireAvailable);
     it('has golden cases to run', () => {
       expect(manifests.length).toBeGreaterThan(0);
     });
@@ -49,11 +64,12 @@ export function describeConformance(options: ConformanceSuiteOptions): void {
         continue;
       }
       it(manifest.id, async (ctx) => {
-        if (unavailable !== undefined) {
-          ctx.skip(`backend unavailable: ${unavailable}`);
+        const b = under.get();
+        if ('unavailable' in b) {
+          ctx.skip(`backend unavailable: ${b.unavailable}`);
           return;
         }
-        const outcome = await runCase(backend!, loadCase(manifest), options);
+        const outcome = await runCase(b.backend, loadCase(manifest), options);
         expect(outcome.pass, `${manifest.id} (${manifest.pins}): ${outcome.message}`).toBe(true);
       });
     }
@@ -84,26 +100,15 @@ export function describeFuzz(options: FuzzSuiteOptions): void {
   const seed = Number(process.env.SPARSE_FUZZ_SEED ?? options.seed ?? 42);
   const o: FuzzOptions = { ...options, runs, seed };
   describe(`fuzz: ${options.name}`, () => {
-    let backend: Backend | undefined;
-    let unavailable: string | undefined;
-    beforeAll(async () => {
-      backend = await options.create();
-      const probe = await backend.probe();
-      if (!probe.available) {
-        unavailable = probe.reason ?? 'unavailable';
-        if (requireAvailable) throw new Error(`${options.name}: backend ${backend.name} is unavailable here (${unavailable}); CI requires it`);
-      }
-    }, 120_000);
-    afterAll(async () => {
-      await backend?.dispose();
-    });
+    const under = suiteBackend(options.name, options.create, requireAvailable);
     const property = (title: string, body: (b: Backend) => Promise<FuzzOutcome>) =>
       it(title, async (ctx) => {
-        if (unavailable !== undefined) {
-          ctx.skip(`backend unavailable: ${unavailable}`);
+        const b = under.get();
+        if ('unavailable' in b) {
+          ctx.skip(`backend unavailable: ${b.unavailable}`);
           return;
         }
-        const outcome = await body(backend!);
+        const outcome = await body(b.backend);
         console.info(`fuzz ${options.name}: ${outcome.property}: ${outcome.checked} of ${outcome.runs} runs checked, ${outcome.ms.toFixed(0)} ms`);
         expect(outcome.failure ?? '', `${outcome.property}: ${outcome.failure}`).toBe('');
         // Most draws must reach the comparison, or the property proves little.
