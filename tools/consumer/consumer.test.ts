@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, FLAGS, openPage, type PageResult } from './browser.js';
+import { startViteDev } from './dev.js';
 import { installProject } from './install.js';
 import { packPackages } from './pack.js';
-import { CONSUMERS } from './projects.js';
+import { CONSUMERS, VITE_DEV } from './projects.js';
 import { serveStatic } from './server.js';
 
 /**
@@ -65,6 +66,39 @@ describe.skipIf(!CHROMIUM)('the packed packages in user projects', () => {
         expect(r.problems, JSON.stringify(r)).toEqual([]);
         expect(r, JSON.stringify(r)).toMatchObject({ pass: true, crossOriginIsolated: false, mode: 'inline', threads: 1 });
         expect(r.device).toMatch(/cross-origin isolat/);
+      });
+    });
+  }
+
+  // `vite` (dev) in the vite8 and vite7 projects: the dependency optimizer moves the package's modules.
+  for (const name of VITE_DEV) {
+    describe(`${name} dev server`, () => {
+      let dir: string;
+      beforeAll(() => {
+        const consumer = CONSUMERS.find((c) => c.name === name)!;
+        dir = installProject(BASE, name, tarballs, consumer.deps);
+        consumer.build(dir);
+      }, 300_000);
+
+      async function open(isolated: boolean): Promise<PageResult> {
+        const dev = await startViteDev(dir, isolated);
+        try {
+          return await openPage(browser!, dev.url);
+        } finally {
+          dev.stop();
+        }
+      }
+
+      it('cross-origin isolated (server.headers): PASS on two workers', async () => {
+        const r = await open(true);
+        expect(r.problems, JSON.stringify(r)).toEqual([]);
+        expect(r, JSON.stringify(r)).toMatchObject({ pass: true, crossOriginIsolated: true, mode: 'workers', threads: 2 });
+      });
+
+      it('default configuration: PASS single-threaded', async () => {
+        const r = await open(false);
+        expect(r.problems, JSON.stringify(r)).toEqual([]);
+        expect(r, JSON.stringify(r)).toMatchObject({ pass: true, crossOriginIsolated: false, mode: 'inline', threads: 1 });
       });
     });
   }

@@ -100,3 +100,6 @@ export const CONSUMERS: Consumer[] = [
     },
   },
 ];
+
+/** The projects whose dev server the suite also runs. */
+export const VITE_DEV = ['vite8', 'vite7'];
