@@ -6,6 +6,7 @@ import {
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
+  ownedRequest,
   type ProbeResult,
   planAttention,
   residuePartition,
@@ -24,7 +25,6 @@ import type { Platform } from './platform/types.js';
 import { WorkerPool } from './pool.js';
 import { resourceRefusal } from './resources.js';
 import type { Outcome, Runner } from './runner.js';
-import { snapshotRequest } from './snapshot.js';
 import { emptyResult, groupRequest, headGroups, SPLIT_BYTES, scatterGroup } from './split.js';
 import { raiseAbort, readResult, writeCall } from './write.js';
 
@@ -196,7 +196,7 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
           throw typed(e);
         });
       }
-      const own = snapshotRequest(request, plan);
+      const own = ownedRequest(request, plan);
       return exclusive(() => attendByResidue(own, plan, opts.partitionDilation, (r, p) => attentionSplit(r, p, signal))).catch((e) => {
         throw typed(e);
       });
