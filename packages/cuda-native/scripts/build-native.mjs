@@ -28,7 +28,7 @@ const ptxasDir = join(buildDir, 'ptxas');
 const outFile = join(buildDir, 'Release', 'sparse_cuda.node');
 const statusFile = join(buildDir, 'native-status.json');
 const stampFile = join(buildDir, 'native-stamp.json');
-const BUILD_HINT = 'pnpm --filter @sparse/cuda-native build:native (needs the CUDA toolkit 12 or 13: nvcc on PATH or CUDA_HOME set)';
+const BUILD_HINT = 'npx sparse-cuda-build (needs the CUDA toolkit 12 or 13: nvcc on PATH or CUDA_HOME set)';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);

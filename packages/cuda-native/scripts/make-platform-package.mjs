@@ -1,30 +1,47 @@
 #!/usr/bin/env node
-// Wraps the built addon into a per-platform npm package, as onnxruntime-node and node-llama-cpp ship theirs:
-// @sparse/cuda-native-<os>-<cpu>-<libc> with `os`, `cpu` and `libc` fields, so that npm installs only the one
-// matching the user's machine when the main package lists them all under optionalDependencies. The loader
-// (src/loader.ts) resolves `@sparse/cuda-native-<tag>/sparse_cuda.node` before falling back to a local build.
+// Stages the built addon into its per-platform package, packages/cuda-native-<os>-<cpu>-<libc> (the way
+// onnxruntime-node, sharp and esbuild ship their binaries): that package has `os`, `cpu` and `libc` fields, and
+// @sparse/cuda-native lists it under optionalDependencies, so npm installs only the one matching the user's
+// machine. The loader (src/loader.ts) resolves `@sparse/cuda-native-<tag>/sparse_cuda.node` after a local build.
 //
-//   node scripts/make-platform-package.mjs [--out DIR] [--pack]
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+//   node scripts/make-platform-package.mjs [--binary FILE]   copy the addon and write build-info.json
+//   node scripts/make-platform-package.mjs --check            (the platform package's prepack) refuse to pack
+//                                                             a platform package without its binary
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BINARY = 'sparse_cuda.node';
 const argv = process.argv.slice(2);
-const outIdx = argv.indexOf('--out');
-const binary = join(pkgDir, 'build', 'Release', 'sparse_cuda.node');
+
+if (argv.includes('--check')) {
+  const dir = process.cwd();
+  for (const f of [BINARY, 'build-info.json']) {
+    if (!existsSync(join(dir, f))) {
+      console.error(`${dir}/${f} is missing: build the addon and stage it first (node packages/cuda-native/scripts/make-platform-package.mjs)`);
+      process.exit(1);
+    }
+  }
+  process.exit(0);
+}
+
+const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const binIdx = argv.indexOf('--binary');
+const binary = binIdx >= 0 ? resolve(argv[binIdx + 1]) : join(pkgDir, 'build', 'Release', BINARY);
 if (!existsSync(binary)) {
-  console.error(`make-platform-package: ${binary} is missing; build it first (pnpm --filter @sparse/cuda-native build:native)`);
+  console.error(`make-platform-package: ${binary} is missing; build it first (node scripts/build-native.mjs)`);
   process.exit(1);
 }
 
-const main = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const report = process.report?.getReport();
 const libc = process.platform === 'linux' ? (report?.header?.glibcVersionRuntime ? 'glibc' : 'musl') : null;
 const tag = `${process.platform}-${process.arch}${libc ? `-${libc === 'glibc' ? 'gnu' : 'musl'}` : ''}`;
-const name = `${main.name}-${tag}`;
-const out = resolve(pkgDir, outIdx >= 0 ? argv[outIdx + 1] : join('build', 'npm', name.replace('@sparse/', '')));
+const out = resolve(pkgDir, '..', `cuda-native-${tag}`);
+if (!existsSync(join(out, 'package.json'))) {
+  console.error(`make-platform-package: there is no platform package for ${tag} (${out}/package.json)`);
+  process.exit(1);
+}
+const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
 
 // The newest glibc symbol version the binary needs: the oldest distribution it runs on.
 const bytes = readFileSync(binary).toString('latin1');
@@ -33,36 +50,10 @@ const glibc = [...new Set(bytes.match(/GLIBC_2\.\d+(\.\d+)?/g) ?? [])].sort((a, 
   const pb = b.slice(6).split('.').map(Number);
   return pa[0] - pb[0] || pa[1] - pb[1] || (pa[2] ?? 0) - (pb[2] ?? 0);
 });
-const status = existsSync(join(pkgDir, 'build', 'native-status.json')) ? JSON.parse(readFileSync(join(pkgDir, 'build', 'native-status.json'), 'utf8')) : {};
-const buildInfo = { archs: status.archs, nvcc: status.nvcc, cudart: 'static', minGlibc: glibc.at(-1)?.replace('GLIBC_', '') ?? null, date: status.date };
+const statusFile = join(dirname(dirname(binary)), 'native-status.json');
+const status = existsSync(statusFile) ? JSON.parse(readFileSync(statusFile, 'utf8')) : {};
+const buildInfo = { archs: status.archs, nvcc: status.nvcc, cudart: 'static', minGlibc: glibc.at(-1)?.replace('GLIBC_', '') ?? null };
 
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-copyFileSync(binary, join(out, 'sparse_cuda.node'));
+copyFileSync(binary, join(out, BINARY));
 writeFileSync(join(out, 'build-info.json'), `${JSON.stringify(buildInfo, null, 2)}\n`);
-const pkg = {
-  name,
-  version: main.version,
-  description: `Prebuilt CUDA addon of ${main.name} for ${tag} (sm_${(status.archs ?? []).join(', sm_')} + PTX, static CUDA runtime)`,
-  license: main.license,
-  os: [process.platform],
-  cpu: [process.arch],
-  ...(libc ? { libc: [libc] } : {}),
-  main: 'sparse_cuda.node',
-  files: ['sparse_cuda.node', 'build-info.json', 'README.md'],
-  engines: { node: '>=20' },
-};
-writeFileSync(join(out, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-writeFileSync(
-  join(out, 'README.md'),
-  `# ${name}\n\nThe prebuilt Node-API addon of [${main.name}](../cuda-native) for ${tag}: CUDA kernels for ` +
-    `sm_${(status.archs ?? []).join(', sm_')} plus PTX, the CUDA runtime linked statically (it loads without a driver; ` +
-    `the backend's probe then says why it cannot run). Needs glibc ${buildInfo.minGlibc ?? '?'} or newer and an NVIDIA driver ` +
-    `for CUDA ${String(status.nvcc ?? '').replace(/.*cuda_([\d.]+).*/, '$1')} or newer. Install ${main.name}; npm picks this package by its os/cpu/libc fields.\n`,
-);
-console.log(`make-platform-package: ${out}\n  ${JSON.stringify({ name, os: pkg.os, cpu: pkg.cpu, libc: pkg.libc, minGlibc: buildInfo.minGlibc })}`);
-console.log(`  publish it, then list it in ${main.name}'s optionalDependencies: "${name}": "${main.version}"`);
-if (argv.includes('--pack')) {
-  const tgz = execFileSync('npm', ['pack', '--silent'], { cwd: out, encoding: 'utf8' }).trim();
-  console.log(`  packed ${join(out, tgz)}`);
-}
+console.log(`make-platform-package: ${pkg.name}@${pkg.version} in ${out}\n  ${JSON.stringify(buildInfo)}`);

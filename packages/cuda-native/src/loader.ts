@@ -9,7 +9,8 @@ import type { NativeBinding, NativeBuildInfo, NativeProbe } from './binding.js';
 export const PACKAGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BINARY_NAME = 'sparse_cuda.node';
 export const LOCAL_BINARY = join(PACKAGE_DIR, 'build', 'Release', BINARY_NAME);
-export const BUILD_COMMAND = 'pnpm --filter @sparse/cuda-native build:native';
+/** Builds the addon into build/Release from the installed package's sources (scripts/build-native.mjs). */
+export const BUILD_COMMAND = 'npx sparse-cuda-build';
 
 /** `linux-x64-gnu`, `linux-arm64-musl`, `win32-x64`, … : the suffix of the per-platform package. */
 export function platformTag(): string {
@@ -28,20 +29,20 @@ export interface Candidate {
 
 /**
  * Addon binaries to try, in order. An explicit choice (the binaryPath option, else $SPARSE_CUDA_NATIVE_BINARY)
- * is the only candidate; otherwise the per-platform package, then the local build.
+ * is the only candidate; otherwise the local build (`npx sparse-cuda-build`), then the per-platform package
+ * that npm installs from optionalDependencies.
  */
 export function candidateBinaries(binaryPath?: string): Candidate[] {
   if (binaryPath) return [{ path: resolve(binaryPath), source: 'the binaryPath option' }];
   const env = process.env.SPARSE_CUDA_NATIVE_BINARY;
   if (env) return [{ path: resolve(env), source: '$SPARSE_CUDA_NATIVE_BINARY' }];
-  const out: Candidate[] = [];
+  const out: Candidate[] = [{ path: LOCAL_BINARY, source: 'the local build' }];
   try {
     const req = createRequire(join(PACKAGE_DIR, 'package.json'));
     out.push({ path: req.resolve(`${platformPackage()}/${BINARY_NAME}`), source: platformPackage() });
   } catch {
-    // not installed: the usual case when building from source
+    // not installed: another platform, or optional dependencies omitted
   }
-  out.push({ path: LOCAL_BINARY, source: 'the local build' });
   return out;
 }
 
@@ -56,8 +57,9 @@ export function buildStatusReason(): string {
     // no status file
   }
   return (
-    `the native addon was not built (${why}); build it with \`${BUILD_COMMAND}\` (needs the CUDA toolkit 12 or 13), ` +
-    `or install the prebuilt package ${platformPackage()}`
+    `the native addon was not built (${why}) and the prebuilt package ${platformPackage()} is not installed; ` +
+    `install it (npm installs it with @sparse/cuda-native on Linux x64 with glibc, unless optional dependencies are omitted) ` +
+    `or build the addon with \`${BUILD_COMMAND}\` (needs the CUDA toolkit 12 or 13)`
   );
 }
 
@@ -114,7 +116,7 @@ export async function loadBinding(options: { binaryPath?: string; isolate?: bool
   const found = candidates.find((c) => existsSync(c.path));
   if (!found) {
     const only = candidates[0]!;
-    if (only.path !== LOCAL_BINARY && candidates.length === 1) return { ok: false, reason: `the native addon ${only.path} (${only.source}) does not exist` };
+    if (only.path !== LOCAL_BINARY) return { ok: false, reason: `the native addon ${only.path} (${only.source}) does not exist` };
     return { ok: false, reason: buildStatusReason() };
   }
   if (options.isolate !== false) {

@@ -15,7 +15,7 @@ describe('loader', () => {
   it('names the per-platform package like onnxruntime-node / node-llama-cpp', () => {
     expect(platformTag()).toMatch(/^(linux-(x64|arm64)-(gnu|musl)|darwin-\w+|win32-\w+)$/);
     expect(candidateBinaries('/nowhere/x.node')).toEqual([{ path: '/nowhere/x.node', source: 'the binaryPath option' }]);
-    expect(candidateBinaries().at(-1)!.path).toBe(LOCAL_BINARY);
+    expect(candidateBinaries()[0]).toEqual({ path: LOCAL_BINARY, source: 'the local build' });
   });
 
   it('explains how to build when there is no binary', async () => {
