@@ -22,5 +22,13 @@ export {
 export { type Attention64, type RowSample, referenceAttention, referenceAttention64, referenceRows, toResult } from './reference/attention.js';
 export { type BlockedOptions, blockedAttention64 } from './reference/blocked.js';
 export { clusterLabel, normalisedCentroids, type TopkCut, topkCut } from './reference/content.js';
-export { type AttentionPlan, type AttentionRequest, type AttentionResult, ownedRequest, planAttention, planAttentionShapes, type ShapeRequest } from './request.js';
+export {
+  type AttentionPlan,
+  type AttentionRequest,
+  type AttentionResult,
+  ownedRequest,
+  planAttention,
+  planAttentionShapes,
+  type ShapeRequest,
+} from './request.js';
 export * from './tensor.js';
