@@ -11,6 +11,9 @@ import { PNPM, publicPackages, ROOT, run } from './workspace.js';
  * lockfile as a release job would (offline: the store already holds every package of the lockfile).
  */
 export function copyRepository(): string {
+  for (const pkg of publicPackages(ROOT))
+    if (pkg.name !== PLATFORM_PACKAGE && !existsSync(join(ROOT, pkg.dir, 'dist')))
+      throw new Error(`${pkg.dir}/dist is missing: build first (npx -y pnpm@10.34.9 build)`);
   const dest = mkdtempSync(join(tmpdir(), 'sparse-release-'));
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
     .split('\0')

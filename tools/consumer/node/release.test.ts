@@ -10,6 +10,7 @@ import { type LocalRegistry, startRegistry } from '../../registry/verdaccio.js';
 import { publicPackages, ROOT, run } from '../../registry/workspace.js';
 import { npmProject, pnpmProject } from './install.js';
 import { attw, download, hasModules, publint } from './lint.js';
+import { brokenSourceMaps } from './sourcemaps.js';
 
 /**
  * The release as it would go to the public registry, and the packages as a user gets them: on a copy of the
@@ -89,7 +90,7 @@ describe('release', () => {
     }
   });
 
-  it('publint --strict and attw (esm-only profile) pass on every published tarball', async () => {
+  it('publint --strict and attw (esm-only profile) pass on every published tarball, whose source maps carry their sources', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sparse-lint-'));
     cleanup.push(dir);
     const failures: string[] = [];
@@ -97,6 +98,8 @@ describe('release', () => {
       const { tgz, manifest } = await download(registry.url, name, after.get(name)!, dir);
       const lint = publint(tgz);
       if (!lint.ok) failures.push(`publint ${name}:\n${lint.output}`);
+      const maps = brokenSourceMaps(tgz);
+      if (maps.length) failures.push(`source maps of ${name}:\n${maps.slice(0, 5).join('\n')}${maps.length > 5 ? `\n… ${maps.length - 5} more` : ''}`);
       if (!hasModules(manifest)) continue; // the CLI (a bin) and the platform package (an addon): no module to type
       const types = attw(tgz, manifest);
       if (!types.ok) failures.push(`attw ${name}:\n${types.output}`);
