@@ -2,15 +2,33 @@ import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 
 export const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
-export const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--headless'];
+export const FLAGS = [
+  // navigator.gpu on SwiftShader, the software adapter, for @sparse/webgpu.
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--headless',
+];
 
-export interface PageResult {
+/** What the page reports for one backend. */
+export interface BackendResult {
   pass: boolean;
   error?: string;
   maxError?: number;
   mode?: string;
   threads?: number;
   device?: string;
+  /** tfjs: the .wasm file tf.js fetched. */
+  wasm?: string;
+}
+
+export interface PageResult {
+  /** By backend: cpu-wasm, webgpu, tfjs. */
+  backends: Record<string, BackendResult>;
   crossOriginIsolated: boolean;
   /** Console errors, page errors and failed requests. */
   problems: string[];
@@ -33,9 +51,9 @@ export async function openPage(browser: Browser, url: string, missing: string[] 
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     await page.goto(url);
-    await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, null, { timeout: 30_000, polling: 100 });
+    await page.waitForFunction(() => (globalThis as { __result?: unknown }).__result !== undefined, null, { timeout: 60_000, polling: 100 });
     const result = (await page.evaluate(() => ({
-      ...(globalThis as unknown as { __result: object }).__result,
+      backends: (globalThis as unknown as { __result: object }).__result,
       crossOriginIsolated: globalThis.crossOriginIsolated,
     }))) as Omit<PageResult, 'problems'>;
     return { ...result, problems };

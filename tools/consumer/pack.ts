@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const PNPM = ['-y', 'pnpm@10.34.9'];
+/** The packages the consumer projects install from their packed tarballs. */
+export const PACKAGES = ['@sparse/core', '@sparse/cpu-wasm', '@sparse/webgpu', '@sparse/tfjs'];
 
 /** `pnpm pack` of the built workspace packages (workspace:* becomes the real version) into `dir`: name → tarball. */
 export function packPackages(names: string[], dir: string): Record<string, string> {
