@@ -3,17 +3,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PLATFORM_PACKAGE } from './platform.js';
-import { PNPM, publicPackages, ROOT, run } from './workspace.js';
+import { PNPM, publicPackages, ROOT, run, workspacePackages } from './workspace.js';
 
-/**
- * A copy of the repository in a temp dir: the files git tracks or would track (as they are on disk), the build
- * outputs (dist/) of the public packages, which turbo builds before the tests run, then installed from the
- * lockfile as a release job would (offline: the store already holds every package of the lockfile).
- */
+/** A copy of the repository in a temp dir: the files git tracks or would track, as they are on disk. */
 export function copyRepository(): string {
-  for (const pkg of publicPackages(ROOT))
-    if (pkg.name !== PLATFORM_PACKAGE && !existsSync(join(ROOT, pkg.dir, 'dist')))
-      throw new Error(`${pkg.dir}/dist is missing: build first (npx -y pnpm@10.34.9 build)`);
   const dest = mkdtempSync(join(tmpdir(), 'sparse-release-'));
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
     .split('\0')
@@ -24,12 +17,21 @@ export function copyRepository(): string {
     mkdirSync(dirname(join(dest, file)), { recursive: true });
     cpSync(from, join(dest, file));
   }
-  for (const pkg of publicPackages(ROOT)) {
-    const dist = join(ROOT, pkg.dir, 'dist');
-    if (existsSync(dist)) cpSync(dist, join(dest, pkg.dir, 'dist'), { recursive: true });
-  }
-  run('npx', [...PNPM, 'install', '--offline', '--frozen-lockfile', '--ignore-scripts'], { cwd: dest });
   return dest;
+}
+
+/**
+ * Installs the copy from its lockfile and builds the public packages, as a release job would: offline, since the
+ * store already holds every package of the lockfile, and without the CUDA build, whose addon the release stages
+ * from the one build of this run.
+ */
+export function buildCopy(copy: string): void {
+  run('npx', [...PNPM, 'install', '--offline', '--frozen-lockfile', '--ignore-scripts'], { cwd: copy });
+  const privates = workspacePackages(copy)
+    .filter((p) => p.private)
+    .flatMap((p) => ['--filter', `!${p.name}`]);
+  const env = { ...process.env, SPARSE_CUDA_SKIP_NATIVE: '1' };
+  run('npx', [...PNPM, '-r', ...privates, '--filter', '!@sparse/tools', 'run', 'build'], { cwd: copy, env, timeout: 400_000 });
 }
 
 /** Copies the built addon into the per-platform package of the copy, with the script a release uses. */

@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAddon } from '../../registry/addon.js';
 import { PLATFORM_PACKAGE } from '../../registry/platform.js';
-import { changesetVersion, copyRepository, publishAll, stageAddon } from '../../registry/release.js';
+import { buildCopy, changesetVersion, copyRepository, publishAll, stageAddon } from '../../registry/release.js';
 import { type LocalRegistry, startRegistry } from '../../registry/verdaccio.js';
-import { publicPackages, ROOT, run } from '../../registry/workspace.js';
+import { publicPackages, run } from '../../registry/workspace.js';
 import { npmProject, pnpmProject } from './install.js';
 import { attw, download, hasModules, publint } from './lint.js';
 import { brokenSourceMaps } from './sourcemaps.js';
 
 /**
- * The release as it would go to the public registry, and the packages as a user gets them: on a copy of the
- * repository, `changeset version` then `pnpm publish -r` to a local Verdaccio (third-party packages come from the
- * public registry through it), then fresh projects in the system's temp dir install `@sparse/*` from it with npm
- * and pnpm and use them from Node. The CUDA addon is built once (incrementally) for the platform package; without
- * nvcc that part is skipped with a message, and fails in CI.
+ * The release as it would go to the public registry, and the packages as a user gets them: a copy of the
+ * repository is installed and built, then `changeset version` and `pnpm publish -r` to a local Verdaccio
+ * (third-party packages come from the public registry through it); fresh projects in the system's temp dir install
+ * `@sparse/*` from it with npm and pnpm and use them from Node. The CUDA addon is built once per run (incrementally,
+ * in the checkout) for the platform package; without nvcc that part is skipped with a message, and fails in CI.
  */
 const addon = buildAddon();
 if ('skip' in addon) console.warn(`release and consumer suite: ${addon.skip}; ${PLATFORM_PACKAGE} is not published and its checks are skipped`);
@@ -26,6 +26,8 @@ let registry: LocalRegistry;
 let copy: string;
 const before = new Map(publicPackages().map((p) => [p.name, p.version]));
 const after = new Map<string, string>();
+/** The changesets of the copy (file → text), read before `changeset version` consumes them. */
+const changesets = new Map<string, string>();
 const cleanup: string[] = [];
 
 /** Runs `node args` in `cwd`; the process must end on its own within the timeout. */
@@ -39,7 +41,10 @@ beforeAll(async () => {
   registry = await startRegistry();
   copy = copyRepository();
   cleanup.push(copy);
+  buildCopy(copy);
   if ('binary' in addon) stageAddon(copy, addon.binary);
+  for (const file of readdirSync(join(copy, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md'))
+    changesets.set(file, readFileSync(join(copy, '.changeset', file), 'utf8'));
   changesetVersion(copy);
   for (const p of publicPackages(copy)) after.set(p.name, p.version);
   publishAll(copy, registry.env, 'binary' in addon);
@@ -58,10 +63,9 @@ describe('release', () => {
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [name, version] of after) expect(version, name).not.toBe(before.get(name));
     expect(after.get(PLATFORM_PACKAGE)).toBe(after.get('@sparse/cuda-native'));
-    const changesets = readdirSync(join(ROOT, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
-    expect(changesets.length).toBeGreaterThan(0);
-    for (const file of changesets) {
-      const [, front, body] = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(readFileSync(join(ROOT, '.changeset', file), 'utf8'))!;
+    expect(changesets.size).toBeGreaterThan(0);
+    for (const [file, text] of changesets) {
+      const [, front, body] = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text)!;
       const firstLine = body.trim().split('\n')[0]!;
       for (const [, name] of front.matchAll(/^["']?(@sparse\/[\w-]+)["']?:/gm)) {
         const pkg = publicPackages(copy).find((p) => p.name === name);
