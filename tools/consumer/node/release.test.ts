@@ -162,7 +162,7 @@ describe('an npm project using the published packages from Node', () => {
 });
 
 describe('a pnpm project using the published packages from Node', () => {
-  it('installs with pnpm and runs attention on reference, cpu-wasm and tfjs', () => {
+  it('installs with pnpm and runs attention on reference, cpu-wasm and tfjs; idle workers let Node exit', () => {
     const dir = pnpmProject(registry, 'pnpm', {
       ...spec(['@sparse/core', '@sparse/cpu-wasm', '@sparse/tfjs']),
       '@tensorflow/tfjs-core': '4.22.0',
@@ -172,5 +172,9 @@ describe('a pnpm project using the published packages from Node', () => {
     const r = node(dir, ['attention.mjs', 'reference', 'cpu-wasm-threads', 'cpu-wasm-inline', 'tfjs-cpu']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.match(/ ok /g)).toHaveLength(4);
+    // Idle worker threads must not keep Node alive when the user never disposes the backend.
+    const idle = node(dir, ['attention.mjs', 'cpu-wasm-threads', '--no-dispose']);
+    expect(idle.status, idle.stderr).toBe(0);
+    expect(idle.stdout).toMatch(/^cpu-wasm-threads ok/m);
   }, 300_000);
 });

@@ -1,5 +1,6 @@
 // A user's script: attention on the backends named in argv, each checked against a float64 attention written
-// here from the definition, not taken from @sparse/core. It must exit on its own: nothing may keep Node alive.
+// here from the definition, not taken from @sparse/core. It must exit on its own: nothing may keep Node alive,
+// even with --no-dispose (a user who never calls dispose()).
 import { globalTokens, local, reference, union } from '@sparse/core';
 
 const [B, HQ, HKV, S, D] = [1, 4, 2, 80, 16];
@@ -59,14 +60,15 @@ const BACKENDS = {
 };
 
 const want = expected();
-for (const name of process.argv.slice(2)) {
+const dispose = !process.argv.includes('--no-dispose');
+for (const name of process.argv.slice(2).filter((a) => !a.startsWith('--'))) {
   const backend = await BACKENDS[name]();
   const probe = await backend.probe();
   if (!probe.available) throw new Error(`${name}: not available: ${probe.reason}`);
   const { out } = await backend.attention({ q, k, v, pattern });
   let err = 0;
   for (let n = 0; n < want.length; n++) err = Math.max(err, Math.abs(out.data[n] - want[n]));
-  await backend.dispose();
+  if (dispose) await backend.dispose();
   if (!(err < 1e-4)) throw new Error(`${name}: max |out - float64| = ${err}`);
   console.log(`${name} ok ${err.toExponential(2)} (${probe.device ?? ''})`);
 }
