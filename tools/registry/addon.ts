@@ -14,9 +14,10 @@ function findCudaHome(): string | null {
 /**
  * Builds the CUDA addon with the package's own build script (incremental: a no-op when the build of this checkout
  * is up to date) and returns its path, or the reason it cannot be built here. Without nvcc that is a skip outside
- * CI and an error in CI, where the toolkit is part of the set-up.
+ * CI and an error in CI, where the toolkit is part of the set-up; SPARSE_CUDA_SKIP_NATIVE=1 skips it on request.
  */
 export function buildAddon(): { binary: string } | { skip: string } {
+  if (process.env.SPARSE_CUDA_SKIP_NATIVE === '1') return { skip: 'SPARSE_CUDA_SKIP_NATIVE=1 is set' };
   let cudaHome: string | null;
   try {
     cudaHome = findCudaHome();
