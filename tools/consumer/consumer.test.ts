@@ -102,7 +102,7 @@ describe.skipIf(!CHROMIUM)('the packed packages in user projects', () => {
         try {
           return await openPage(browser!, dev.url);
         } finally {
-          dev.stop();
+          await dev.stop();
         }
       });
     });
