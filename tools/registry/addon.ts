@@ -11,6 +11,8 @@ function findCudaHome(): string | null {
   throw new Error('nvcc was not found on PATH, $CUDA_HOME, $CUDA_PATH or /usr/local/cuda');
 }
 
+export type AddonBuild = { binary: string } | { skip: string } | { error: string };
+
 /**
  * Builds the CUDA addon with the package's own build script (incremental: a no-op when the build of this checkout
  * is up to date) and returns its path, or the reason it cannot be built here. Without nvcc that is a skip outside

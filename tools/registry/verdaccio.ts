@@ -4,14 +4,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verdaccioConfig } from './config.js';
 
-export interface LocalRegistry {
+/** What test files are handed of the registry (plain data, so it passes from a vitest globalSetup to them). */
+export interface RegistryInfo {
   url: string;
   /** A `.npmrc` with the registry and an `_authToken` for it: pass as npm_config_userconfig. */
   npmrc: string;
+  dir: string;
+}
+
+export interface Registry extends RegistryInfo {
   /** Environment for npm / pnpm / npx children: this registry, this .npmrc, a cache of this run. */
   env: NodeJS.ProcessEnv;
-  dir: string;
+}
+
+export interface LocalRegistry extends Registry {
   stop(): Promise<void>;
+}
+
+export function withEnv(info: RegistryInfo): Registry {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    npm_config_userconfig: info.npmrc,
+    npm_config_registry: `${info.url}/`,
+    npm_config_cache: join(info.dir, 'npm-cache'),
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
+  return { ...info, env };
 }
 
 function waitForPort(child: ChildProcess, log: () => string): Promise<number> {
@@ -70,16 +90,7 @@ export async function startRegistry(): Promise<LocalRegistry> {
     const token = await addUser(url);
     const npmrc = join(dir, '.npmrc');
     writeFileSync(npmrc, `registry=${url}/\n//127.0.0.1:${port}/:_authToken=${token}\n`);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      npm_config_userconfig: npmrc,
-      npm_config_registry: `${url}/`,
-      npm_config_cache: join(dir, 'npm-cache'),
-      npm_config_audit: 'false',
-      npm_config_fund: 'false',
-      npm_config_update_notifier: 'false',
-    };
-    return { url, npmrc, env, dir, stop };
+    return { ...withEnv({ url, npmrc, dir }), stop };
   } catch (e) {
     await stop();
     throw e;

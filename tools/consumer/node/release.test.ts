@@ -1,35 +1,33 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAddon } from '../../registry/addon.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PLATFORM_PACKAGE } from '../../registry/platform.js';
-import { buildCopy, changesetVersion, copyRepository, publishAll, stageAddon } from '../../registry/release.js';
-import { type LocalRegistry, startRegistry } from '../../registry/verdaccio.js';
+import '../../registry/provided.js';
+import { REHEARSAL } from '../../registry/rehearse.js';
+import { withEnv } from '../../registry/verdaccio.js';
 import { publicPackages, run } from '../../registry/workspace.js';
 import { npmProject, pnpmProject } from './install.js';
 import { attw, download, hasModules, publint } from './lint.js';
 import { brokenSourceMaps } from './sourcemaps.js';
 
 /**
- * The release as it would go to the public registry, and the packages as a user gets them: a copy of the
- * repository is installed and built, then `changeset version` and `pnpm publish -r` to a local Verdaccio
- * (third-party packages come from the public registry through it); fresh projects in the system's temp dir install
- * `@sparse/*` from it with npm and pnpm and use them from Node. The CUDA addon is built once per run (incrementally,
- * in the checkout) for the platform package; without nvcc that part is skipped with a message, and fails in CI.
+ * The release as it would go to the public registry, and the packages as a user gets them: the suite's globalSetup
+ * (registry/global-setup.ts) has released a copy of the repository to a local Verdaccio (third-party packages come
+ * from the public registry through it); fresh projects in the system's temp dir install `@sparse/*` from it with
+ * npm and pnpm and use them from Node. The CUDA addon is built once per run (incrementally, in the checkout) for the
+ * platform package; without nvcc that part is skipped with a message, and fails in CI.
  */
-const addon = buildAddon();
+const addon = inject('addon');
+if ('error' in addon) throw new Error(addon.error);
 if ('skip' in addon) console.warn(`release and consumer suite: ${addon.skip}; ${PLATFORM_PACKAGE} is not published and its checks are skipped`);
 
-let registry: LocalRegistry;
-let copy: string;
+const registry = withEnv(inject('registry'));
+const { copy, versions, changesets: changesetFiles } = inject('rehearsal');
 const before = new Map(publicPackages().map((p) => [p.name, p.version]));
-const after = new Map<string, string>();
-/** The changesets of the copy (file → text), read before `changeset version` consumes them. */
-const changesets = new Map<string, string>();
-/** A changeset of the rehearsal itself, so that every public package has one even when none is pending. */
-const REHEARSAL = 'Release rehearsal: every public package published to a local registry.';
+const after = new Map(Object.entries(versions));
+const changesets = new Map(Object.entries(changesetFiles));
 const cleanup: string[] = [];
 
 /** Runs `node args` in `cwd`; the process must end on its own within the timeout. */
@@ -39,23 +37,7 @@ function node(cwd: string, args: string[], env?: NodeJS.ProcessEnv) {
   return r;
 }
 
-beforeAll(async () => {
-  registry = await startRegistry();
-  copy = copyRepository();
-  cleanup.push(copy);
-  buildCopy(copy);
-  if ('binary' in addon) stageAddon(copy, addon.binary);
-  const front = publicPackages(copy).map((p) => `'${p.name}': patch`);
-  writeFileSync(join(copy, '.changeset', 'release-rehearsal.md'), `---\n${front.join('\n')}\n---\n\n${REHEARSAL}\n`);
-  for (const file of readdirSync(join(copy, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md'))
-    changesets.set(file, readFileSync(join(copy, '.changeset', file), 'utf8'));
-  changesetVersion(copy);
-  for (const p of publicPackages(copy)) after.set(p.name, p.version);
-  publishAll(copy, registry.env, 'binary' in addon);
-}, 300_000);
-
-afterAll(async () => {
-  await registry?.stop();
+afterAll(() => {
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
 });
 
