@@ -7,18 +7,17 @@ import { CHROMIUM, FLAGS, openPage, type PageResult } from './browser.js';
 import { startViteDev } from './dev.js';
 import { BACKENDS, expected } from './expected.js';
 import { installProject } from './install.js';
-import { PACKAGES, packPackages } from './pack.js';
 import { CONSUMERS, VITE_DEV } from './projects.js';
 import { serveStatic } from './server.js';
 
 /**
- * The packages as a user gets them: `pnpm pack` tarballs installed with npm into projects outside the workspace,
- * one per bundler, each building the same page (page/) with the bundler's default configuration. The page runs
- * cpu-wasm, webgpu (navigator.gpu on SwiftShader) and tfjs (tf.js's wasm backend) against core's reference. Every
- * build is served with cross-origin isolation (cpu-wasm must run on two workers) and without (the single-threaded
- * kernel), opened in headless Chromium, and every backend must PASS with no console error. The projects stay in the
- * system's temp folder between runs and are reinstalled only when a tarball changes. In CI (CI=true) a missing
- * browser fails; elsewhere the suite is skipped with a message.
+ * The packages as a user gets them: installed with npm from the run's local registry (registry/global-setup.ts) into
+ * projects outside the workspace, one per bundler, each building the same page (page/) with the bundler's default
+ * configuration. The page runs cpu-wasm, webgpu (navigator.gpu on SwiftShader) and tfjs (tf.js's wasm backend)
+ * against core's reference. Every build is served with cross-origin isolation (cpu-wasm must run on two workers) and
+ * without (the single-threaded kernel), opened in headless Chromium, and every backend must PASS with no console
+ * error. The projects stay in the system's temp folder between runs and are reinstalled only when what was published
+ * changes. In CI (CI=true) a missing browser fails; elsewhere the suite is skipped with a message.
  */
 if (!CHROMIUM) {
   const message = 'consumer builds: no Chromium found (install Debian/Ubuntu package `chromium`, or set CHROMIUM_PATH)';
@@ -52,12 +51,10 @@ function pageTests(open: (isolated: boolean) => Promise<PageResult>, tfjsThreads
   }
 }
 
-describe.skipIf(!CHROMIUM)('the packed packages in user projects', () => {
+describe.skipIf(!CHROMIUM)('the published packages in user projects', () => {
   let browser: Browser | undefined;
-  let tarballs: Record<string, string>;
 
   beforeAll(async () => {
-    tarballs = packPackages(PACKAGES, join(BASE, 'tarballs'));
     browser = await chromium.launch({ executablePath: CHROMIUM!, args: FLAGS, headless: true });
   }, 120_000);
 
@@ -69,7 +66,7 @@ describe.skipIf(!CHROMIUM)('the packed packages in user projects', () => {
     describe(consumer.name, () => {
       let root: string;
       beforeAll(() => {
-        const dir = installProject(BASE, consumer.name, tarballs, consumer.deps);
+        const dir = installProject(BASE, consumer.name, consumer.deps);
         root = consumer.build(dir);
       }, 300_000);
 
@@ -91,7 +88,7 @@ describe.skipIf(!CHROMIUM)('the packed packages in user projects', () => {
       let dir: string;
       beforeAll(() => {
         const consumer = CONSUMERS.find((c) => c.name === name)!;
-        dir = installProject(BASE, name, tarballs, consumer.deps);
+        dir = installProject(BASE, name, consumer.deps);
         consumer.build(dir);
         // The dev server does not minify: tf.js's threaded build works there (see Consumer.tfjsThreads).
         cpSync(join(import.meta.dirname, 'page', 'tfjs-settings.js'), join(dir, 'src', 'tfjs-settings.js'));

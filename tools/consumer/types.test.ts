@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installProject } from './install.js';
-import { PACKAGES, packPackages } from './pack.js';
 import { TFJS } from './tfjs-wasm.js';
 
 /**
- * The packed packages' declarations as a TypeScript user gets them: a project that installs the tarballs with npm
- * and type-checks each program of types/ with `tsc --noEmit`, strict, `types: ["node"]` (nothing ambient comes
- * along unless a package brings it), under both module resolutions users pick.
+ * The published packages' declarations as a TypeScript user gets them: a project that installs them with npm from
+ * the run's local registry and type-checks each program of types/ with `tsc --noEmit`, strict, `types: ["node"]`
+ * (nothing ambient comes along unless a package brings it), under both module resolutions users pick.
  */
 const BASE = join(tmpdir(), 'sparse-consumer');
 
@@ -26,12 +25,11 @@ const RESOLUTIONS = {
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
 };
 
-describe('TypeScript consumer of the packed packages', () => {
+describe('TypeScript consumer of the published packages', () => {
   let dir: string;
 
   beforeAll(() => {
-    const tarballs = packPackages(PACKAGES, join(BASE, 'tarballs-types'));
-    dir = installProject(BASE, 'typescript', tarballs, { typescript: '5.9.3', '@types/node': '20.19.43', ...TFJS });
+    dir = installProject(BASE, 'typescript', { typescript: '5.9.3', '@types/node': '20.19.43', ...TFJS });
     rmSync(join(dir, 'src'), { recursive: true, force: true });
     cpSync(join(import.meta.dirname, 'types'), join(dir, 'src'), { recursive: true });
   }, 300_000);
