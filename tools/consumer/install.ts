@@ -31,7 +31,7 @@ export function installProject(base: string, name: string, deps: Record<string, 
   rmSync(join(dir, 'node_modules', '@sparse'), { recursive: true, force: true });
   rmSync(stampFile, { force: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module', dependencies }, null, 2));
-  execFileSync('npm', ['install', '--registry', `${url}/`, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe', timeout: 240_000 });
+  execFileSync('npm', ['install', `--@sparse:registry=${url}/`, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe', timeout: 240_000 });
   writeFileSync(stampFile, stamp);
   return dir;
 }

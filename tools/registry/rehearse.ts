@@ -44,7 +44,7 @@ async function release(copy: string, registry: Registry, addon: AddonBuild): Pro
     changesets[file] = readFileSync(join(copy, '.changeset', file), 'utf8');
   changesetVersion(copy);
   const versions = Object.fromEntries(publicPackages(copy).map((p) => [p.name, p.version]));
-  publishAll(copy, registry.env, 'binary' in addon);
+  publishAll(copy, registry.env, `${registry.url}/`, 'binary' in addon);
   const integrity: Record<string, string> = {};
   for (const [name, version] of Object.entries(versions)) {
     const res = await fetch(`${registry.url}/${name.replace('/', '%2f')}`);

@@ -46,11 +46,11 @@ export function changesetVersion(copy: string): string {
 
 /**
  * Publishes every public package of the copy as a release would (pnpm turns workspace:* into the versions), to the
- * registry of `env`. Without a staged addon the platform package is left out.
+ * registry at `registryUrl`. Without a staged addon the platform package is left out.
  */
-export function publishAll(copy: string, env: NodeJS.ProcessEnv, withAddon: boolean): string {
+export function publishAll(copy: string, env: NodeJS.ProcessEnv, registryUrl: string, withAddon: boolean): string {
   const filter = withAddon ? [] : ['--filter', `!${PLATFORM_PACKAGE}`];
-  return run('npx', [...PNPM, 'publish', '-r', '--no-git-checks', ...filter, '--registry', env.npm_config_registry!], { cwd: copy, env, timeout: 300_000 });
+  return run('npx', [...PNPM, 'publish', '-r', '--no-git-checks', ...filter, '--registry', registryUrl], { cwd: copy, env, timeout: 300_000 });
 }
 
 export { publicPackages, ROOT };

@@ -7,7 +7,7 @@ import { verdaccioConfig } from './config.js';
 /** What test files are handed of the registry (plain data, so it passes from a vitest globalSetup to them). */
 export interface RegistryInfo {
   url: string;
-  /** A `.npmrc` with the registry and an `_authToken` for it: pass as npm_config_userconfig. */
+  /** A `.npmrc` with this registry for the @sparse scope and an `_authToken` for it: pass as npm_config_userconfig. */
   npmrc: string;
   dir: string;
 }
@@ -25,7 +25,6 @@ export function withEnv(info: RegistryInfo): Registry {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     npm_config_userconfig: info.npmrc,
-    npm_config_registry: `${info.url}/`,
     npm_config_cache: join(info.dir, 'npm-cache'),
     npm_config_audit: 'false',
     npm_config_fund: 'false',
@@ -89,7 +88,9 @@ export async function startRegistry(): Promise<LocalRegistry> {
     const url = `http://127.0.0.1:${port}`;
     const token = await addUser(url);
     const npmrc = join(dir, '.npmrc');
-    writeFileSync(npmrc, `registry=${url}/\n//127.0.0.1:${port}/:_authToken=${token}\n`);
+    // Only @sparse/* resolves here; every other package (npx's pnpm included) comes from the public registry as in
+    // any user's project, so a slow proxied lookup of a large third-party packument cannot fail the run.
+    writeFileSync(npmrc, `@sparse:registry=${url}/\n//127.0.0.1:${port}/:_authToken=${token}\n`);
     return { ...withEnv({ url, npmrc, dir }), stop };
   } catch (e) {
     await stop();
