@@ -1,18 +1,7 @@
-// dispose() is final and idempotent; calls made before it finish, later ones are refused, nothing hangs.
-import { isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+
 import { describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, request } from './helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSparseAttentionError(e), String(e)).toBe(true);
-    return e as SparseAttentionError;
-  }
-  throw new Error('expected a rejection');
-}
+import { expectMatchesReference, rejection, request } from './helpers.js';
 
 describe.each([
   ['2 threads', { threads: 2 }],

@@ -1,17 +1,7 @@
 import { isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, request } from './helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSparseAttentionError(e), String(e)).toBe(true);
-    return e as SparseAttentionError;
-  }
-  throw new Error('expected a rejection');
-}
+import { expectMatchesReference, rejection, request } from './helpers.js';
 
 describe('options', () => {
   it.each([

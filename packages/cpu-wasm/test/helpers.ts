@@ -1,4 +1,14 @@
-import { type AttentionRequest, type AttentionResult, type HostTensor, type Layout, mulberry32, type Pattern, referenceAttention64 } from '@sparse/core';
+import {
+  type AttentionRequest,
+  type AttentionResult,
+  type HostTensor,
+  isSparseAttentionError,
+  type Layout,
+  mulberry32,
+  type Pattern,
+  referenceAttention64,
+  type SparseAttentionError,
+} from '@sparse/core';
 import { expect } from 'vitest';
 
 /** Seeded float32 tensor with values in [-1, 1), or small integers (-2 … 2) for exact scores, ties and margins. */
@@ -70,4 +80,15 @@ export function expectMatchesReference(req: AttentionRequest, got: AttentionResu
       else expect(Math.abs(a - b), `${label} lse[${n}] = ${a} vs ${b}`).toBeLessThanOrEqual(1e-5 + 1e-6 * Math.abs(b));
     }
   }
+}
+
+/** The typed error a promise rejects with (fails the test when it resolves or rejects untyped). */
+export async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(isSparseAttentionError(e), String(e)).toBe(true);
+    return e as SparseAttentionError;
+  }
+  throw new Error('expected a rejection');
 }

@@ -1,9 +1,9 @@
 // Inputs belong to the caller again when attention() returns: the call reads q, k, v and the pattern before it
 // returns its promise, so overwriting or transferring them afterwards does not change the result.
-import { type AttentionRequest, type AttentionResult, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+import type { AttentionRequest, AttentionResult, } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { request } from './helpers.js';
+import { rejection, request } from './helpers.js';
 
 const copyOf = (req: AttentionRequest): AttentionRequest => ({
   ...req,
@@ -26,16 +26,6 @@ function tamperAfterCall(start: (req: AttentionRequest) => Promise<AttentionResu
 function expectSame(got: AttentionResult, want: AttentionResult): void {
   expect(Array.from(got.out.data)).toEqual(Array.from(want.out.data));
   expect(Array.from(got.lse!.data)).toEqual(Array.from(want.lse!.data));
-}
-
-async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSparseAttentionError(e), String(e)).toBe(true);
-    return e as SparseAttentionError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe.each([

@@ -1,19 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, request } from './helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isSparseAttentionError(e), String(e)).toBe(true);
-    return e as SparseAttentionError;
-  }
-  throw new Error('expected a rejection');
-}
+import { expectMatchesReference, rejection, request } from './helpers.js';
 
 const req = request({ Hq: 4, Hkv: 2, Sq: 70, D: 16 }, { kind: 'local', left: 9, right: 3 });
 
