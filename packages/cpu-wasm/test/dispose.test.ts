@@ -1,4 +1,4 @@
-
+// dispose() is final and idempotent; calls made before it finish, later ones are refused, nothing hangs.
 import { describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, rejection, request } from './helpers.js';

@@ -1,6 +1,6 @@
 // Inputs belong to the caller again when attention() returns: the call reads q, k, v and the pattern before it
 // returns its promise, so overwriting or transferring them afterwards does not change the result.
-import type { AttentionRequest, AttentionResult, } from '@sparse/core';
+import type { AttentionRequest, AttentionResult } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { rejection, request } from './helpers.js';
