@@ -65,6 +65,24 @@ function dims4(t: unknown, name: string): number[] {
   return s;
 }
 
+/**
+ * A deep copy of a pattern (or per-head array). Proxies, such as the reactive state of UI frameworks, cannot be
+ * structured-cloned; patterns are JSON data, so those are copied as JSON once validation has bounded their size.
+ */
+function privateCopy(value: unknown, field: string): unknown {
+  try {
+    return structuredClone(value);
+  } catch {
+    if (Array.isArray(value)) value.forEach((p, h) => validatePattern(p, `${field}[${h}]`));
+    else validatePattern(value, field);
+    try {
+      return JSON.parse(JSON.stringify(value));
+    } catch (e) {
+      return fail('INVALID_PATTERN', field, `cannot be copied as JSON data (${(e as Error).message})`);
+    }
+  }
+}
+
 /** A request described by shapes only: what a resident entry point (GPU buffers, tf.Tensors) validates. */
 export interface ShapeRequest extends Omit<AttentionRequest, 'q' | 'k' | 'v'> {
   q: readonly number[];
@@ -123,16 +141,18 @@ function planShapes(request: Omit<AttentionRequest, 'q' | 'k' | 'v'>, q: number[
   if (Array.isArray(request.pattern)) {
     if (request.pattern.length !== headsQ)
       fail('INVALID_PATTERN', 'pattern', `a per-head pattern array must have one pattern per query head (${headsQ}); length`, request.pattern.length);
-    request.pattern.forEach((p, h) => {
+    // The copy is what gets validated and run: the caller may mutate its patterns once the call returns, and a
+    // getter cannot show validation one value and the kernel another. Shared sub-patterns stay shared.
+    patterns = privateCopy(request.pattern, 'pattern') as Pattern[];
+    patterns.forEach((p, h) => {
       validatePattern(p, `pattern[${h}]`);
       validatePatternForShapes(p, ctx, `pattern[${h}]`);
     });
-    // A private copy (shared sub-patterns stay shared): the caller may mutate its patterns once the call returns.
-    patterns = structuredClone(request.pattern as Pattern[]);
   } else {
-    validatePattern(request.pattern, 'pattern');
-    validatePatternForShapes(request.pattern as Pattern, ctx, 'pattern');
-    patterns = new Array<Pattern>(headsQ).fill(structuredClone(request.pattern as Pattern));
+    const pattern = privateCopy(request.pattern, 'pattern');
+    validatePattern(pattern, 'pattern');
+    validatePatternForShapes(pattern, ctx, 'pattern');
+    patterns = new Array<Pattern>(headsQ).fill(pattern);
   }
   return { batch, headsQ, headsKv, seqQ, seqK, headDim, headDimV, layout, scale, offset, returnLse, group: headsQ / headsKv, patterns };
 }

@@ -183,6 +183,25 @@ describe('inputs are the caller’s again when a call returns', () => {
     expect(plan.patterns[0]).toBe(plan.patterns[1]);
   });
 
+  it('a pattern behind a Proxy (reactive UI state) is accepted and copied; a getter is read once', async () => {
+    const r = { ...qkv({ Sq: 12, Hq: 2 }), returnLse: true };
+    const plain = referenceAttention({ ...r, pattern: { kind: 'local', left: 2, right: 1 } });
+    const proxied = new Proxy({ kind: 'local', left: 2, right: 1 } as Pattern, {});
+    expect(reference().supports({ ...r, pattern: proxied })).toBe(true);
+    expect(Array.from((await reference().attention({ ...r, pattern: [proxied, proxied] })).out.data)).toEqual(Array.from(plain.out.data));
+    let reads = 0;
+    const moving = {
+      kind: 'local',
+      get left() {
+        return reads++ === 0 ? 2 : -5;
+      },
+      right: 1,
+    } as unknown as Pattern;
+    const plan = planAttention({ ...r, pattern: moving });
+    expect(plan.patterns[0]).toEqual({ kind: 'local', left: 2, right: 1 });
+    expect(reads).toBe(1);
+  });
+
   it('a dilated call partitioned by residue reads every input before it returns', async () => {
     const r = { ...qkv({ Sq: 40, D: 4, seed: 3 }), pattern: { kind: 'dilated', dilation: 3, left: 2, right: 2 } as Pattern };
     const want = referenceAttention(r);
