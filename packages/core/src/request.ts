@@ -73,8 +73,11 @@ function privateCopy(value: unknown, field: string): unknown {
   try {
     return structuredClone(value);
   } catch {
-    if (Array.isArray(value)) value.forEach((p, h) => validatePattern(p, `${field}[${h}]`));
-    else validatePattern(value, field);
+    if (!Array.isArray(value)) validatePattern(value, field);
+    else
+      value.forEach((p, h) => {
+        validatePattern(p, `${field}[${h}]`);
+      });
     try {
       return JSON.parse(JSON.stringify(value));
     } catch (e) {
