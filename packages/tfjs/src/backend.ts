@@ -50,6 +50,15 @@ const KNOWN_PACKAGES: Record<string, string> = {
   webgpu: '@tensorflow/tfjs-backend-webgpu',
 };
 
+/** An error from tf.js during a call, typed: out of memory is RESOURCE_LIMIT, anything else INTERNAL. */
+function typedFailure(e: unknown): SparseAttentionError {
+  if (isSparseAttentionError(e)) return e;
+  const message = (e as Error)?.message ?? String(e);
+  if (/out of memory|\bOOM\b|failed to allocate|allocation failed/i.test(message))
+    return new SparseAttentionError('RESOURCE_LIMIT', `tfjs: tf.js ran out of memory during the call: ${message}`, { cause: e });
+  return new SparseAttentionError('INTERNAL', `tfjs: tf.js failed during the call: ${message} (a bug: please report it)`, { cause: e });
+}
+
 function unavailable(message: string, cause?: unknown): SparseAttentionError {
   return new SparseAttentionError('BACKEND_UNAVAILABLE', message, { field: 'backendName', cause });
 }
@@ -188,10 +197,19 @@ export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
       }
       const aborted = () => checkSignal(opts?.signal);
       return (async () => {
-        const t = await ready();
+        let t: TF;
+        try {
+          t = await ready();
+        } catch (e) {
+          throw isSparseAttentionError(e) ? e : unavailable(`tfjs: tf.js is not ready: ${(e as Error)?.message ?? String(e)}`, e);
+        }
         aborted();
-        // Dilated heads: one call per residue group with the undilated pattern (docs/design.md, Re-ordering), as cpu-wasm does.
-        return attendByResidue(owned, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
+        try {
+          // Dilated heads: one call per residue group with the undilated pattern (docs/design.md, Re-ordering), as cpu-wasm does.
+          return await attendByResidue(owned, plan, options.partitionDilation !== false, (r, p) => attendHost(t, r, p, aborted));
+        } catch (e) {
+          throw typedFailure(e);
+        }
       })();
     },
     async dispose() {

@@ -91,3 +91,24 @@ for (const backend of TF_BACKENDS) {
     });
   });
 }
+
+describe('failures inside tf.js', () => {
+  it('are typed: a tf.js backend that cannot hold a tensor gives INTERNAL, naming tf.js, never a plain Error', async () => {
+    // tf.js's own base class: every kernel and tensor write throws tf.js's "not yet implemented" Error.
+    class EmptyBackend extends tf.KernelBackend {
+      override dispose(): void {}
+    }
+    tf.registerBackend('sparse-test-empty', () => new EmptyBackend());
+    const previous = tf.getBackend() ?? 'cpu';
+    const be = tfjs({ tf, backendName: 'sparse-test-empty' });
+    try {
+      const e = await be.attention(request).catch((x: unknown) => x);
+      expect(isSparseAttentionError(e), String(e)).toBe(true);
+      expect(e).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^tfjs: tf\.js failed during the call: /) });
+    } finally {
+      await be.dispose();
+      await tf.setBackend(previous);
+      tf.removeBackend('sparse-test-empty');
+    }
+  });
+});
