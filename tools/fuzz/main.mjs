@@ -5,7 +5,7 @@
 //
 //   pnpm fuzz [--runs N] [--seed S] [--only NAME]   (defaults: 500 runs, seed 42, every suite)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,11 +50,19 @@ function main(argv) {
       tests = [];
     }
     for (const t of tests) rows.push({ suite: suite.name, title: `${t.ancestorTitles.at(-1) ?? ''} › ${t.title}`, status: t.status, ms: t.duration ?? 0 });
-    if (tests.length === 0) rows.push({ suite: suite.name, title: `vitest exited ${r.status} without a report`, status: 'failed', ms: Date.now() - started });
+    // Errors outside a test (an unhandled rejection, say) fail vitest with every test passed: count them too.
+    if (tests.length === 0 || (r.status !== 0 && tests.every((t) => t.status !== 'failed')))
+      rows.push({
+        suite: suite.name,
+        title: `vitest exited ${r.status}${tests.length ? ' (an error outside the tests)' : ' without a report'}`,
+        status: 'failed',
+        ms: Date.now() - started,
+      });
   }
   const width = Math.max(...rows.map((r) => r.title.length));
   console.log(`\nfuzz: ${runs} runs per property, seed ${seed}`);
   for (const r of rows) console.log(`${r.status.padEnd(7)} ${r.title.padEnd(width)} ${(r.ms / 1000).toFixed(1).padStart(7)} s`);
+  rmSync(out, { recursive: true, force: true });
   const passed = rows.filter((r) => r.status === 'passed').length;
   const failed = rows.filter((r) => r.status === 'failed').length;
   const skipped = rows.length - passed - failed;
