@@ -3,7 +3,15 @@ export { type BlockMask, BlockMaskCache, type BlockMaskStats, compileBlockMask, 
 export * from './errors.js';
 export { mergeAttention } from './merge.js';
 export { type NpyArray, type NpyData, type NpyDtype, npyToFloat32, readNpy, writeNpy } from './npy.js';
-export { attendByResidue, gatherRows, type ResidueGroup, type ResiduePartition, residuePartition, runResiduePartition } from './partition.js';
+export {
+  attendByResidue,
+  gatherRows,
+  type ResidueGroup,
+  type ResiduePartition,
+  residueGroupPlans,
+  residuePartition,
+  runResiduePartition,
+} from './partition.js';
 export { canonicalPattern, patternKey } from './pattern/canonical.js';
 export * from './pattern/convert.js';
 export { makePredicate, type PositionContext, type Predicate } from './pattern/predicate.js';

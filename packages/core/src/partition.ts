@@ -3,7 +3,7 @@
 // Block-sparse kernels gain from it because a dilated band fills only 1/d of every tile it touches, while the
 // undilated band of each group is dense inside the band.
 import type { Pattern } from './pattern/types.js';
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from './request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttentionShapes } from './request.js';
 import { type HostTensor, type Layout, shapeOf } from './tensor.js';
 
 /** One residue class r: queries i = q0, q0 + d, … (qCount) and keys j = k0, k0 + d, … (kCount). */
@@ -70,6 +70,29 @@ export function residuePartition(plan: AttentionPlan): ResiduePartition | null {
   return { dilation: d, groups, patterns: parts.map((x) => x!.pattern) };
 }
 
+/**
+ * The plan of every residue group that has keys, exactly as runResiduePartition runs it: what a backend sizes in
+ * supports() and attention() before any group runs.
+ */
+export function residueGroupPlans(plan: AttentionPlan, partition: ResiduePartition): { group: ResidueGroup; plan: AttentionPlan }[] {
+  const { layout, batch: B, headsQ, headsKv, headDim, headDimV } = plan;
+  return partition.groups
+    .filter((g) => g.kCount > 0)
+    .map((group) => ({
+      group,
+      plan: planAttentionShapes({
+        q: shapeOf(layout, B, headsQ, group.qCount, headDim),
+        k: shapeOf(layout, B, headsKv, group.kCount, headDim),
+        v: shapeOf(layout, B, headsKv, group.kCount, headDimV),
+        pattern: partition.patterns,
+        scale: plan.scale,
+        queryOffset: group.queryOffset,
+        layout,
+        returnLse: plan.returnLse,
+      }),
+    }));
+}
+
 /** Copies `count` runs of `len` floats, from src at from, from + srcStep, … to dst at to, to + dstStep, …. */
 function copyRuns(src: Float32Array, from: number, srcStep: number, dst: Float32Array, to: number, dstStep: number, count: number, len: number) {
   // subarray().set() per run: measured faster than an element loop even for runs of 64 floats.
@@ -119,21 +142,19 @@ export async function runResiduePartition(
   const lse = plan.returnLse ? new Float32Array(B * Hq * Sq).fill(Number.NEGATIVE_INFINITY) : null;
   const d = partition.dilation;
   // Every group's rows are gathered before the first await: the inputs are the caller's again once this returns.
-  const subs = partition.groups
-    .filter((g) => g.kCount > 0)
-    .map((g) => {
-      const sub: AttentionRequest = {
-        q: gatherRows(request.q, layout, g.q0, d, g.qCount),
-        k: gatherRows(request.k, layout, g.k0, d, g.kCount),
-        v: gatherRows(request.v, layout, g.k0, d, g.kCount),
-        pattern: partition.patterns,
-        scale: plan.scale,
-        queryOffset: g.queryOffset,
-        layout,
-        returnLse: plan.returnLse,
-      };
-      return { g, sub, subPlan: planAttention(sub) };
-    });
+  const subs = residueGroupPlans(plan, partition).map(({ group: g, plan: subPlan }) => {
+    const sub: AttentionRequest = {
+      q: gatherRows(request.q, layout, g.q0, d, g.qCount),
+      k: gatherRows(request.k, layout, g.k0, d, g.kCount),
+      v: gatherRows(request.v, layout, g.k0, d, g.kCount),
+      pattern: subPlan.patterns,
+      scale: plan.scale,
+      queryOffset: g.queryOffset,
+      layout,
+      returnLse: plan.returnLse,
+    };
+    return { g, sub, subPlan };
+  });
   for (const { g, sub, subPlan } of subs) {
     const r = await run(sub, subPlan);
     scatterRows(r.out.data, out, layout, B, Hq, Sq, Dv, g.q0, d, g.qCount);

@@ -1,4 +1,4 @@
-import { type AttentionPlan, type BlockMaskCache, planAttentionShapes, residuePartition, shapeOf, type TileSizes } from '@sparse/core';
+import { type AttentionPlan, type BlockMaskCache, planAttentionShapes, residueGroupPlans, residuePartition, shapeOf, type TileSizes } from '@sparse/core';
 import { headSpecs } from './heads.js';
 import { labelJobCount, layoutArena, resourceSentence } from './layout.js';
 import { MAX_THREADS } from './options.js';
@@ -32,23 +32,7 @@ function groupPlan(p: AttentionPlan, g: HeadGroup): AttentionPlan {
 /** The plans of the kernel calls attention() makes for `plan`: per residue group (dilation), then per kv-head group. */
 function kernelCalls(plan: AttentionPlan, ctx: EstimateContext): AttentionPlan[] {
   const partition = ctx.partitionDilation ? residuePartition(plan) : null;
-  const { layout, batch: B, headsQ: Hq, headsKv: Hkv, headDim: D, headDimV: Dv } = plan;
-  const whole = partition
-    ? partition.groups
-        .filter((g) => g.kCount > 0)
-        .map((g) =>
-          planAttentionShapes({
-            q: shapeOf(layout, B, Hq, g.qCount, D),
-            k: shapeOf(layout, B, Hkv, g.kCount, D),
-            v: shapeOf(layout, B, Hkv, g.kCount, Dv),
-            pattern: partition.patterns,
-            scale: plan.scale,
-            queryOffset: g.queryOffset,
-            layout,
-            returnLse: plan.returnLse,
-          }),
-        )
-    : [plan];
+  const whole = partition ? residueGroupPlans(plan, partition).map((g) => g.plan) : [plan];
   const calls: AttentionPlan[] = [];
   for (const p of whole) {
     const groups = headGroups(p, ctx.splitBytes);

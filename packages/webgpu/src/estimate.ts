@@ -1,4 +1,4 @@
-import { type AttentionPlan, type BlockMaskCache, planAttentionShapes, residuePartition, shapeOf } from '@sparse/core';
+import { type AttentionPlan, type BlockMaskCache, residueGroupPlans, residuePartition } from '@sparse/core';
 import type { DeviceLimits, TileRequest } from './limits.js';
 import { prepare } from './prepare.js';
 
@@ -8,22 +8,7 @@ import { prepare } from './prepare.js';
  */
 export function runPlans(plan: AttentionPlan, partition: boolean): AttentionPlan[] {
   const part = partition ? residuePartition(plan) : null;
-  if (!part) return [plan];
-  const { layout, batch: B, headsQ, headsKv, headDim, headDimV } = plan;
-  return part.groups
-    .filter((g) => g.kCount > 0)
-    .map((g) =>
-      planAttentionShapes({
-        q: shapeOf(layout, B, headsQ, g.qCount, headDim),
-        k: shapeOf(layout, B, headsKv, g.kCount, headDim),
-        v: shapeOf(layout, B, headsKv, g.kCount, headDimV),
-        pattern: part.patterns,
-        scale: plan.scale,
-        queryOffset: g.queryOffset,
-        layout,
-        returnLse: plan.returnLse,
-      }),
-    );
+  return part ? residueGroupPlans(plan, part).map((g) => g.plan) : [plan];
 }
 
 /**
