@@ -82,9 +82,9 @@ export function reference(options: ReferenceBackendOptions = {}): Backend {
       }
     },
     async attention(request, opts) {
-      plan(request);
+      const planned = plan(request);
       if (opts?.signal?.aborted) throw new SparseAttentionError('ABORTED', 'signal: the call was aborted by its AbortSignal', { field: 'signal' });
-      return toResult(blockedAttention64(request, { tiles, cache, signal: opts?.signal }));
+      return toResult(blockedAttention64(request, { tiles, cache, signal: opts?.signal, plan: planned }));
     },
     async dispose() {
       disposed = true;

@@ -1,7 +1,7 @@
 import { type BlockMask, BlockMaskCache, type TileSizes } from '../compile/blockmask.js';
 import { SparseAttentionError } from '../errors.js';
 import type { Pattern } from '../pattern/types.js';
-import { type AttentionRequest, planAttention } from '../request.js';
+import { type AttentionPlan, type AttentionRequest, planAttention } from '../request.js';
 import { rowOffset } from '../tensor.js';
 import type { Attention64 } from './attention.js';
 import { clusterLabel, isFiniteFloat32, normalisedCentroids, topkCut } from './content.js';
@@ -10,6 +10,8 @@ export interface BlockedOptions {
   tiles?: TileSizes;
   cache?: BlockMaskCache;
   signal?: AbortSignal;
+  /** The request's plan when the caller validated it already (it is not validated twice). */
+  plan?: AttentionPlan;
 }
 
 const sharedCache = new BlockMaskCache(16);
@@ -25,7 +27,7 @@ function checkAbort(signal: AbortSignal | undefined): void {
  * with the predicate path, so the tests that compare the two check the compiler end to end.
  */
 export function blockedAttention64(request: AttentionRequest, options: BlockedOptions = {}): Attention64 {
-  const plan = planAttention(request);
+  const plan = options.plan ?? planAttention(request);
   const { batch, headsQ, headsKv, seqQ, seqK, headDim: D, headDimV: Dv, layout, scale, group } = plan;
   const tiles = options.tiles ?? { blockQ: 32, blockK: 32 };
   const cache = options.cache ?? sharedCache;
