@@ -1,4 +1,6 @@
-import { type AttentionRequest, type RowSample, referenceRows, rowOffset } from '@sparse/core';
+import type { AttentionRequest } from '@sparse/core';
+import { rowOffset } from '@sparse/core/backend';
+import { type RowSample, referenceRows } from '@sparse/core/reference';
 import type { CheckFigures } from './types.js';
 
 /** Tolerance of the spot check: loose enough for float32 sums over 65k keys, tight enough to catch a wrong mask. */

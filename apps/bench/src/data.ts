@@ -1,4 +1,5 @@
-import { type HostTensor, mulberry32 } from '@sparse/core';
+import type { HostTensor } from '@sparse/core';
+import { mulberry32 } from '@sparse/core/reference';
 import type { Shape } from './workloads.js';
 
 export interface Inputs {

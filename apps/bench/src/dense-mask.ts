@@ -1,4 +1,5 @@
-import { clusterLabel, compileBlockMask, forEachAllowedKey, normalisedCentroids, type Pattern, rowOffset, topkCut } from '@sparse/core';
+import { compileBlockMask, type Pattern } from '@sparse/core';
+import { clusterLabel, forEachAllowedKey, normalisedCentroids, rowOffset, topkCut } from '@sparse/core/backend';
 import type { Inputs } from './data.js';
 
 /** Additive mask value for a disallowed pair: exp underflows to exactly 0 in float32, and no -Infinity − -Infinity NaN. */

@@ -1,17 +1,5 @@
-import {
-  type AttentionRequest,
-  type Backend,
-  type BlockMask,
-  BlockMaskCache,
-  clusterLabel,
-  isSparseAttentionError,
-  normalisedCentroids,
-  type Pattern,
-  planAttention,
-  rowOffset,
-  shapeOf,
-  topkCut,
-} from '@sparse/core';
+import { type AttentionPlan, type AttentionRequest, type Backend, type BlockMask, BlockMaskCache, type Pattern } from '@sparse/core';
+import { clusterLabel, defineBackend, normalisedCentroids, resolveOptions, rowOffset, shapeOf, topkCut } from '@sparse/core/backend';
 
 /**
  * The "plain JavaScript" peer: what a user writes without a library, made as fast as plain JS reasonably gets:
@@ -22,32 +10,25 @@ import {
 export function plainJs(): Backend {
   const cache = new BlockMaskCache(8);
   const tiles = { blockQ: 32, blockK: 32 };
-  return {
-    name: 'plain-js',
-    async probe() {
-      return { available: true, device: 'plain JavaScript loop, float32 arrays, one thread' };
+  return defineBackend(
+    {
+      name: 'plain-js',
+      start: async () => cache,
+      describe: () => 'plain JavaScript loop, float32 arrays, one thread',
+      check: (plan) => (plan.layout === 'bhsd' ? null : { code: 'UNSUPPORTED', field: 'layout', message: 'plain-js: only the bhsd layout' }),
+      async run(cache, request, plan) {
+        return { out: { data: fused(request, plan, cache, tiles), shape: shapeOf('bhsd', plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
+      },
+      async release(cache) {
+        cache.clear();
+      },
     },
-    supports(request) {
-      try {
-        const plan = planAttention(request);
-        return plan.layout === 'bhsd' ? true : 'plain-js: only the bhsd layout';
-      } catch (e) {
-        return isSparseAttentionError(e) ? e.message : String(e);
-      }
-    },
-    async attention(request) {
-      return {
-        out: { data: fused(request, cache, tiles), shape: shapeOf('bhsd', request.q.shape[0]!, request.q.shape[1]!, request.q.shape[2]!, request.v.shape[3]!) },
-      };
-    },
-    async dispose() {
-      cache.clear();
-    },
-  };
+    // What a user writes without a library runs the dilated pattern as it is.
+    resolveOptions({ partitionDilation: false }),
+  );
 }
 
-function fused(request: AttentionRequest, cache: BlockMaskCache, tiles: { blockQ: number; blockK: number }): Float32Array {
-  const plan = planAttention(request);
+function fused(request: AttentionRequest, plan: AttentionPlan, cache: BlockMaskCache, tiles: { blockQ: number; blockK: number }): Float32Array {
   const { batch, headsQ, headsKv, seqQ, seqK, headDim: D, headDimV: Dv, scale, group } = plan;
   const qd = request.q.data;
   const kd = request.k.data;

@@ -1,13 +1,5 @@
-import {
-  type BlockMask,
-  type ClusterPattern,
-  clusterLabel,
-  compileBlockMask,
-  forEachAllowedKey,
-  normalisedCentroids,
-  type Pattern,
-  rowOffset,
-} from '@sparse/core';
+import { type BlockMask, type ClusterPattern, compileBlockMask, type Pattern } from '@sparse/core';
+import { clusterLabel, forEachAllowedKey, normalisedCentroids, rowOffset } from '@sparse/core/backend';
 import type { Inputs } from './data.js';
 import type { BenchCase } from './workloads.js';
 

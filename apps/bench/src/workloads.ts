@@ -1,4 +1,5 @@
-import { bigBird, local, longformer, mulberry32, type Pattern } from '@sparse/core';
+import { bigBird, local, longformer, type Pattern } from '@sparse/core';
+import { mulberry32 } from '@sparse/core/reference';
 
 /** The benchmark workloads. `window` is the attention window w each pattern derives its sizes from. */
 export const PATTERN_NAMES = ['sliding', 'causal-sliding', 'dilated', 'longformer', 'bigbird', 'topk', 'cluster'] as const;

@@ -1,4 +1,5 @@
-import { fromOrtLocalWindow, fromSlidingWindow, local, type Pattern, referenceAttention } from '@sparse/core';
+import { fromOrtLocalWindow, fromSlidingWindow, local, type Pattern } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { firstRows, fromBshd, lastRows, makeInputs, toBshd } from '../src/data.js';

@@ -1,4 +1,4 @@
-import { referenceAttention } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plainJs } from '../src/plain-js.js';
 import { createTarget } from '../src/targets/registry.js';

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { local, readNpy, referenceAttention, writeNpy } from '@sparse/core';
+import { local, readNpy, writeNpy } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);

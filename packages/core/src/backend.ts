@@ -1,8 +1,6 @@
-import { BlockMaskCache } from './compile/blockmask.js';
-import { fail, isSparseAttentionError, SparseAttentionError } from './errors.js';
-import { toResult } from './reference/attention.js';
-import { blockedAttention64 } from './reference/blocked.js';
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from './request.js';
+import { SparseAttentionError } from './errors.js';
+import type { AttentionRequest, AttentionResult } from './request.js';
+import type { Tolerance } from './tolerance.js';
 
 export interface ProbeResult {
   available: boolean;
@@ -19,78 +17,23 @@ export interface Backend {
   /** true, or a sentence saying why this request cannot run on this backend. */
   supports(request: AttentionRequest): true | string;
   attention(request: AttentionRequest, options?: { signal?: AbortSignal }): Promise<AttentionResult>;
+  /** The tolerance its results meet against the float64 reference (for this request, where it depends on it). */
+  tolerance(request?: AttentionRequest): Tolerance;
+  /** What the last call ran, or null before the first. */
+  lastRun(): RunInfo | null;
+  /** Final and idempotent: calls already made finish, later calls fail with BACKEND_UNAVAILABLE, the device is freed. */
   dispose(): Promise<void>;
 }
 
-export interface ReferenceBackendOptions {
-  /** Tile sizes of the compiled masks it runs on (default 32 × 32). */
-  blockQ?: number;
-  blockK?: number;
-  /** Largest working memory one call may use, in bytes (default 2 GiB); larger calls fail with RESOURCE_LIMIT. */
-  maxMemoryBytes?: number;
-}
-
-/** Bytes the reference backend holds for one call: float64 out and lse, their float32 copies, cluster labels. */
-export function referenceMemoryBytes(plan: AttentionPlan): number {
-  const rows = plan.batch * plan.headsQ * plan.seqQ;
-  const cluster = plan.patterns.some((p) => p.kind === 'cluster') ? plan.seqK * 4 : 0;
-  return rows * plan.headDimV * 12 + rows * 12 + cluster;
-}
-
-function checkTile(value: unknown, field: string): number {
-  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 4096))
-    fail('INVALID_ARGUMENT', field, 'must be an integer in [1, 4096]', value);
-  return value;
-}
-
-/**
- * Core's reference backend: the BlockMask-driven fused loop in plain JavaScript with float64 accumulation.
- * Available everywhere; slow, exact, and the yardstick the conformance suite starts from.
- */
-export function reference(options: ReferenceBackendOptions = {}): Backend {
-  const tiles = { blockQ: checkTile(options.blockQ ?? 32, 'blockQ'), blockK: checkTile(options.blockK ?? 32, 'blockK') };
-  const maxBytes = options.maxMemoryBytes ?? 2 ** 31;
-  if (!(typeof maxBytes === 'number' && maxBytes > 0)) fail('INVALID_ARGUMENT', 'maxMemoryBytes', 'must be a positive number of bytes', maxBytes);
-  const cache = new BlockMaskCache(16);
-  let disposed = false;
-  const disposedReason = 'reference: this backend was disposed; create a new one with reference()';
-  /** The one check attention() and supports() share: a validated plan within the memory limit. */
-  const plan = (request: AttentionRequest) => {
-    if (disposed) throw new SparseAttentionError('BACKEND_UNAVAILABLE', disposedReason);
-    const p = planAttention(request);
-    const bytes = referenceMemoryBytes(p);
-    if (bytes > maxBytes)
-      throw new SparseAttentionError(
-        'RESOURCE_LIMIT',
-        `request: the reference backend would hold ${bytes} bytes for this call, over its limit of ${maxBytes} (maxMemoryBytes)`,
-        { field: 'request' },
-      );
-    return p;
-  };
-  return {
-    name: 'reference',
-    async probe() {
-      if (disposed) return { available: false, reason: disposedReason };
-      return { available: true, device: 'JavaScript, float64 accumulation (single thread)' };
-    },
-    supports(request) {
-      try {
-        plan(request);
-        return true;
-      } catch (e) {
-        return isSparseAttentionError(e) ? e.message : String(e);
-      }
-    },
-    async attention(request, opts) {
-      const planned = plan(request);
-      if (opts?.signal?.aborted) throw new SparseAttentionError('ABORTED', 'signal: the call was aborted by its AbortSignal', { field: 'signal' });
-      return toResult(blockedAttention64(request, { tiles, cache, signal: opts?.signal, plan: planned }));
-    },
-    async dispose() {
-      disposed = true;
-      cache.clear();
-    },
-  };
+/** What the last call ran: the same fields on every backend, plus each backend's own. */
+export interface RunInfo {
+  backend: string;
+  /** The device in words (as probe() says it). */
+  device: string;
+  /** Pieces the call ran as (residue groups of a partitioned dilation, memory-bounded head groups). */
+  pieces: number;
+  /** Wall time of the call, in milliseconds. */
+  ms: number;
 }
 
 export interface BackendChoice {

@@ -1,21 +1,13 @@
-export { type Backend, type BackendChoice, type ProbeResult, type ReferenceBackendOptions, reference, type Selection, selectBackend } from './backend.js';
-export { type BlockMask, BlockMaskCache, type BlockMaskStats, compileBlockMask, forEachAllowedKey, type TileSizes } from './compile/blockmask.js';
-export * from './errors.js';
+// @sparse/core: what a user of the library needs. Backend authors and tools find the rest on the subpaths
+// `@sparse/core/backend` (the backend kit) and `@sparse/core/reference` (the float64 references and predicates).
+export { type Backend, type BackendChoice, type ProbeResult, type RunInfo, type Selection, selectBackend } from './backend.js';
+export { type BlockMask, BlockMaskCache, type BlockMaskStats, compileBlockMask, type TileSizes } from './compile/blockmask.js';
+export { isSparseAttentionError, SparseAttentionError, type SparseErrorCode } from './errors.js';
+export type { BackendOptions, TileOptions } from './kit/options.js';
 export { mergeAttention } from './merge.js';
 export { type NpyArray, type NpyData, type NpyDtype, npyToFloat32, readNpy, writeNpy } from './npy.js';
-export {
-  attendByResidue,
-  gatherRows,
-  type ResidueGroup,
-  type ResiduePartition,
-  residueGroupPlans,
-  residuePartition,
-  runResiduePartition,
-} from './partition.js';
 export { canonicalPattern, patternKey } from './pattern/canonical.js';
 export * from './pattern/convert.js';
-export { makePredicate, type PositionContext, type Predicate } from './pattern/predicate.js';
-export { drawKeyBlocks, fmix32, mulberry32 } from './pattern/prng.js';
 export * from './pattern/sugar.js';
 export * from './pattern/types.js';
 export {
@@ -27,16 +19,7 @@ export {
   validatePattern,
   validatePatternForShapes,
 } from './pattern/validate.js';
-export { type Attention64, type RowSample, referenceAttention, referenceAttention64, referenceRows, toResult } from './reference/attention.js';
-export { type BlockedOptions, blockedAttention64 } from './reference/blocked.js';
-export { clusterLabel, normalisedCentroids, type TopkCut, topkCut } from './reference/content.js';
-export {
-  type AttentionPlan,
-  type AttentionRequest,
-  type AttentionResult,
-  ownedRequest,
-  planAttention,
-  planAttentionShapes,
-  type ShapeRequest,
-} from './request.js';
-export * from './tensor.js';
+export { type ReferenceBackendOptions, reference } from './reference/backend.js';
+export type { AttentionPlan, AttentionRequest, AttentionResult, ResidentRequest, ResidentResult, ShapeRequest } from './request.js';
+export type { AttentionDims, HostTensor, Layout } from './tensor.js';
+export { FLOAT32_TOLERANCE, type Tolerance } from './tolerance.js';

@@ -178,3 +178,15 @@ export function ownedRequest(request: AttentionRequest, plan: AttentionPlan): At
     returnLse: plan.returnLse,
   };
 }
+
+/**
+ * A call on tensors that live on a backend's device (GPU buffers, tf.Tensors, CUDA tensors, wasm memory): the
+ * same fields as AttentionRequest with the backend's tensor type. Every backend's `attentionResident` takes it.
+ */
+export type ResidentRequest<T> = Omit<AttentionRequest, 'q' | 'k' | 'v'> & { q: T; k: T; v: T };
+
+/** What `attentionResident` returns: out (and lse when asked) as tensors of the same backend. */
+export interface ResidentResult<T> {
+  out: T;
+  lse?: T;
+}

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type BlockMask, BlockMaskCache, compileBlockMask, forEachAllowedKey, local, longformer, makePredicate, type Pattern } from '../src/index.js';
+import { forEachAllowedKey } from '../src/entry/backend.js';
+import { makePredicate } from '../src/entry/reference.js';
+import { type BlockMask, BlockMaskCache, compileBlockMask, local, longformer, type Pattern } from '../src/index.js';
 import { patternArb, type Shape, shapeArb, tilesArb } from './arbitraries.js';
 import { bruteRows } from './helpers.js';
 

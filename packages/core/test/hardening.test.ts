@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AttentionRequest,
-  type AttentionResult,
-  attendByResidue,
-  blockedAttention64,
-  MAX_PATTERN_DEPTH,
-  type Pattern,
-  planAttention,
-  reference,
-  referenceAttention,
-  residuePartition,
-  SparseAttentionError,
-  toResult,
-} from '../src/index.js';
+import { attendByResidue, planAttention, residuePartition } from '../src/entry/backend.js';
+import { blockedAttention64, referenceAttention, toResult } from '../src/entry/reference.js';
+import { type AttentionRequest, type AttentionResult, MAX_PATTERN_DEPTH, type Pattern, reference, SparseAttentionError } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 /** Both of core's references: the element-predicate rows and the BlockMask-driven loop (small tiles). */
@@ -287,7 +276,10 @@ describe('the reference backend', () => {
   });
 
   it('bad options fail at construction', () => {
-    expect(() => reference({ blockQ: 0 })).toThrow(/blockQ: must be an integer/);
+    expect(() => reference({ tiles: { blockQ: 0 } })).toThrow(/^tiles\.blockQ: must be an integer/);
+    expect(() => reference({ blockQ: 8 } as never)).toThrow(/^blockQ: is not an option of this backend \(tile sizes go in tiles/);
+    expect(() => reference({ maskCacheSize: -1 })).toThrow(/^maskCacheSize:/);
+    expect(() => reference({ partitionDilation: 'yes' } as never)).toThrow(/^partitionDilation: must be a boolean/);
     expect(() => reference({ maxMemoryBytes: -1 })).toThrow(/maxMemoryBytes/);
   });
 });

@@ -1,4 +1,5 @@
-import { type HostTensor, type Layout, mulberry32 } from '../src/index.js';
+import { mulberry32 } from '../src/entry/reference.js';
+import type { HostTensor, Layout } from '../src/index.js';
 
 /** Seeded float32 tensor with values in [-1, 1) (or small integers when `integers` is set). */
 export function randomTensor(shape: number[], seed: number, integers = false): HostTensor {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { makePredicate, referenceAttention } from '../src/entry/reference.js';
 import {
   type Backend,
   bigBird,
   canonicalPattern,
   compileBlockMask,
+  FLOAT32_TOLERANCE,
   fromFlashAttention,
   fromHfLongformerWindow,
   fromLongformerWindow,
@@ -11,14 +13,12 @@ import {
   fromSlidingWindow,
   local,
   longformer,
-  makePredicate,
   mergeAttention,
   type Pattern,
   parsePattern,
   patternKey,
   readNpy,
   reference,
-  referenceAttention,
   selectBackend,
   writeNpy,
 } from '../src/index.js';
@@ -146,6 +146,8 @@ describe('backends', () => {
     attention: async () => {
       throw new Error('unreachable');
     },
+    tolerance: () => ({ ...FLOAT32_TOLERANCE }),
+    lastRun: () => null,
     dispose: async () => undefined,
   });
 

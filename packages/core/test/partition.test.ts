@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attendByResidue, type Pattern, planAttention, referenceAttention, residuePartition, runResiduePartition, union } from '../src/index.js';
+import { attendByResidue, planAttention, residuePartition, runResiduePartition } from '../src/entry/backend.js';
+import { referenceAttention } from '../src/entry/reference.js';
+import { type Pattern, union } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, n) => Object.is(x, b[n]));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { drawKeyBlocks } from '../src/entry/backend.js';
+import { makePredicate } from '../src/entry/reference.js';
 import {
   atrous,
   bigBird,
   documents,
-  drawKeyBlocks,
   local,
   longformer,
-  makePredicate,
   type Pattern,
   prefixLM,
   slidingWindowCausal,

@@ -1,17 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type AttentionRequest,
-  blockedAttention64,
-  local,
-  makePredicate,
-  type Pattern,
-  planAttention,
-  referenceAttention,
-  referenceAttention64,
-  referenceRows,
-  rowOffset,
-} from '../src/index.js';
+import { planAttention, rowOffset } from '../src/entry/backend.js';
+import { blockedAttention64, makePredicate, referenceAttention, referenceAttention64, referenceRows } from '../src/entry/reference.js';
+import { type AttentionRequest, local, type Pattern } from '../src/index.js';
 import { patternArb } from './arbitraries.js';
 import { maxAbsDiff, qkv } from './helpers.js';
 

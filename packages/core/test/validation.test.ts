@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type AttentionRequest, parsePattern, planAttention, planAttentionShapes, SparseAttentionError } from '../src/index.js';
+import { planAttention, planAttentionShapes } from '../src/entry/backend.js';
+import { type AttentionRequest, parsePattern, SparseAttentionError } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 const base = (): AttentionRequest => ({ ...qkv({ B: 1, Hq: 4, Hkv: 2, Sq: 8, Sk: 8, D: 4 }), pattern: { kind: 'causal' } });

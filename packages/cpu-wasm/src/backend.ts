@@ -2,16 +2,13 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
-  attendByResidue,
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
-  ownedRequest,
   type ProbeResult,
-  planAttention,
-  residuePartition,
   SparseAttentionError,
 } from '@sparse/core';
+import { attendByResidue, ownedRequest, planAttention, residuePartition } from '@sparse/core/backend';
 import { RC_ABORTED } from './abi.js';
 import { sharedMemorySupport } from './env.js';
 import { type HeadSpecs, headSpecs } from './heads.js';

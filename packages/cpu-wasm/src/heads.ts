@@ -1,4 +1,5 @@
-import { type AttentionPlan, type BlockMask, type BlockMaskCache, normalisedCentroids, type Pattern, type TileSizes } from '@sparse/core';
+import type { AttentionPlan, BlockMask, BlockMaskCache, Pattern, TileSizes } from '@sparse/core';
+import { normalisedCentroids } from '@sparse/core/backend';
 import { KIND_CLUSTER, KIND_STATIC, KIND_TOPK } from './abi.js';
 
 /** What the kernel needs to know about one query head. */

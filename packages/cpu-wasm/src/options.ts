@@ -1,4 +1,5 @@
-import { SparseAttentionError, show } from '@sparse/core';
+import { SparseAttentionError } from '@sparse/core';
+import { show } from '@sparse/core/backend';
 
 export interface CpuWasmOptions {
   /**

@@ -1,4 +1,5 @@
-import { type AttentionPlan, type BlockMaskCache, planAttentionShapes, residueGroupPlans, residuePartition, shapeOf, type TileSizes } from '@sparse/core';
+import type { AttentionPlan, BlockMaskCache, TileSizes } from '@sparse/core';
+import { planAttentionShapes, residueGroupPlans, residuePartition, shapeOf } from '@sparse/core/backend';
 import { headSpecs } from './heads.js';
 import { labelJobCount, layoutArena, resourceSentence } from './layout.js';
 import { MAX_THREADS } from './options.js';

@@ -1,4 +1,5 @@
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, type HostTensor, rowOffset, shapeOf } from '@sparse/core';
+import type { AttentionPlan, AttentionRequest, AttentionResult, HostTensor } from '@sparse/core';
+import { rowOffset, shapeOf } from '@sparse/core/backend';
 
 /**
  * Splitting a large call by (batch, kv-head group). The wasm memory holds a copy of everything a call reads and

@@ -1,4 +1,5 @@
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, type Layout, shapeOf, type TileSizes } from '@sparse/core';
+import type { AttentionPlan, AttentionRequest, AttentionResult, Layout, TileSizes } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
 import * as A from './abi.js';
 import type { HeadSpecs } from './heads.js';
 import { type Arena, LABEL_ROWS } from './layout.js';

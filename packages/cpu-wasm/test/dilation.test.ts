@@ -1,4 +1,5 @@
-import { compileBlockMask, type Pattern, planAttention } from '@sparse/core';
+import { compileBlockMask, type Pattern } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';

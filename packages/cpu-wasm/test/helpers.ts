@@ -4,11 +4,10 @@ import {
   type HostTensor,
   isSparseAttentionError,
   type Layout,
-  mulberry32,
   type Pattern,
-  referenceAttention64,
   type SparseAttentionError,
 } from '@sparse/core';
+import { mulberry32, referenceAttention64 } from '@sparse/core/reference';
 import { expect } from 'vitest';
 
 /** Seeded float32 tensor with values in [-1, 1), or small integers (-2 … 2) for exact scores, ties and margins. */

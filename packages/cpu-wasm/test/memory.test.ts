@@ -1,4 +1,5 @@
-import { type AttentionResult, referenceAttention } from '@sparse/core';
+import type { AttentionResult } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';

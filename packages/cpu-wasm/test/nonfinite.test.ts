@@ -1,6 +1,8 @@
 // The non-finite rule of docs/design.md, clause by clause, on small shapes: the rows the rule names are NaN in all
 // of out and lse, every other row is bit-for-bit the result without the bad value.
-import { type AttentionRequest, type AttentionResult, clusterLabel, normalisedCentroids, referenceAttention64 } from '@sparse/core';
+import type { AttentionRequest, AttentionResult } from '@sparse/core';
+import { clusterLabel, normalisedCentroids } from '@sparse/core/backend';
+import { referenceAttention64 } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';

@@ -1,4 +1,5 @@
-import { mulberry32, type Pattern } from '@sparse/core';
+import type { Pattern } from '@sparse/core';
+import { mulberry32 } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
 import { expectMatchesReference, request } from './helpers.js';

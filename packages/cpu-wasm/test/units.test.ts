@@ -1,4 +1,4 @@
-import { planAttention } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
 import { attentionCost, balancedChunks } from '../src/chunks.js';
 import { layoutArena, WASM32_BYTES } from '../src/layout.js';

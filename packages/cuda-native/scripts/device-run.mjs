@@ -16,7 +16,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareResult, listCases, loadCase, runCase } from '@sparse/conformance';
-import { mulberry32, planAttention, reference, referenceRows } from '@sparse/core';
+import { reference } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
+import { mulberry32, referenceRows } from '@sparse/core/reference';
 import { cudaNative, hasTopk, loadBinding, toleranceFor, viaResident } from '@sparse/cuda-native';
 import { contentSelectionSkip } from './conformance-skips.mjs';
 import { runResidentChecks } from './resident-checks.mjs';

@@ -6,10 +6,9 @@ import {
   BlockMaskCache,
   isSparseAttentionError,
   type ProbeResult,
-  planAttention,
   SparseAttentionError,
-  shapeOf,
 } from '@sparse/core';
+import { planAttention, shapeOf } from '@sparse/core/backend';
 import type { NativeBinding, NativeBuildInfo, NativePlan } from './binding.js';
 import { toSparseError } from './errors.js';
 import { type LoadOutcome, loadBinding } from './loader.js';

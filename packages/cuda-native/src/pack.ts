@@ -1,4 +1,5 @@
-import { type AttentionPlan, type AttentionRequest, type BlockMask, type BlockMaskCache, normalisedCentroids, type Pattern } from '@sparse/core';
+import type { AttentionPlan, AttentionRequest, BlockMask, BlockMaskCache, Pattern } from '@sparse/core';
+import { normalisedCentroids } from '@sparse/core/backend';
 import {
   HEAD_BITS,
   HEAD_CENTROIDS,

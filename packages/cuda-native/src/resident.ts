@@ -1,16 +1,8 @@
 // The resident entry point (docs/resident.md): q, k, v, out and lse as CudaTensors in GPU memory, so that chained
 // calls (layer after layer, a KV cache kept on the GPU) avoid host round trips. Host tensors may be mixed in
 // (e.g. a new query block against a resident cache); they are uploaded for the call only.
-import {
-  type AttentionPlan,
-  type BlockMaskCache,
-  type HostTensor,
-  type Layout,
-  type Pattern,
-  planAttentionShapes,
-  SparseAttentionError,
-  shapeOf,
-} from '@sparse/core';
+import { type AttentionPlan, type BlockMaskCache, type HostTensor, type Layout, type Pattern, SparseAttentionError } from '@sparse/core';
+import { planAttentionShapes, shapeOf } from '@sparse/core/backend';
 import type { NativeBinding, NativeOperand, NativePlan } from './binding.js';
 import { toSparseError } from './errors.js';
 import { PRECISION_CODE, PRECISIONS, type Precision } from './options.js';

@@ -1,5 +1,7 @@
 // Small requests covering the contract's corners (docs/design.md: tensors, patterns, block masks), built from a seeded PRNG.
-import { type AttentionRequest, type Layout, mulberry32, type Pattern, shapeOf } from '@sparse/core';
+import type { AttentionRequest, Layout, Pattern } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
+import { mulberry32 } from '@sparse/core/reference';
 
 export interface Dims {
   B: number;

@@ -1,7 +1,7 @@
 // A JavaScript model of the CUDA kernels that reads the packed NativeArgs exactly as they do (head descriptors,
 // concatenated masks, strides, content modes), including the radix select of the top-k pass. Host-side tests
 // run it against core's reference: it pins the packing ABI and the selection algorithm without a GPU.
-import { rowOffset } from '@sparse/core';
+import { rowOffset } from '@sparse/core/backend';
 import {
   HEAD_BITS,
   HEAD_CENTROIDS,

@@ -1,7 +1,8 @@
 // The addon itself, called directly (no JS validation in front of it): every size and offset must be
 // re-checked natively and rejected with a clear, coded error, and valid arguments must get through to the
 // device layer (which here reports that there is no CUDA device).
-import { BlockMaskCache, planAttention } from '@sparse/core';
+import { BlockMaskCache } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostNativeArgs, NativeArgs, NativeBinding } from '../src/binding.js';
 import { packRequest } from '../src/pack.js';

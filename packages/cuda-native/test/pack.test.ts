@@ -1,4 +1,6 @@
-import { BlockMaskCache, planAttention, referenceAttention64, topkCut } from '@sparse/core';
+import { BlockMaskCache } from '@sparse/core';
+import { planAttention, topkCut } from '@sparse/core/backend';
+import { referenceAttention64 } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { HEAD_FIELDS, HEAD_MODE, MODE_CLUSTER, MODE_TOPK } from '../src/binding.js';
 import { packRequest } from '../src/pack.js';

@@ -1,7 +1,7 @@
 // Smoke check of the tf.js webgpu backend in Node through the `webgpu` package (Dawn), SwiftShader if no GPU.
 // node bench/webgpu-smoke.mjs
 import { existsSync } from 'node:fs';
-import { referenceAttention } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import { create, globals } from 'webgpu';
 import { sparseAttention } from '../dist/index.js';

@@ -2,15 +2,12 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
-  attendByResidue,
   type Backend,
   BlockMaskCache,
   isSparseAttentionError,
-  ownedRequest,
-  planAttention,
   SparseAttentionError,
-  shapeOf,
 } from '@sparse/core';
+import { attendByResidue, ownedRequest, planAttention, shapeOf } from '@sparse/core/backend';
 
 import { checkComputeOptions, checkHeap, runPlanned } from './resident.js';
 import { type Tolerance, toleranceFor } from './tolerance.js';

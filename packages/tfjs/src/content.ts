@@ -1,4 +1,5 @@
-import { type ClusterPattern, normalisedCentroids } from '@sparse/core';
+import type { ClusterPattern } from '@sparse/core';
+import { normalisedCentroids } from '@sparse/core/backend';
 import type { Tensor, TF } from './types.js';
 
 /**

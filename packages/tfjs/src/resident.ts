@@ -1,4 +1,5 @@
-import { type AttentionPlan, BlockMaskCache, fail } from '@sparse/core';
+import { type AttentionPlan, BlockMaskCache } from '@sparse/core';
+import { fail } from '@sparse/core/backend';
 import { arrangeKeys, arrangeQueries, unarrangeRows } from './arrange.js';
 import { attendGroup, type GroupInputs } from './attend.js';
 import { clusterLabels } from './content.js';

@@ -1,4 +1,5 @@
-import { type AttentionPlan, fail, planAttentionShapes } from '@sparse/core';
+import type { AttentionPlan } from '@sparse/core';
+import { fail, planAttentionShapes } from '@sparse/core/backend';
 import type { SparseAttentionArgs, Tensor } from './types.js';
 
 function shapeOf(t: unknown, name: string): number[] {

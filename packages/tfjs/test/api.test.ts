@@ -1,4 +1,6 @@
-import { type AttentionRequest, causal, isSparseAttentionError, planAttention, referenceAttention, type SparseAttentionError } from '@sparse/core';
+import { type AttentionRequest, causal, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
+import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { FLOAT32_TOLERANCE, sparseAttention, tfjs, toleranceFor } from '../src/index.js';
 import { expectClose, F32, makeRequest, tf, useBackend } from './helpers.js';

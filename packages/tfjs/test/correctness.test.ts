@@ -1,4 +1,4 @@
-import { referenceAttention } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { describe, it } from 'vitest';
 import { sparseAttention } from '../src/index.js';
 import type { ComputeOptions } from '../src/types.js';

@@ -1,4 +1,4 @@
-import { planAttentionShapes } from '@sparse/core';
+import { planAttentionShapes } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
 import { checkHeap } from '../src/resident.js';
 

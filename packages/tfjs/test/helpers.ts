@@ -1,4 +1,5 @@
-import { type AttentionRequest, type HostTensor, type Layout, type Pattern, shapeOf } from '@sparse/core';
+import type { AttentionRequest, HostTensor, Layout, Pattern } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';

@@ -1,4 +1,6 @@
-import { type AttentionRequest, type AttentionResult, makePredicate, planAttention } from '@sparse/core';
+import type { AttentionRequest, AttentionResult } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
+import { makePredicate } from '@sparse/core/reference';
 import { expect } from 'vitest';
 import { type ComputeOptions, sparseAttention, tfjs } from '../src/index.js';
 import { tf, useBackend } from './helpers.js';

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type AttentionResult, causal, local, type Pattern, referenceAttention } from '@sparse/core';
+import { type AttentionRequest, type AttentionResult, causal, local, type Pattern } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { makeRequest, TF_BACKENDS } from './helpers.js';
 import { attended, expectRows, PATHS, runPath, setRow, withData } from './nonfinite-helpers.js';

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type Pattern, referenceAttention } from '@sparse/core';
+import type { AttentionRequest, Pattern } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { describe, it } from 'vitest';
 import { type ComputeOptions, sparseAttention } from '../src/index.js';
 import { expectClose, F32, hostTensor, TF_BACKENDS, tf, useBackend } from './helpers.js';

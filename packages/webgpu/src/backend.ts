@@ -2,17 +2,14 @@ import {
   type AttentionPlan,
   type AttentionRequest,
   type AttentionResult,
-  attendByResidue,
   type Backend,
   BlockMaskCache,
   type BlockMaskStats,
   isSparseAttentionError,
   type ProbeResult,
-  planAttention,
-  residuePartition,
   SparseAttentionError,
-  shapeOf,
 } from '@sparse/core';
+import { attendByResidue, planAttention, residuePartition, shapeOf } from '@sparse/core/backend';
 import { type DeviceContext, DeviceHolder, type DeviceOptions } from './device.js';
 import { estimate } from './estimate.js';
 import { keepAlive } from './keep-alive.js';

@@ -1,4 +1,5 @@
-import { type AttentionPlan, type BlockMaskCache, residueGroupPlans, residuePartition } from '@sparse/core';
+import type { AttentionPlan, BlockMaskCache } from '@sparse/core';
+import { residueGroupPlans, residuePartition } from '@sparse/core/backend';
 import type { DeviceLimits, TileRequest } from './limits.js';
 import { prepare } from './prepare.js';
 

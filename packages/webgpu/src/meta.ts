@@ -1,4 +1,5 @@
-import { type AttentionPlan, type BlockMask, type BlockMaskCache, normalisedCentroids, type Pattern, patternKey } from '@sparse/core';
+import { type AttentionPlan, type BlockMask, type BlockMaskCache, type Pattern, patternKey } from '@sparse/core';
+import { normalisedCentroids } from '@sparse/core/backend';
 import { HEAD_WORDS, MODE_CLUSTER, MODE_STATIC, MODE_TOPK } from './wgsl/attention.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type AttentionPlan, fail, type Layout, type Pattern, planAttentionShapes, shapeOf } from '@sparse/core';
+import type { AttentionPlan, Layout, Pattern } from '@sparse/core';
+import { fail, planAttentionShapes, shapeOf } from '@sparse/core/backend';
 import type { DeviceContext } from './device.js';
 import { BufferUsage } from './gpu-constants.js';
 import { scoped } from './run.js';

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type Pattern, referenceAttention } from '@sparse/core';
+import type { AttentionRequest, Pattern } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, webgpu } from '../src/index.js';
 import { makeRequest, mismatch } from './support/data.js';

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type AttentionResult, type Pattern, referenceAttention64 } from '@sparse/core';
+import type { AttentionRequest, AttentionResult, Pattern } from '@sparse/core';
+import { referenceAttention64 } from '@sparse/core/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, webgpu } from '../src/index.js';
 import { download, upload } from './support/buffers.js';

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type AttentionResult, referenceAttention } from '@sparse/core';
+import type { AttentionRequest, AttentionResult } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BufferAttentionRequest, type WebGpuBackend, webgpu } from '../src/index.js';
 import { download, upload } from './support/buffers.js';

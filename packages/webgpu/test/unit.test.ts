@@ -1,4 +1,5 @@
-import { BlockMaskCache, type Layout, type Pattern, planAttention } from '@sparse/core';
+import { BlockMaskCache, type Layout, type Pattern } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
 import { geometry, planChunks } from '../src/chunks.js';
 import { chooseConfig, clampLimits, DEFAULT_LIMITS, type DeviceLimits } from '../src/limits.js';

@@ -1,5 +1,6 @@
 // The check every backend gets: a causal and a local pattern, compared with core's float64 reference.
-import { causal, local, referenceAttention } from '@sparse/core';
+import { causal, local } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 
 const TOLERANCE = 1e-4;
 

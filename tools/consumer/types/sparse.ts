@@ -1,5 +1,6 @@
 // A TypeScript app using the public API of core, cpu-wasm and webgpu as installed from npm; type-checked, never run.
-import { type AttentionRequest, type Backend, causal, local, referenceAttention, SparseAttentionError } from '@sparse/core';
+import { type AttentionRequest, type Backend, causal, local, SparseAttentionError } from '@sparse/core';
+import { referenceAttention } from '@sparse/core/reference';
 import { type CpuWasmBackend, cpuWasm } from '@sparse/cpu-wasm';
 import { type BufferAttentionResult, type WebGpuBackend, webgpu } from '@sparse/webgpu';
 

@@ -1,4 +1,5 @@
-import { type AttentionRequest, type Backend, compileBlockMask, type HostTensor, longformer, mulberry32, referenceRows } from '@sparse/core';
+import { type AttentionRequest, type Backend, compileBlockMask, type HostTensor, longformer } from '@sparse/core';
+import { mulberry32, referenceRows } from '@sparse/core/reference';
 import { checkFlags, intFlag, type ParsedArgs, stringFlag } from '../args.js';
 import { openBackend, probeAll } from '../backends.js';
 import { Progress } from '../progress.js';

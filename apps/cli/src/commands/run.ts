@@ -8,11 +8,11 @@ import {
   npyToFloat32,
   type Pattern,
   parsePattern,
-  planAttention,
   readNpy,
   SparseAttentionError,
   writeNpy,
 } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import { checkFlags, intFlag, numberFlag, type ParsedArgs, requiredFlag, stringFlag } from '../args.js';
 import { openBackend } from '../backends.js';
 import { writeAllOrNothing } from '../output-files.js';

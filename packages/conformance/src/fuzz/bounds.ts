@@ -1,4 +1,6 @@
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, makePredicate, type Pattern, referenceAttention64, rowOffset } from '@sparse/core';
+import type { AttentionPlan, AttentionRequest, AttentionResult, Pattern } from '@sparse/core';
+import { rowOffset } from '@sparse/core/backend';
+import { makePredicate, referenceAttention64 } from '@sparse/core/reference';
 
 /** Tolerances of the fuzz comparison; `unitRoundoff` is the backend's working precision (float32: 2⁻²⁴). */
 export interface FuzzTolerance {

@@ -1,4 +1,6 @@
-import { type AttentionRequest, type Layout, mulberry32, type Pattern, shapeOf } from '@sparse/core';
+import type { AttentionRequest, Layout, Pattern } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
+import { mulberry32 } from '@sparse/core/reference';
 import fc from 'fast-check';
 import { contentPatternArb, type PatternShape, staticPatternArb } from './patterns.js';
 

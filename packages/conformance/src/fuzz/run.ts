@@ -1,4 +1,5 @@
-import { type AttentionRequest, type AttentionResult, type Backend, isSparseAttentionError, planAttention } from '@sparse/core';
+import { type AttentionRequest, type AttentionResult, type Backend, isSparseAttentionError } from '@sparse/core';
+import { planAttention } from '@sparse/core/backend';
 import fc from 'fast-check';
 import { compareWithReference, FLOAT32_FUZZ_TOLERANCE, type FuzzTolerance } from './bounds.js';
 import { brokenArb } from './invalid.js';

@@ -1,4 +1,6 @@
-import { type AttentionRequest, type AttentionResult, type Layout, mulberry32, type Pattern, referenceAttention64, shapeOf } from '@sparse/core';
+import type { AttentionRequest, AttentionResult, Layout, Pattern } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
+import { mulberry32, referenceAttention64 } from '@sparse/core/reference';
 
 export interface CaseShape {
   B?: number;
