@@ -70,6 +70,10 @@ describe('the backend kit', () => {
     expect(ran.length).toBe(8);
     expect(ran.every((p) => p.batch === 1 && p.headsKv === 1 && p.headsQ === 2 && p.patterns[0]!.kind === 'local')).toBe(true);
     expect(backend.lastRun()!.pieces).toBe(8);
+    // One residue group has no keys: the only piece is not the whole call, and its rows are scattered back.
+    const oneGroup: AttentionRequest = { ...qkv({ Sq: 2, Sk: 1 }), pattern: dilated(2, 0, 0), returnLse: true };
+    close(await backend.attention(oneGroup), toResult(referenceAttention64(oneGroup)));
+    expect(backend.lastRun()!.pieces).toBe(1);
   });
 
   it('planPieces derives the pieces without re-planning, and covers every query row once', () => {

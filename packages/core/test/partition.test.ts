@@ -1,11 +1,36 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { attendByResidue, planAttention, residuePartition, runResiduePartition } from '../src/entry/backend.js';
+import {
+  type AttentionPlan,
+  emptyResult,
+  gatherPiece,
+  isWhole,
+  type PieceOptions,
+  planAttention,
+  planPieces,
+  residuePartition,
+  scatterPiece,
+} from '../src/entry/backend.js';
 import { referenceAttention } from '../src/entry/reference.js';
-import { type Pattern, union } from '../src/index.js';
+import { type AttentionRequest, type AttentionResult, type Pattern, union } from '../src/index.js';
 import { qkv } from './helpers.js';
 
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, n) => Object.is(x, b[n]));
+
+/** What the kit does with the pieces of a call: gather each, run it, scatter its result back. */
+async function runPieces(
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  options: PieceOptions,
+  run: (sub: AttentionRequest, subPlan: AttentionPlan) => Promise<AttentionResult>,
+): Promise<AttentionResult> {
+  const pieces = planPieces(plan, options);
+  const inputs = pieces.map((p) => gatherPiece(request, plan, p));
+  if (pieces.length === 1 && isWhole(plan, pieces[0]!.select)) return run(inputs[0]!, pieces[0]!.plan);
+  const result = emptyResult(plan);
+  for (let n = 0; n < pieces.length; n++) scatterPiece(result, await run(inputs[n]!, pieces[n]!.plan), plan, pieces[n]!);
+  return result;
+}
 
 describe('dilation by partition', () => {
   it('splits dilated and dilated-neighborhood heads into residue groups with undilated patterns', () => {
@@ -54,7 +79,7 @@ describe('dilation by partition', () => {
     ).not.toBeNull();
   });
 
-  it('attendByResidue runs the whole call, or one call per residue group when enabled and applicable', async () => {
+  it('the kit runs the whole call, or one piece per residue group when enabled and applicable', async () => {
     const calls: number[] = [];
     const run = async (r: Parameters<typeof referenceAttention>[0], p: ReturnType<typeof planAttention>) => {
       calls.push(p.seqQ);
@@ -62,19 +87,19 @@ describe('dilation by partition', () => {
     };
     const dilated = { ...qkv({ Sq: 10 }), pattern: { kind: 'dilated', dilation: 3 } as Pattern };
     const plan = planAttention(dilated);
-    await attendByResidue(dilated, plan, false, run);
+    await runPieces(dilated, plan, { partitionDilation: false }, run);
     expect(calls).toEqual([10]);
     calls.length = 0;
-    const got = await attendByResidue(dilated, plan, true, run);
+    const got = await runPieces(dilated, plan, {}, run);
     expect(calls).toEqual([4, 3, 3]);
     expect(sameBits(got.out.data, referenceAttention(dilated).out.data)).toBe(true);
     calls.length = 0;
     const causal = { ...dilated, pattern: { kind: 'causal' } as Pattern };
-    await attendByResidue(causal, planAttention(causal), true, run);
+    await runPieces(causal, planAttention(causal), {}, run);
     expect(calls).toEqual([10]);
   });
 
-  it('gives bit-identical results to the whole call (reference), for any shapes, offsets, layouts and heads', async () => {
+  it('gives bit-identical results to the whole call (reference), for any shapes, offsets, layouts and heads, with or without head groups', async () => {
     const dilatedArb = (d: number) =>
       fc
         .record({ left: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), right: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }) })
@@ -98,6 +123,8 @@ describe('dilation by partition', () => {
         offset: fc.option(fc.integer({ min: -12, max: 12 }), { nil: undefined }),
         neighborhood: fc.boolean(),
         seed: fc.integer({ min: 1, max: 1000 }),
+        // Pieces of at most this many (batch entry × kv head) units, when set: residue groups and head groups together.
+        unitsPerPiece: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
       })
       .chain((c) => {
         const Hq = c.Hkv * c.group;
@@ -122,15 +149,17 @@ describe('dilation by partition', () => {
         const partition = residuePartition(plan);
         expect(partition).not.toBeNull();
         let calls = 0;
-        const got = await runResiduePartition(req, plan, partition!, async (sub) => {
+        const split = c.unitsPerPiece === undefined ? {} : { pieceBytes: (p: AttentionPlan) => p.batch * p.headsKv, maxPieceBytes: c.unitsPerPiece };
+        const got = await runPieces(req, plan, split, async (sub, subPlan) => {
           calls++;
+          if (c.unitsPerPiece !== undefined) expect(subPlan.batch * subPlan.headsKv).toBeLessThanOrEqual(Math.max(1, c.unitsPerPiece));
           return referenceAttention(sub);
         });
         const want = referenceAttention(req);
         expect(got.out.shape).toEqual(want.out.shape);
         expect(sameBits(got.out.data, want.out.data)).toBe(true);
         expect(sameBits(got.lse!.data, want.lse!.data)).toBe(true);
-        expect(calls).toBeLessThanOrEqual(c.d);
+        expect(calls).toBeLessThanOrEqual(c.d * (c.unitsPerPiece === undefined ? 1 : c.B * c.Hkv));
       }),
       { numRuns: 300, seed: 20261129 },
     );

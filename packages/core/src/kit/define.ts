@@ -193,14 +193,15 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
       });
     }
     // Otherwise the call keeps private copies: the whole request, or each piece's rows.
-    const inputs = pieces.length === 1 && isWhole(plan, pieces[0]!.select) ? [ownedRequest(request, plan)] : pieces.map((p) => gatherPiece(request, plan, p));
+    const whole = pieces.length === 1 && isWhole(plan, pieces[0]!.select);
+    const inputs = whole ? [ownedRequest(request, plan)] : pieces.map((p) => gatherPiece(request, plan, p));
     return schedule(async () => {
       let ctx: Ctx | null = null;
       try {
         ctx = await started();
         throwIfAborted(signal);
         piecesOf(plan, ctx); // the device's real limits, now that it is known
-        if (pieces.length === 1) {
+        if (whole) {
           const result = await device.run(ctx, inputs[0]!, pieces[0]!.plan, signal);
           record(ctx, 1, performance.now() - t0);
           return result;
