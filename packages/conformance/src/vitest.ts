@@ -1,8 +1,19 @@
 import type { Backend } from '@sparse/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listCases, loadCase } from './cases.js';
 import { type FuzzOptions, type FuzzOutcome, fuzzConcurrency, fuzzInvalid, fuzzLeaks, fuzzValid, type ResourceCounter } from './fuzz/run.js';
 import { type RunOptions, runCase } from './run.js';
+import { suiteBackend } from './suite-backend.js';
+
+export { describeBehaviour } from './behaviour/describe.js';
+export type {
+  BehaviourOptions,
+  BehaviourPart,
+  CreateOptions,
+  ResidentBackend,
+  ResidentHooks,
+  SlowCall,
+} from './behaviour/types.js';
 
 export interface ConformanceSuiteOptions extends RunOptions {
   /** Label of the suite, e.g. 'cpu-wasm 2 threads'. */
@@ -16,33 +27,6 @@ export interface ConformanceSuiteOptions extends RunOptions {
    * reason. Defaults to true when the environment variable CI is 'true'.
    */
   requireAvailable?: boolean;
-}
-
-/** The backend a suite runs on: created and probed once before its tests, disposed after them. */
-interface SuiteBackend {
-  /** The backend, or the probe's reason when it is unavailable here (its tests then skip with that reason). */
-  get(): { backend: Backend } | { unavailable: string };
-}
-
-/**
- * Registers the suite's beforeAll / afterAll. An unavailable backend fails the suite when `requireAvailable` (CI),
- * and otherwise makes every test skip with the probe's reason.
- */
-function suiteBackend(name: string, create: () => Backend | Promise<Backend>, requireAvailable: boolean): SuiteBackend {
-  let backend: Backend | undefined;
-  let unavailable: string | undefined;
-  beforeAll(async () => {
-    backend = await create();
-    const probe = await backend.probe();
-    if (!probe.available) {
-      unavailable = probe.reason ?? 'unavailable';
-      if (requireAvailable) throw new Error(`${name}: backend ${backend.name} is unavailable here (${unavailable}); CI requires it`);
-    }
-  }, 120_000);
-  afterAll(async () => {
-    await backend?.dispose();
-  });
-  return { get: () => (unavailable !== undefined ? { unavailable } : { backend: backend! }) };
 }
 
 /**
