@@ -110,3 +110,19 @@ export function rowNnz(mask: BlockMask, i: number): number {
   }
   return n;
 }
+
+/** Largest block mask the picture compiles (bytes), and the longest compile it starts (ms, extrapolated). */
+export const MASK_BUDGET = { bytes: 256 * 2 ** 20, ms: 5000 };
+
+/**
+ * What compiling at (sq, sk) would cost, extrapolated from the same pattern at 1/16 and 1/8 of the size: a band
+ * grows like N, a triangle of partial tiles like N². null when the size is small enough to just compile.
+ */
+export function estimateCost(pattern: Pattern, sq: number, sk: number, tile: number): { bytes: number; ms: number; growth: number } | null {
+  if (sq * sk <= 16384 * 16384) return null;
+  const at = (f: number) => compile(pattern, Math.max(1, Math.round(sq / f)), Math.max(1, Math.round(sk / f)), tile);
+  const a = at(16);
+  const b = at(8);
+  const growth = Math.min(2, Math.max(1, Math.log2(Math.max(1, b.mask.stats.bytes) / Math.max(1, a.mask.stats.bytes)) / Math.log2(2)));
+  return { bytes: b.mask.stats.bytes * 8 ** growth, ms: Math.max(b.ms, 0.1) * 8 ** growth, growth };
+}

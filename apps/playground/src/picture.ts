@@ -1,7 +1,7 @@
 import { Attribution } from './attribution.js';
 import { byId, fmt, h, labelled } from './dom.js';
 import { contextOf } from './editor.js';
-import { type Compiled, compile, maskAllows, tileFor, tileStatus } from './mask.js';
+import { type Compiled, compile, estimateCost, MASK_BUDGET, maskAllows, tileFor, tileStatus } from './mask.js';
 import { checkPattern } from './pattern.js';
 import { presetById } from './presets.js';
 import { type Palette, type Rgb, render } from './render.js';
@@ -144,6 +144,12 @@ export function mountPicture(store: Store): PictureInfo {
     pattern = r.pattern;
     info.error = null;
     try {
+      const est = estimateCost(r.pattern, s.view.sq, s.view.sk, t);
+      if (est && (est.bytes > MASK_BUDGET.bytes || est.ms > MASK_BUDGET.ms)) {
+        compiled = null;
+        info.error = `at ${s.view.sq} × ${s.view.sk} this pattern's block mask would take about ${fmt.bytes(est.bytes)} and ${(est.ms / 1000).toFixed(1)} s to compile at ${t} × ${t} tiles (it grows like N^${est.growth.toFixed(1)}), more than the picture allows: pick a smaller size`;
+        return;
+      }
       compiled = compile(r.pattern, s.view.sq, s.view.sk, t);
       info.compileMs = compiled.ms;
     } catch (e) {
@@ -189,6 +195,9 @@ export function mountPicture(store: Store): PictureInfo {
     if (!compiled) {
       ctx.fillStyle = `rgb(${pal.outside.join(',')})`;
       ctx.fillRect(0, 0, W, H);
+      ctx.fillStyle = getComputedStyle(canvas).color;
+      ctx.font = `${Math.round(14 * dpr())}px system-ui, sans-serif`;
+      ctx.fillText('No picture: see below.', 16 * dpr(), 28 * dpr());
       renderStats(s, null);
       readout.textContent = `No picture: ${info.error ?? 'invalid pattern'}`;
       info.frameMs = performance.now() - t0;
@@ -211,7 +220,7 @@ export function mountPicture(store: Store): PictureInfo {
   const renderStats = (s: AppState, c: Compiled | null) => {
     const row = (k: string, v: string, id: string) => [h('dt', {}, k), h('dd', { id: `stat-${id}` }, v)];
     if (!c) {
-      stats.replaceChildren(...row('pattern', 'invalid — see the editor', 'error'));
+      stats.replaceChildren(...row('no picture', info.error ?? 'invalid pattern: see the editor', 'error'));
       return;
     }
     const st = c.mask.stats;

@@ -270,6 +270,12 @@ describe.skipIf(!CHROMIUM)('playground in headless Chromium', () => {
     );
     await page.hover('#mask', { position: { x: at.x + 50 * scale, y: at.y } });
     expect(await page.textContent('#readout')).toContain('query i = 300, key j = 50: allowed — by of[0] local{256, 256}');
+    // A pattern whose mask would not fit (partial tiles everywhere below the diagonal) is refused, not compiled.
+    const t1 = Date.now();
+    await page.selectOption('#preset', 'stStrided');
+    await settle(page);
+    expect(Date.now() - t1).toBeLessThan(5000);
+    expect(await page.textContent('#stat-error')).toContain('more than the picture allows');
   });
 
   const RUN = { b: 1, h: 2, hkv: 1, sq: 128, sk: 128, d: 32, dense: true };
