@@ -7,8 +7,10 @@ import {
   C_ATT_CHUNKS,
   C_ATT_N,
   C_B,
+  C_BITS,
   C_BK,
   C_BQ,
+  C_COL_IDX,
   C_COUNTERS,
   C_D,
   C_DV,
@@ -22,6 +24,7 @@ import {
   C_K_HEAD,
   C_K_ROW,
   C_KT,
+  C_LABEL_K,
   C_LABELQ,
   C_LJOBS,
   C_MAXCOLS,
@@ -33,6 +36,7 @@ import {
   C_O_BATCH,
   C_O_HEAD,
   C_O_ROW,
+  C_PARTIAL_IDX,
   C_PREP_CHUNKS,
   C_PREP_N,
   C_PREP_NT,
@@ -41,6 +45,7 @@ import {
   C_Q_HEAD,
   C_Q_ROW,
   C_QSCALE,
+  C_ROW_PTR,
   C_SC_ACC,
   C_SC_CAND,
   C_SC_CORR,
@@ -49,6 +54,7 @@ import {
   C_SC_QP,
   C_SC_S,
   C_SC_SEL,
+  C_SC_TASK,
   C_SCALE,
   C_SCRATCH,
   C_SCRATCH_STRIDE,
@@ -65,16 +71,6 @@ import {
   C_VBAD,
   C_VBAD_BLOCK,
   C_WPR,
-  H_BITS,
-  H_COLIDX,
-  H_KIND,
-  H_LABELK,
-  H_PIDX,
-  H_ROWPTR,
-  H_TOPK,
-  HEAD_SLOTS,
-  KIND_CLUSTER,
-  KIND_TOPK,
   LJ_C,
   LJ_DST,
   LJ_ROWS,
@@ -82,21 +78,37 @@ import {
   LJ_SRC,
   LJ_STRIDE,
   LJ_UNIT,
+  PHASE_ATTEND,
+  PHASE_PREP,
+  PHASE_TOPK,
   RC_ABORTED,
   RC_DONE,
   RC_MORE,
   RUN_KEYS,
 } from '../src/abi';
+import { HEAD_BITS, HEAD_COL_IDX, HEAD_LABELS, HEAD_MODE, HEAD_PARAM, HEAD_ROW_PTR, HEAD_WORDS, MODE_CLUSTER, MODE_TOPK } from './head-table';
 import { selectKth } from './select';
 import { applyBadV, applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
 import { packQ, pvGroup, scoreGroup } from './tile';
 
-function si(ctx: usize, slot: i32): i32 {
+/** An integer slot of the call context (sizes, strides, counts). */
+function ctxInt(ctx: usize, slot: i32): i32 {
   return load<i32>(ctx + ((<usize>slot) << 2));
 }
 
-function sp(ctx: usize, slot: i32): usize {
+/** A byte-pointer slot of the call context. */
+function ctxPtr(ctx: usize, slot: i32): usize {
   return <usize>load<u32>(ctx + ((<usize>slot) << 2));
+}
+
+/** A field of a head's row in the head table (HEAD_ROW_PTR, HEAD_MODE, …). */
+function headField(headRow: usize, field: i32): i32 {
+  return load<i32>(headRow + ((<usize>field) << 2));
+}
+
+/** Byte pointer of a head's part of a concatenated mask array: the array's base slot plus the head's offset field. */
+function headArray(ctx: usize, headRow: usize, baseSlot: i32, field: i32): usize {
+  return ctxPtr(ctx, baseSlot) + ((<usize>headField(headRow, field)) << 2);
 }
 
 function takeChunk(counter: usize): i32 {
@@ -111,17 +123,18 @@ function isAborted(flag: usize): bool {
   return load<i32>(flag) !== 0;
 }
 
-/** Runs chunks of the phase (counter index `which`) until none is left, aborted, or maxChunks were taken. */
-function drive(ctx: usize, wid: i32, which: i32, maxChunks: i32): i32 {
+/** Runs chunks of `phase` (a PHASE_*) until none is left, aborted, or maxChunks were taken. */
+function drive(ctx: usize, wid: i32, phase: i32, maxChunks: i32): i32 {
   // Threads past the scratch areas the memory could hold take no work (the others take it all).
-  if (wid >= si(ctx, C_NSCRATCH)) return RC_DONE;
-  const counter = sp(ctx, C_COUNTERS) + ((<usize>which) << 2);
-  const flag = sp(ctx, C_ABORT);
-  const slotTable = which === 0 ? C_PREP_CHUNKS : which === 1 ? C_TOPK_CHUNKS : C_ATT_CHUNKS;
-  const slotN = which === 0 ? C_PREP_N : which === 1 ? C_TOPK_N : C_ATT_N;
-  const table = sp(ctx, slotTable);
-  const n = si(ctx, slotN);
-  const scratch = sp(ctx, C_SCRATCH) + <usize>wid * sp(ctx, C_SCRATCH_STRIDE);
+  if (wid >= ctxInt(ctx, C_NSCRATCH)) return RC_DONE;
+  const counter = ctxPtr(ctx, C_COUNTERS) + ((<usize>phase) << 2);
+  const flag = ctxPtr(ctx, C_ABORT);
+  const tableSlot = phase === PHASE_PREP ? C_PREP_CHUNKS : phase === PHASE_TOPK ? C_TOPK_CHUNKS : C_ATT_CHUNKS;
+  const countSlot = phase === PHASE_PREP ? C_PREP_N : phase === PHASE_TOPK ? C_TOPK_N : C_ATT_N;
+  const table = ctxPtr(ctx, tableSlot);
+  const n = ctxInt(ctx, countSlot);
+  const scratch = ctxPtr(ctx, C_SCRATCH) + <usize>wid * ctxPtr(ctx, C_SCRATCH_STRIDE);
+  const task = changetype<Task>(scratch + ctxPtr(ctx, C_SC_TASK));
   for (let taken = 0; taken < maxChunks; taken++) {
     if (isAborted(flag)) return RC_ABORTED;
     const ch = takeChunk(counter);
@@ -129,33 +142,33 @@ function drive(ctx: usize, wid: i32, which: i32, maxChunks: i32): i32 {
     const t0 = load<i32>(table + ((<usize>ch) << 3));
     const t1 = load<i32>(table + ((<usize>ch) << 3), 4);
     for (let t = t0; t < t1; t++) {
-      if (which === 0) prepTask(ctx, t);
-      else if (which === 1) topkTask(ctx, t, scratch);
-      else attendTask(ctx, t, scratch);
+      if (phase === PHASE_PREP) prepTask(ctx, t);
+      else if (phase === PHASE_TOPK) topkTask(ctx, locateTask(ctx, t, task), scratch);
+      else attendTask(ctx, locateTask(ctx, t, task), scratch);
     }
   }
   return RC_MORE;
 }
 
 export function prep(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, 0, maxChunks);
+  return drive(ctx, wid, PHASE_PREP, maxChunks);
 }
 
 export function topk(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, 1, maxChunks);
+  return drive(ctx, wid, PHASE_TOPK, maxChunks);
 }
 
 export function attend(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, 2, maxChunks);
+  return drive(ctx, wid, PHASE_ATTEND, maxChunks);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // prep
 
 function prepTask(ctx: usize, t: i32): void {
-  const nt = si(ctx, C_PREP_NT);
+  const nt = ctxInt(ctx, C_PREP_NT);
   if (t < nt) transposeTask(ctx, t);
-  else labelJob(sp(ctx, C_LJOBS) + <usize>(t - nt) * (LJ_SLOTS << 2), si(ctx, C_D));
+  else labelJob(ctxPtr(ctx, C_LJOBS) + <usize>(t - nt) * (LJ_SLOTS << 2), ctxInt(ctx, C_D));
 }
 
 /**
@@ -164,20 +177,21 @@ function prepTask(ctx: usize, t: i32): void {
  * see flagBadV.
  */
 function transposeTask(ctx: usize, t: i32): void {
-  const nkb = si(ctx, C_NKB);
-  const hkv = si(ctx, C_HKV);
-  const bk = si(ctx, C_BK);
-  const D = si(ctx, C_D);
-  const Sk = si(ctx, C_SK);
+  const nkb = ctxInt(ctx, C_NKB);
+  const hkv = ctxInt(ctx, C_HKV);
+  const bk = ctxInt(ctx, C_BK);
+  const D = ctxInt(ctx, C_D);
+  const Sk = ctxInt(ctx, C_SK);
   const kb = t % nkb;
   const bh = t / nkb;
   const b = bh / hkv;
   const hk = bh % hkv;
   const j0 = kb * bk;
   const width = min(bk, Sk - j0);
-  const krow = (<usize>si(ctx, C_K_ROW)) << 2;
-  const src = sp(ctx, C_K) + ((<usize>b * <usize>si(ctx, C_K_BATCH) + <usize>hk * <usize>si(ctx, C_K_HEAD) + <usize>j0 * <usize>si(ctx, C_K_ROW)) << 2);
-  const dst = sp(ctx, C_KT) + <usize>t * ((<usize>D * <usize>bk) << 2);
+  const krow = (<usize>ctxInt(ctx, C_K_ROW)) << 2;
+  const src =
+    ctxPtr(ctx, C_K) + ((<usize>b * <usize>ctxInt(ctx, C_K_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_K_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_K_ROW)) << 2);
+  const dst = ctxPtr(ctx, C_KT) + <usize>t * ((<usize>D * <usize>bk) << 2);
   const chunkBytes = (<usize>D) << 5;
   for (let c = 0; c < bk; c++) {
     let out = dst + <usize>(c >> 3) * chunkBytes + ((<usize>(c & 7)) << 2);
@@ -202,11 +216,12 @@ function transposeTask(ctx: usize, t: i32): void {
  * rows that mask the key out multiply 0 by 0, and rows that attend it are made NaN by the attend phase.
  */
 function flagBadV(ctx: usize, t: i32, b: i32, hk: i32, j0: i32, width: i32): void {
-  const bk = si(ctx, C_BK);
-  const Dv = si(ctx, C_DV);
-  const vrow = (<usize>si(ctx, C_V_ROW)) << 2;
-  const src = sp(ctx, C_V) + ((<usize>b * <usize>si(ctx, C_V_BATCH) + <usize>hk * <usize>si(ctx, C_V_HEAD) + <usize>j0 * <usize>si(ctx, C_V_ROW)) << 2);
-  const flags = sp(ctx, C_VBAD) + ((<usize>t * <usize>bk) << 2);
+  const bk = ctxInt(ctx, C_BK);
+  const Dv = ctxInt(ctx, C_DV);
+  const vrow = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
+  const src =
+    ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_V_ROW)) << 2);
+  const flags = ctxPtr(ctx, C_VBAD) + ((<usize>t * <usize>bk) << 2);
   const zero = f32x4.splat(0);
   let any = 0;
   for (let c = 0; c < bk; c++) {
@@ -225,7 +240,7 @@ function flagBadV(ctx: usize, t: i32, b: i32, hk: i32, j0: i32, width: i32): voi
     store<i32>(flags + ((<usize>c) << 2), bad ? -1 : 0);
     if (bad) any = 1;
   }
-  store<i32>(sp(ctx, C_VBAD_BLOCK) + ((<usize>t) << 2), any);
+  store<i32>(ctxPtr(ctx, C_VBAD_BLOCK) + ((<usize>t) << 2), any);
 }
 
 /**
@@ -259,45 +274,55 @@ function labelJob(job: usize, D: i32): void {
 // ---------------------------------------------------------------------------------------------------------
 // shared task geometry
 
-// The located task, in globals: each worker has its own instance and so its own globals (never the shared
-// memory, which every worker sees).
-let tH: i32 = 0;
-let tB: i32 = 0;
-let tQb: i32 = 0;
-let tI0: i32 = 0;
-let tRows: i32 = 0;
-let tHead: usize = 0;
-let tQ: usize = 0;
-let tQs: usize = 0;
-let tKt: usize = 0;
-let tKtBlock: usize = 0;
-let tRowIndex: usize = 0;
+/**
+ * Where one task of the topk and attend phases lies: query head h, batch entry b, query block qb. A view on TASK_BYTES
+ * of the worker's own scratch (never memory another worker writes), filled by locateTask.
+ */
+@unmanaged
+class Task {
+  /** Query head, batch entry, query block; its first row i0 and its rows (bq, or fewer in the last block). */
+  h: i32;
+  b: i32;
+  qb: i32;
+  i0: i32;
+  rows: i32;
+  /** The head's row in the head table. */
+  headRow: usize;
+  /** Its first query row and the byte stride of q rows. */
+  q: usize;
+  qStride: usize;
+  /** Kt of its (batch entry, kv head), and the bytes of one Kt block. */
+  kt: usize;
+  ktBlock: usize;
+  /** Index of its first row in the per-row arrays [B][Hq][Sq] (ml, thr, tie, labelQ). */
+  rowIndex: usize;
+}
 
-function locate(ctx: usize, t: i32): void {
-  const nqb = si(ctx, C_NQB);
-  const B = si(ctx, C_B);
-  const bq = si(ctx, C_BQ);
+/** Task t = (h · B + b) · numQBlocks + qb, located into `task` (which it returns). */
+function locateTask(ctx: usize, t: i32, task: Task): Task {
+  const nqb = ctxInt(ctx, C_NQB);
+  const B = ctxInt(ctx, C_B);
+  const bq = ctxInt(ctx, C_BQ);
   const qb = t % nqb;
   const hb = t / nqb;
   const b = hb % B;
   const h = hb / B;
-  const hk = h / si(ctx, C_GROUP);
+  const hk = h / ctxInt(ctx, C_GROUP);
   const i0 = qb * bq;
-  tH = h;
-  tB = b;
-  tQb = qb;
-  tI0 = i0;
-  tRows = min(bq, si(ctx, C_SQ) - i0);
-  tHead = sp(ctx, C_HEADS) + <usize>h * (HEAD_SLOTS << 2);
-  tQ = sp(ctx, C_Q) + ((<usize>b * <usize>si(ctx, C_Q_BATCH) + <usize>h * <usize>si(ctx, C_Q_HEAD) + <usize>i0 * <usize>si(ctx, C_Q_ROW)) << 2);
-  tQs = (<usize>si(ctx, C_Q_ROW)) << 2;
-  tKtBlock = (<usize>si(ctx, C_D) * <usize>si(ctx, C_BK)) << 2;
-  tKt = sp(ctx, C_KT) + <usize>(b * si(ctx, C_HKV) + hk) * <usize>si(ctx, C_NKB) * tKtBlock;
-  tRowIndex = (<usize>b * <usize>si(ctx, C_HQ) + <usize>h) * <usize>si(ctx, C_SQ) + <usize>i0;
-}
-
-function hs(head: usize, slot: i32): usize {
-  return <usize>load<u32>(head + ((<usize>slot) << 2));
+  task.h = h;
+  task.b = b;
+  task.qb = qb;
+  task.i0 = i0;
+  task.rows = min(bq, ctxInt(ctx, C_SQ) - i0);
+  task.headRow = ctxPtr(ctx, C_HEADS) + <usize>h * ((<usize>HEAD_WORDS) << 2);
+  task.q =
+    ctxPtr(ctx, C_Q) + ((<usize>b * <usize>ctxInt(ctx, C_Q_BATCH) + <usize>h * <usize>ctxInt(ctx, C_Q_HEAD) + <usize>i0 * <usize>ctxInt(ctx, C_Q_ROW)) << 2);
+  task.qStride = (<usize>ctxInt(ctx, C_Q_ROW)) << 2;
+  const ktBlock = (<usize>ctxInt(ctx, C_D) * <usize>ctxInt(ctx, C_BK)) << 2;
+  task.ktBlock = ktBlock;
+  task.kt = ctxPtr(ctx, C_KT) + <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_NKB) * ktBlock;
+  task.rowIndex = (<usize>b * <usize>ctxInt(ctx, C_HQ) + <usize>h) * <usize>ctxInt(ctx, C_SQ) + <usize>i0;
+  return task;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -309,35 +334,37 @@ function hs(head: usize, slot: i32): usize {
  * increasing key order. Fewer than k candidates keeps all (t = -Infinity, tie cut = i32 max); a NaN candidate
  * gives t = NaN.
  */
-function topkTask(ctx: usize, t: i32, scratch: usize): void {
-  locate(ctx, t);
-  const head = tHead;
-  if (load<i32>(head + (H_KIND << 2)) !== KIND_TOPK) return;
-  const k = load<i32>(head + (H_TOPK << 2));
-  const bk = si(ctx, C_BK);
-  const bq = si(ctx, C_BQ);
-  const Sk = si(ctx, C_SK);
-  const wpr = si(ctx, C_WPR);
-  const D = si(ctx, C_D);
-  const scale = reinterpret<f32>(si(ctx, C_SCALE));
-  const colIdx = hs(head, H_COLIDX);
-  const pidx = hs(head, H_PIDX);
-  const bits = hs(head, H_BITS);
-  const n0 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2));
-  const n1 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2), 4);
-  const maxCols = si(ctx, C_MAXCOLS);
+function topkTask(ctx: usize, task: Task, scratch: usize): void {
+  const head = task.headRow;
+  if (headField(head, HEAD_MODE) !== MODE_TOPK) return;
+  const k = headField(head, HEAD_PARAM);
+  const bk = ctxInt(ctx, C_BK);
+  const bq = ctxInt(ctx, C_BQ);
+  const Sk = ctxInt(ctx, C_SK);
+  const wpr = ctxInt(ctx, C_WPR);
+  const D = ctxInt(ctx, C_D);
+  const scale = reinterpret<f32>(ctxInt(ctx, C_SCALE));
+  const colIdx = headArray(ctx, head, C_COL_IDX, HEAD_COL_IDX);
+  const pidx = headArray(ctx, head, C_PARTIAL_IDX, HEAD_COL_IDX);
+  const bits = headArray(ctx, head, C_BITS, HEAD_BITS);
+  const rowPtr = headArray(ctx, head, C_ROW_PTR, HEAD_ROW_PTR) + ((<usize>task.qb) << 2);
+  const n0 = load<i32>(rowPtr);
+  const n1 = load<i32>(rowPtr, 4);
+  const kt0 = task.kt;
+  const ktBlock = task.ktBlock;
+  const maxCols = ctxInt(ctx, C_MAXCOLS);
   const ldG = (<usize>maxCols) << 4;
-  const cand = scratch + sp(ctx, C_SC_CAND);
-  const sel = scratch + sp(ctx, C_SC_SEL);
-  const Qp = scratch + sp(ctx, C_SC_QP);
-  const rows = tRows;
+  const cand = scratch + ctxPtr(ctx, C_SC_CAND);
+  const sel = scratch + ctxPtr(ctx, C_SC_SEL);
+  const Qp = scratch + ctxPtr(ctx, C_SC_QP);
+  const rows = task.rows;
   const groups = (rows + 3) >> 2;
-  packQ(tQ, tQs, rows, D, reinterpret<f32>(si(ctx, C_QSCALE)), Qp);
+  packQ(task.q, task.qStride, rows, D, reinterpret<f32>(ctxInt(ctx, C_QSCALE)), Qp);
   for (let n = n0; n < n1; n++) {
     const kb = load<i32>(colIdx + ((<usize>n) << 2));
     const P = load<i32>(pidx + ((<usize>n) << 2));
     const j0 = kb * bk;
-    const kt = tKt + <usize>kb * tKtBlock;
+    const kt = kt0 + <usize>kb * ktBlock;
     for (let g = 0; g < groups; g++) {
       const St = cand + <usize>g * ldG + ((<usize>((n - n0) * bk)) << 4);
       scoreGroup(Qp + <usize>g * ((<usize>D) << 4), kt, bk, D, scale, St);
@@ -346,8 +373,8 @@ function topkTask(ctx: usize, t: i32, scratch: usize): void {
     }
   }
   const ncols = (n1 - n0) * bk;
-  const thr = sp(ctx, C_THR) + (tRowIndex << 2);
-  const tie = sp(ctx, C_TIE) + (tRowIndex << 2);
+  const thr = ctxPtr(ctx, C_THR) + (task.rowIndex << 2);
+  const tie = ctxPtr(ctx, C_TIE) + (task.rowIndex << 2);
   for (let r = 0; r < rows; r++) {
     const col0 = cand + <usize>(r >> 2) * ldG + ((<usize>(r & 3)) << 2);
     let count = 0;
@@ -392,43 +419,51 @@ function topkTask(ctx: usize, t: i32, scratch: usize): void {
 // ---------------------------------------------------------------------------------------------------------
 // attend
 
-function attendTask(ctx: usize, t: i32, scratch: usize): void {
-  locate(ctx, t);
-  const head = tHead;
-  const kind = load<i32>(head + (H_KIND << 2));
-  const bk = si(ctx, C_BK);
-  const bq = si(ctx, C_BQ);
-  const Sk = si(ctx, C_SK);
-  const wpr = si(ctx, C_WPR);
-  const D = si(ctx, C_D);
-  const Dv = si(ctx, C_DV);
-  const scale = reinterpret<f32>(si(ctx, C_SCALE));
-  const colIdx = hs(head, H_COLIDX);
-  const pidx = hs(head, H_PIDX);
-  const bits = hs(head, H_BITS);
-  const n0 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2));
-  const n1 = load<i32>(hs(head, H_ROWPTR) + ((<usize>tQb) << 2), 4);
-  const rows = tRows;
+function attendTask(ctx: usize, task: Task, scratch: usize): void {
+  const head = task.headRow;
+  const mode = headField(head, HEAD_MODE);
+  const h = task.h;
+  const b = task.b;
+  const kt0 = task.kt;
+  const ktBlock = task.ktBlock;
+  const rowIndex = task.rowIndex;
+  const bk = ctxInt(ctx, C_BK);
+  const bq = ctxInt(ctx, C_BQ);
+  const Sk = ctxInt(ctx, C_SK);
+  const wpr = ctxInt(ctx, C_WPR);
+  const D = ctxInt(ctx, C_D);
+  const Dv = ctxInt(ctx, C_DV);
+  const scale = reinterpret<f32>(ctxInt(ctx, C_SCALE));
+  const colIdx = headArray(ctx, head, C_COL_IDX, HEAD_COL_IDX);
+  const pidx = headArray(ctx, head, C_PARTIAL_IDX, HEAD_COL_IDX);
+  const bits = headArray(ctx, head, C_BITS, HEAD_BITS);
+  const rowPtr = headArray(ctx, head, C_ROW_PTR, HEAD_ROW_PTR) + ((<usize>task.qb) << 2);
+  const n0 = load<i32>(rowPtr);
+  const n1 = load<i32>(rowPtr, 4);
+  const rows = task.rows;
   const groups = (rows + 3) >> 2;
-  const St = scratch + sp(ctx, C_SC_S);
-  const Qp = scratch + sp(ctx, C_SC_QP);
-  const M = scratch + sp(ctx, C_SC_M);
-  const L = scratch + sp(ctx, C_SC_L);
-  const corr = scratch + sp(ctx, C_SC_CORR);
-  const acc = scratch + sp(ctx, C_SC_ACC);
-  const lda = (<usize>si(ctx, C_DVA)) << 2;
-  const hk = tH / si(ctx, C_GROUP);
-  const vs = (<usize>si(ctx, C_V_ROW)) << 2;
-  const vBase = sp(ctx, C_V) + ((<usize>tB * <usize>si(ctx, C_V_BATCH) + <usize>hk * <usize>si(ctx, C_V_HEAD)) << 2);
-  const thr = sp(ctx, C_THR) + (tRowIndex << 2);
-  const tie = sp(ctx, C_TIE) + (tRowIndex << 2);
-  const labelQ = sp(ctx, C_LABELQ) + (tRowIndex << 2);
-  const labelK = hs(head, H_LABELK) + ((<usize>tB * <usize>si(ctx, C_NKB) * <usize>bk) << 2);
-  const kvBlocks = <usize>(tB * si(ctx, C_HKV) + hk) * <usize>si(ctx, C_NKB);
-  const badBlock = sp(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
-  const badKey = sp(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
+  const St = scratch + ctxPtr(ctx, C_SC_S);
+  const Qp = scratch + ctxPtr(ctx, C_SC_QP);
+  const M = scratch + ctxPtr(ctx, C_SC_M);
+  const L = scratch + ctxPtr(ctx, C_SC_L);
+  const corr = scratch + ctxPtr(ctx, C_SC_CORR);
+  const acc = scratch + ctxPtr(ctx, C_SC_ACC);
+  const lda = (<usize>ctxInt(ctx, C_DVA)) << 2;
+  const hk = h / ctxInt(ctx, C_GROUP);
+  const vs = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
+  const vBase = ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
+  const thr = ctxPtr(ctx, C_THR) + (rowIndex << 2);
+  const tie = ctxPtr(ctx, C_TIE) + (rowIndex << 2);
+  const labelQ = ctxPtr(ctx, C_LABELQ) + (rowIndex << 2);
+  // Key labels of the head's label group for batch entry b (cluster heads only: others have no group).
+  const keysPadded = <usize>ctxInt(ctx, C_NKB) * <usize>bk;
+  const labelK =
+    mode === MODE_CLUSTER ? ctxPtr(ctx, C_LABEL_K) + (((<usize>headField(head, HEAD_LABELS) * <usize>ctxInt(ctx, C_B) + <usize>b) * keysPadded) << 2) : 0;
+  const kvBlocks = <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_NKB);
+  const badBlock = ctxPtr(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
+  const badKey = ctxPtr(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
 
-  packQ(tQ, tQs, rows, D, reinterpret<f32>(si(ctx, C_QSCALE)), Qp);
+  packQ(task.q, task.qStride, rows, D, reinterpret<f32>(ctxInt(ctx, C_QSCALE)), Qp);
   const ninf = f32x4.splat(-Infinity);
   const zero = f32x4.splat(0);
   for (let g = 0; g < groups; g++) {
@@ -460,11 +495,11 @@ function attendTask(ctx: usize, t: i32, scratch: usize): void {
         const jb = kb * bk;
         const width = min(bk, Sk - jb);
         const Sb = St + ((<usize>((e - n) * bk)) << 4);
-        scoreGroup(qg, tKt + <usize>kb * tKtBlock, bk, D, scale, Sb);
+        scoreGroup(qg, kt0 + <usize>kb * ktBlock, bk, D, scale, Sb);
         if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
         if (width < bk) maskTail(Sb, width, bk);
-        if (kind === KIND_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
-        else if (kind === KIND_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
+        if (mode === MODE_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
+        else if (mode === MODE_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
       }
       if (badV) applyBadV(St, keys, badKey + ((<usize>j0) << 2));
       softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
@@ -475,9 +510,11 @@ function attendTask(ctx: usize, t: i32, scratch: usize): void {
 
   // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp. l = 0: no allowed key (out 0);
   // l = NaN: the row met a non-finite score or v (out NaN).
-  const os = (<usize>si(ctx, C_O_ROW)) << 2;
-  const out = sp(ctx, C_O) + ((<usize>tB * <usize>si(ctx, C_O_BATCH) + <usize>tH * <usize>si(ctx, C_O_HEAD) + <usize>tI0 * <usize>si(ctx, C_O_ROW)) << 2);
-  const ml = sp(ctx, C_ML) + (tRowIndex << 3);
+  const os = (<usize>ctxInt(ctx, C_O_ROW)) << 2;
+  const out =
+    ctxPtr(ctx, C_O) +
+    ((<usize>b * <usize>ctxInt(ctx, C_O_BATCH) + <usize>h * <usize>ctxInt(ctx, C_O_HEAD) + <usize>task.i0 * <usize>ctxInt(ctx, C_O_ROW)) << 2);
+  const ml = ctxPtr(ctx, C_ML) + (rowIndex << 3);
   for (let r = 0; r < rows; r++) {
     const l = load<f32>(L + ((<usize>r) << 2));
     const inv: f32 = l > 0 ? <f32>1 / l : l * 0;

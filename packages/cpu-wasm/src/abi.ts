@@ -43,10 +43,10 @@ export const C_O_BATCH = 28;
 export const C_KT = 29;
 /** Per query row (m, l): max score in log2 units and softmax denominator, f32 pairs [B][Hq][Sq]. */
 export const C_ML = 30;
-/** Head table: HEAD_SLOTS slots per query head. */
+/** Head table: core's packed rows, HEAD_WORDS i32 per query head. */
 export const C_HEADS = 31;
 export const C_SCALE = 32;
-/** Three i32 chunk counters (prep, topk, attend), then the abort flag. */
+/** Three i32 chunk counters (indexed by PHASE_PREP, PHASE_TOPK, PHASE_ATTEND), then the abort flag. */
 export const C_COUNTERS = 33;
 export const C_ABORT = 34;
 /** Chunk tables: pairs [start, end) of task indices. */
@@ -91,25 +91,32 @@ export const C_VBAD = 60;
 export const C_VBAD_BLOCK = 61;
 /** Workers that have a scratch area (threads past it take no work; see layout.ts). */
 export const C_NSCRATCH = 62;
-export const CTX_SLOTS = 64;
+/** The distinct masks' arrays, concatenated (i32 each; the head table's offsets point into them). */
+export const C_ROW_PTR = 63;
+export const C_COL_IDX = 64;
+/** Runs parallel to colIdx: a head's HEAD_COL_IDX offset is its offset here too. */
+export const C_PARTIAL_IDX = 65;
+export const C_BITS = 66;
+/** Cluster: key labels of each label group (HEAD_LABELS), [labelGroups][B][numKBlocks · blockK] (i32). */
+export const C_LABEL_K = 67;
+/** Scratch part: the located task (see Task in assembly/phases.ts), TASK_BYTES. */
+export const C_SC_TASK = 68;
+export const CTX_SLOTS = 72;
 
-// Head table slots.
-export const H_ROWPTR = 0;
-export const H_COLIDX = 1;
-export const H_PIDX = 2;
-export const H_BITS = 3;
-export const H_KIND = 4;
-/** Top-k: k. */
-export const H_TOPK = 5;
-/** Cluster: key labels of this head's kv head and centroids, [B][numKBlocks · blockK] (i32). */
-export const H_LABELK = 6;
-export const HEAD_SLOTS = 8;
+/** Bytes of one worker's task record (11 i32 / pointer fields, rounded up). */
+export const TASK_BYTES = 64;
 
-export const KIND_STATIC = 0;
-export const KIND_TOPK = 1;
-export const KIND_CLUSTER = 2;
+// The phases of a call, in order: the index of each one's chunk counter, and of its chunk table slots.
+export const PHASE_PREP = 0;
+export const PHASE_TOPK = 1;
+export const PHASE_ATTEND = 2;
 
-// Label job slots: rows of a tensor labelled against unit centroids (f64 [C][D]).
+// The head table (HEAD_WORDS words per query head) is core's packed table as it is: its layout and modes
+// (HEAD_ROW_PTR, HEAD_MODE, MODE_TOPK, …) come from core's headTableSource(), generated into
+// assembly/head-table.ts at build time. Its offsets count elements of the concatenated mask arrays, whose byte
+// base pointers are the context slots below.
+
+// Label job slots: rows of a tensor labelled against unit centroids (f64 [C][D]); LJ_UNIT is a byte pointer.
 export const LJ_SRC = 0;
 export const LJ_STRIDE = 1;
 export const LJ_ROWS = 2;

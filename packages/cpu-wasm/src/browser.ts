@@ -5,9 +5,11 @@ import type { CpuWasmOptions } from './options.js';
 import { measureSimdPeakOn, type SimdPeak } from './peak.js';
 import { browserPlatform } from './platform/browser.js';
 
-export type { CallStats, CpuWasmBackend, CpuWasmInfo } from './backend.js';
+export type { CpuWasmBackend } from './backend.js';
+export type { CpuWasmRunInfo } from './device.js';
 export { type CpuWasmOptions, MAX_THREADS } from './options.js';
 export type { SimdPeak } from './peak.js';
+export type { Fault, PieceStats } from './run.js';
 
 export function cpuWasm(options: CpuWasmOptions = {}): CpuWasmBackend {
   return createCpuWasm(browserPlatform, options);

@@ -4,9 +4,11 @@ import type { CpuWasmOptions } from './options.js';
 import { measureSimdPeakOn, type SimdPeak } from './peak.js';
 import { nodePlatform } from './platform/node.js';
 
-export type { CallStats, CpuWasmBackend, CpuWasmInfo } from './backend.js';
+export type { CpuWasmBackend } from './backend.js';
+export type { CpuWasmRunInfo } from './device.js';
 export { type CpuWasmOptions, MAX_THREADS } from './options.js';
 export type { SimdPeak } from './peak.js';
+export type { Fault, PieceStats } from './run.js';
 
 /**
  * The CPU backend for every platform: fused block-sparse attention in WebAssembly SIMD (AssemblyScript kernels),

@@ -1,5 +1,5 @@
 import { ABORT_PTR, CTX_PTR, RC_MORE } from './abi.js';
-import { instantiateKernel, type KernelExports, type Phase } from './loader.js';
+import { instantiateKernel, type KernelExports, PHASE_NAMES, type Phase, runPhase } from './instance.js';
 import type { Outcome, Runner } from './runner.js';
 
 /** Chunks run between two checks of the clock. */
@@ -37,11 +37,11 @@ export class InlineRunner implements Runner {
       if (signal?.aborted) new Int32Array(this.memory.buffer)[ABORT_PTR >> 2] = 1;
       let rc: number;
       try {
-        rc = this.kernel[phase](CTX_PTR, 0, SLICE_CHUNKS);
+        rc = runPhase(this.kernel, phase, CTX_PTR, 0, SLICE_CHUNKS);
       } catch (e) {
         const trap = e instanceof WebAssembly.RuntimeError;
         this.kernel = instantiateKernel(this.module, this.memory);
-        return [{ ok: false, kind: trap ? 'trap' : 'error', message: `${trap ? 'wasm trap' : 'error'} in ${phase}: ${(e as Error).message}` }];
+        return [{ ok: false, kind: trap ? 'trap' : 'error', message: `${trap ? 'wasm trap' : 'error'} in ${PHASE_NAMES[phase]}: ${(e as Error).message}` }];
       }
       if (rc !== RC_MORE) return [{ ok: true, rc }];
       if (Date.now() - start >= SLICE_MS) {

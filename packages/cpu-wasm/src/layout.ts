@@ -1,30 +1,18 @@
 import { type AttentionPlan, SparseAttentionError, type TileSizes } from '@sparse/core';
-import { ARENA_BASE, HEAD_SLOTS, KIND_TOPK, LJ_SLOTS, RUN_KEYS } from './abi.js';
-import type { HeadSpecs } from './heads.js';
+import { HEAD_WORDS, type HeadTable } from '@sparse/core/backend';
+import { ARENA_BASE, LJ_SLOTS, RUN_KEYS, TASK_BYTES } from './abi.js';
+import { type TableRegions, topkColumns } from './pack.js';
 
 /** The wasm32 address space: 65536 pages of 64 KiB. */
 export const WASM32_BYTES = 65536 * 65536;
-/** Rows per label job (cluster labels are computed in chunks of this many rows). */
-export const LABEL_ROWS = 256;
-
-export interface MaskRegion {
-  rowPtr: number;
-  colIdx: number;
-  partialIdx: number;
-  bits: number;
-}
-
-/** Byte offsets of everything one call keeps in the wasm memory. */
-export interface Arena {
+/** Byte offsets of everything one call keeps in the wasm memory (the head table's regions included). */
+export interface Arena extends TableRegions {
   /** One past the last byte used. */
   total: number;
-  heads: number;
   prepChunks: number;
   topkChunks: number;
   attChunks: number;
   labelJobs: number;
-  masks: MaskRegion[];
-  units: number[];
   q: number;
   k: number;
   v: number;
@@ -34,7 +22,6 @@ export interface Arena {
   thr: number;
   tie: number;
   labelQ: number;
-  labelK: number[];
   /** Non-finite v rows: per key and per key block flags (see abi.ts). */
   vbad: number;
   vbadBlock: number;
@@ -43,7 +30,7 @@ export interface Arena {
   /** Worker scratch areas laid out: the threads, or fewer where the memory cannot hold one per thread. */
   scratchSlots: number;
   /** Offsets inside one worker's scratch. */
-  parts: { s: number; qp: number; m: number; l: number; corr: number; acc: number; cand: number; sel: number };
+  parts: { s: number; qp: number; m: number; l: number; corr: number; acc: number; cand: number; sel: number; task: number };
   /** Accumulator row length (Dv rounded up to 4). */
   dva: number;
   /** Top-k candidate columns per query block. */
@@ -52,7 +39,7 @@ export interface Arena {
 
 export interface ArenaInput {
   plan: AttentionPlan;
-  specs: HeadSpecs;
+  table: HeadTable;
   tiles: TileSizes;
   /** Worker scratch areas wanted (one per thread); fewer are laid out when the memory cannot hold them all. */
   threads: number;
@@ -85,13 +72,6 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(2)} ${units[u]}`;
 }
 
-/** Number of label jobs: every (batch, cluster head) over Sq, and every (batch, label group) over Sk. */
-export function labelJobCount(plan: AttentionPlan, specs: HeadSpecs): number {
-  if (!specs.anyCluster) return 0;
-  const clusterHeads = specs.heads.filter((s) => s.labelGroup >= 0).length;
-  return plan.batch * (clusterHeads * Math.ceil(plan.seqQ / LABEL_ROWS) + specs.labelGroups.length * Math.ceil(plan.seqK / LABEL_ROWS));
-}
-
 /** The sentence of a RESOURCE_LIMIT refusal: a call needing `total` bytes of wasm memory, over `limit`. */
 export function resourceSentence(total: number, limit: number): string {
   const what = limit === WASM32_BYTES ? 'the 4 GiB a wasm32 memory can address' : `the ${formatBytes(limit)} this runtime let the memory reserve`;
@@ -107,24 +87,22 @@ export function resourceSentence(total: number, limit: number): string {
  * anything is allocated), saying how many bytes it needed.
  */
 export function layoutArena(input: ArenaInput): Arena {
-  const { plan, specs, tiles, threads, chunkPairs } = input;
+  const { plan, table, tiles, threads, chunkPairs } = input;
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
   const numKB = Math.ceil(Sk / bk);
   const rowsQ = B * Hq * Sq;
   const mem = new Bump(ARENA_BASE);
-  const heads = mem.take(Hq * HEAD_SLOTS * 4);
+  const heads = mem.take(Hq * HEAD_WORDS * 4);
   const prepChunks = mem.take(chunkPairs.prep * 8);
   const topkChunks = mem.take(chunkPairs.topk * 8);
   const attChunks = mem.take(chunkPairs.attend * 8);
   const labelJobs = mem.take(input.labelJobs * LJ_SLOTS * 4);
-  const masks = specs.masks.map((m) => ({
-    rowPtr: mem.take(m.rowPtr.length * 4),
-    colIdx: mem.take(m.colIdx.length * 4),
-    partialIdx: mem.take(m.partialIdx.length * 4),
-    bits: mem.take(m.bits.length * 4),
-  }));
-  const units = specs.units.map((u) => mem.take(u.data.length * 8));
+  const rowPtr = mem.take(table.rowPtr.length * 4);
+  const colIdx = mem.take(table.colIdx.length * 4);
+  const partialIdx = mem.take(table.partialIdx.length * 4);
+  const bits = mem.take(table.bits.length * 4);
+  const centroids = mem.take(table.centroids.length * 8);
   const q = mem.take(rowsQ * D * 4);
   const k = mem.take(B * Hkv * Sk * D * 4);
   // Row tails of V (Dv mod 4) are read by scalar code only, but keep 16 bytes of slack after every tensor anyway.
@@ -133,21 +111,14 @@ export function layoutArena(input: ArenaInput): Arena {
   const kt = mem.take(B * Hkv * numKB * D * bk * 4);
   const ml = mem.take(rowsQ * 8);
   // Per-row arrays are read four rows at a time: 16 bytes of slack past the last row.
-  const thr = specs.anyTopk ? mem.take(rowsQ * 4 + 16) : 0;
-  const tie = specs.anyTopk ? mem.take(rowsQ * 4 + 16) : 0;
-  const labelQ = specs.anyCluster ? mem.take(rowsQ * 4 + 16) : 0;
-  const labelK = specs.labelGroups.map(() => mem.take(B * numKB * bk * 4));
+  const thr = table.hasTopk ? mem.take(rowsQ * 4 + 16) : 0;
+  const tie = table.hasTopk ? mem.take(rowsQ * 4 + 16) : 0;
+  const labelQ = table.hasCluster ? mem.take(rowsQ * 4 + 16) : 0;
+  const labelK = mem.take(table.labelGroups.length * B * numKB * bk * 4);
   const vbad = mem.take(B * Hkv * numKB * bk * 4);
   const vbadBlock = mem.take(B * Hkv * numKB * 4);
 
-  let maxCols = 0;
-  if (specs.anyTopk) {
-    specs.heads.forEach((s) => {
-      if (s.kind !== KIND_TOPK) return;
-      const m = specs.masks[s.mask]!;
-      for (let qb = 0; qb < m.numQBlocks; qb++) maxCols = Math.max(maxCols, (m.rowPtr[qb + 1]! - m.rowPtr[qb]!) * bk);
-    });
-  }
+  const maxCols = topkColumns(table, bk);
   const dva = Math.ceil(Dv / 4) * 4;
   const part = new Bump(0);
   const parts = {
@@ -160,6 +131,7 @@ export function layoutArena(input: ArenaInput): Arena {
     acc: part.take(bq * dva * 4),
     cand: part.take(bq * maxCols * 4),
     sel: part.take(maxCols * 4),
+    task: part.take(TASK_BYTES),
   };
   const scratchStride = Math.ceil(part.at / 64) * 64;
   const scratch = mem.take(0);
@@ -174,8 +146,11 @@ export function layoutArena(input: ArenaInput): Arena {
     topkChunks,
     attChunks,
     labelJobs,
-    masks,
-    units,
+    rowPtr,
+    colIdx,
+    partialIdx,
+    bits,
+    centroids,
     q,
     k,
     v,

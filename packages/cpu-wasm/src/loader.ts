@@ -1,8 +1,6 @@
 import { SparseAttentionError } from '@sparse/core';
 import type { Platform } from './platform/types.js';
 
-export { instantiateKernel, type KernelExports, type Phase } from './instance.js';
-
 /** Loads and compiles one kernel variant; failures (no SIMD, missing file) become BACKEND_UNAVAILABLE. */
 export async function compileKernel(platform: Platform, shared: boolean): Promise<WebAssembly.Module> {
   const name = shared ? 'kernel.wasm' : 'kernel-st.wasm';

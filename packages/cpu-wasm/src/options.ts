@@ -1,72 +1,60 @@
-import { SparseAttentionError } from '@sparse/core';
-import { show } from '@sparse/core/backend';
+import type { TileSizes } from '@sparse/core';
+import { type BackendOptions, fail, type ResolvedOptions, resolveOptions, type TileOptions } from '@sparse/core/backend';
 
-export interface CpuWasmOptions {
+export interface CpuWasmOptions extends BackendOptions {
+  /** Tile sizes: blockQ a multiple of 4 in [4, 512], blockK a multiple of 8 in [8, 512] (default 32 × 32). */
+  tiles?: TileOptions;
   /**
    * Worker threads sharing one WebAssembly.Memory. Default: os.availableParallelism() in Node,
    * navigator.hardwareConcurrency in browsers. Ignored (1) in the single-threaded fallback.
    */
   threads?: number;
-  /** Query rows per tile, a multiple of 4 (default 32). */
-  blockQ?: number;
-  /** Keys per tile, a multiple of 8 (default 32). */
-  blockK?: number;
   /**
    * Run on the calling thread over a plain memory, without workers: what a page without cross-origin isolation
    * gets anyway (SharedArrayBuffer unavailable). Work yields to the event loop every ~20 ms.
    */
   inline?: boolean;
-  /** Compiled block masks kept (LRU, default 32). */
-  maskCacheSize?: number;
   /**
-   * Calls that copy more than this many bytes into wasm memory run as sub-calls over (batch, kv-head) groups, so
-   * the wasm arena holds one group (default 192 MiB). Same results; bounds the memory a large call doubles.
+   * Calls that copy more than this many bytes into wasm memory run as pieces over (batch entry, kv-head) groups,
+   * so the wasm memory holds one group (default 192 MiB). Same results; bounds the memory a large call doubles.
    */
   splitBytes?: number;
-  /**
-   * Run a call whose heads are all `dilated` (or dilated `neighborhood`) with one dilation d as d calls on the
-   * residue groups with the undilated pattern, NATTEN's way (default true): a dilated band fills 1/d of every
-   * tile, the undilated bands are dense. Same results up to float32 rounding (keys are summed in another order).
-   */
-  partitionDilation?: boolean;
 }
 
-export interface ResolvedOptions {
-  threads: number | undefined;
-  blockQ: number;
-  blockK: number;
-  inline: boolean;
-  maskCacheSize: number;
-  partitionDilation: boolean;
-}
-
+/** The options of cpuWasm() besides the shared ones (tiles, maskCacheSize, partitionDilation). */
+export const OWN_KEYS = ['threads', 'inline', 'splitBytes'] as const;
+export const TILE_LIMITS = { blockQ: [4, 512], blockK: [8, 512] } as const;
+/** The kernel packs query rows in groups of four and transposes keys in chunks of eight. */
+const TILE_MULTIPLES = { blockQ: 4, blockK: 8 } as const;
+const DEFAULT_TILE = 32;
 export const MAX_THREADS = 256;
+/** Default of `splitBytes`. */
+export const SPLIT_BYTES = 192 * 2 ** 20;
 
-function int(value: unknown, field: string, lo: number, hi: number, extra?: (n: number) => string | null): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi)
-    throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: must be an integer in [${lo}, ${hi}] (got ${show(value)})`, { field });
-  const why = extra?.(value);
-  if (why) throw new SparseAttentionError('INVALID_ARGUMENT', `${field}: ${why} (got ${show(value)})`, { field });
-  return value;
+/** Every option of a cpuWasm() backend, validated. */
+export interface CpuWasmSettings {
+  shared: ResolvedOptions;
+  tiles: TileSizes;
+  /** undefined: the platform's default. */
+  threads: number | undefined;
+  inline: boolean;
+  splitBytes: number;
 }
 
-export function resolveOptions(options: CpuWasmOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null)
-    throw new SparseAttentionError('INVALID_ARGUMENT', `options: must be an object (got ${show(options)})`, { field: 'options' });
-  const inline = options.inline ?? false;
-  if (typeof inline !== 'boolean')
-    throw new SparseAttentionError('INVALID_ARGUMENT', `options.inline: must be a boolean (got ${show(inline)})`, { field: 'options.inline' });
-  const partitionDilation = options.partitionDilation ?? true;
-  if (typeof partitionDilation !== 'boolean')
-    throw new SparseAttentionError('INVALID_ARGUMENT', `options.partitionDilation: must be a boolean (got ${show(partitionDilation)})`, {
-      field: 'options.partitionDilation',
-    });
-  return {
-    partitionDilation,
-    threads: options.threads === undefined ? undefined : int(options.threads, 'options.threads', 1, MAX_THREADS),
-    blockQ: options.blockQ === undefined ? 32 : int(options.blockQ, 'options.blockQ', 4, 512, (n) => (n % 4 === 0 ? null : 'must be a multiple of 4')),
-    blockK: options.blockK === undefined ? 32 : int(options.blockK, 'options.blockK', 8, 512, (n) => (n % 8 === 0 ? null : 'must be a multiple of 8')),
-    inline,
-    maskCacheSize: options.maskCacheSize === undefined ? 32 : int(options.maskCacheSize, 'options.maskCacheSize', 1, 4096),
+/** Validates the options at construction: each bad one is an INVALID_ARGUMENT naming its field. */
+export function cpuWasmSettings(options: unknown): CpuWasmSettings {
+  const shared = resolveOptions(options, OWN_KEYS, TILE_LIMITS);
+  const o = (options ?? {}) as CpuWasmOptions;
+  const tile = (key: 'blockQ' | 'blockK') => {
+    const value = shared.tiles[key] ?? DEFAULT_TILE;
+    if (value % TILE_MULTIPLES[key] !== 0) fail('INVALID_ARGUMENT', `tiles.${key}`, `must be a multiple of ${TILE_MULTIPLES[key]}`, value);
+    return value;
   };
+  const tiles = { blockQ: tile('blockQ'), blockK: tile('blockK') };
+  const { threads, inline = false, splitBytes = SPLIT_BYTES } = o;
+  if (threads !== undefined && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS))
+    fail('INVALID_ARGUMENT', 'threads', `must be an integer in [1, ${MAX_THREADS}]`, threads);
+  if (typeof inline !== 'boolean') fail('INVALID_ARGUMENT', 'inline', 'must be a boolean', inline);
+  if (!(typeof splitBytes === 'number' && splitBytes > 0)) fail('INVALID_ARGUMENT', 'splitBytes', 'must be a positive number of bytes', splitBytes);
+  return { shared, tiles, threads, inline, splitBytes };
 }

@@ -1,4 +1,5 @@
-import { compileKernel, instantiateKernel } from './loader.js';
+import { instantiateKernel } from './instance.js';
+import { compileKernel } from './loader.js';
 import type { Platform } from './platform/types.js';
 
 export interface SimdPeak {

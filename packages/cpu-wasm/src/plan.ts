@@ -1,9 +1,9 @@
 import type { AttentionPlan, TileSizes } from '@sparse/core';
-import { KIND_TOPK } from './abi.js';
+import { HEAD_MODE, type HeadTable } from '@sparse/core/backend';
+import { PHASE_ATTEND, PHASE_PREP, PHASE_TOPK } from './abi.js';
 import { attentionCost, balancedChunks } from './chunks.js';
-import type { HeadSpecs } from './heads.js';
-import { LABEL_ROWS, labelJobCount } from './layout.js';
-import type { Phase } from './loader.js';
+import type { Phase } from './instance.js';
+import { headsIn, LABEL_ROWS, labelJobCount, listedBlocks } from './pack.js';
 import type { CallChunks } from './write.js';
 
 /** Chunks per worker thread: several, so threads that finish early take more (dynamic balance). */
@@ -15,35 +15,30 @@ export const INLINE_CHUNKS = 64;
  * The work of one call, split by (head, batch, query block) into about `count` chunks of equal cost (listed key
  * blocks · tile area), and the phases to run.
  */
-export function planChunks(plan: AttentionPlan, specs: HeadSpecs, tiles: TileSizes, count: number): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
+export function planChunks(plan: AttentionPlan, table: HeadTable, tiles: TileSizes, count: number): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
   const numQB = Math.ceil(Sq / bq);
   const numKB = Math.ceil(Sk / bk);
   const perHead = B * numQB;
-  const listed = (h: number, qb: number) => {
-    const m = specs.masks[specs.heads[h]!.mask]!;
-    return m.rowPtr[qb + 1]! - m.rowPtr[qb]!;
-  };
-  const cost = attentionCost(listed, B, numQB, bq * bk);
+  const cost = attentionCost((h, qb) => listedBlocks(table, h, qb), B, numQB, bq * bk);
   const attend = balancedChunks([[0, Hq * perHead]], cost, count);
 
   const topkRanges: [number, number][] = [];
-  specs.heads.forEach((s, h) => {
-    if (s.kind !== KIND_TOPK) return;
+  for (const h of headsIn(table, HEAD_MODE.topk)) {
     const last = topkRanges[topkRanges.length - 1];
     if (last && last[1] === h * perHead) last[1] = (h + 1) * perHead;
     else topkRanges.push([h * perHead, (h + 1) * perHead]);
-  });
+  }
   const topk = balancedChunks(topkRanges, cost, count);
 
   const transposeTasks = B * Hkv * numKB;
-  const labelJobs = labelJobCount(plan, specs);
-  const maxC = specs.units.reduce((m, u) => Math.max(m, u.count), 1);
+  const labelJobs = labelJobCount(plan, table);
+  const maxC = table.labelGroups.reduce((m, g) => Math.max(m, g.count), 1);
   const prep = balancedChunks([[0, transposeTasks + labelJobs]], (t) => (t < transposeTasks ? bk * D : LABEL_ROWS * maxC * D), count);
 
-  const phases: Phase[] = ['prep'];
-  if (specs.anyTopk) phases.push('topk');
-  phases.push('attend');
+  const phases: Phase[] = [PHASE_PREP];
+  if (table.hasTopk) phases.push(PHASE_TOPK);
+  phases.push(PHASE_ATTEND);
   return { chunks: { prep, topk, attend, transposeTasks }, phases, labelJobs };
 }

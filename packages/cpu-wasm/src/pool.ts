@@ -1,6 +1,6 @@
 import { SparseAttentionError } from '@sparse/core';
-import { CTX_PTR } from './abi.js';
-import type { Phase } from './loader.js';
+import { CTX_PTR, PHASE_ATTEND } from './abi.js';
+import type { Phase } from './instance.js';
 import type { Platform, WorkerHandle } from './platform/types.js';
 import type { FromWorker } from './protocol.js';
 import type { Outcome, Runner } from './runner.js';
@@ -107,7 +107,7 @@ export class WorkerPool implements Runner {
 
   run(phase: Phase): Promise<Outcome[]> {
     const id = ++this.seq;
-    const kill = phase === 'attend' ? this.killOnNextAttend : -1;
+    const kill = phase === PHASE_ATTEND ? this.killOnNextAttend : -1;
     if (kill >= 0) this.killOnNextAttend = -1;
     return Promise.all(
       this.slots.map((slot) => {

@@ -1,4 +1,4 @@
-import type { Phase } from './loader.js';
+import type { Phase } from './instance.js';
 
 /** How a phase ended on one thread. */
 export type Outcome = { ok: true; rc: number } | { ok: false; kind: 'trap' | 'death' | 'error'; message: string };

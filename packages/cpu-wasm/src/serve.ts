@@ -3,7 +3,7 @@
  * instantiates the kernel on the shared memory and runs phases on request. A trap inside the kernel is reported
  * and the instance rebuilt, so the worker stays usable.
  */
-import { instantiateKernel, type KernelExports } from './instance.js';
+import { instantiateKernel, type KernelExports, PHASE_NAMES, runPhase } from './instance.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export interface Port {
@@ -41,11 +41,11 @@ export function serveKernel(port: Port): void {
       return;
     }
     try {
-      const rc = kernel[msg.phase](msg.ctx, wid, 0x7fffffff);
+      const rc = runPhase(kernel, msg.phase, msg.ctx, wid, 0x7fffffff);
       port.post({ type: 'done', id: msg.id, rc });
     } catch (e) {
       const trap = e instanceof WebAssembly.RuntimeError;
-      port.post({ type: 'error', id: msg.id, message: `${trap ? 'wasm trap' : 'error'} in ${msg.phase}: ${(e as Error).message}`, trap });
+      port.post({ type: 'error', id: msg.id, message: `${trap ? 'wasm trap' : 'error'} in ${PHASE_NAMES[msg.phase]}: ${(e as Error).message}`, trap });
       try {
         kernel = instantiateKernel(module, memory);
       } catch {

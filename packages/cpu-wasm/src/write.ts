@@ -1,8 +1,8 @@
 import type { AttentionPlan, AttentionRequest, AttentionResult, Layout, TileSizes } from '@sparse/core';
-import { shapeOf } from '@sparse/core/backend';
+import { type HeadTable, shapeOf } from '@sparse/core/backend';
 import * as A from './abi.js';
-import type { HeadSpecs } from './heads.js';
-import { type Arena, LABEL_ROWS } from './layout.js';
+import type { Arena } from './layout.js';
+import { writeHeadTable, writeLabelJobs } from './pack.js';
 
 export interface CallChunks {
   prep: Int32Array;
@@ -40,14 +40,14 @@ export function splitScale(scale: number): { pow2: number; rest: number } {
 const OUT_OF_BOUNDS = 0xfffffff0;
 
 /**
- * Copies one call into the memory (inputs once, masks, centroids, tables) and writes its context. `memory`
- * must already be at least arena.total bytes; views are taken here, after any grow.
+ * Copies one call into the memory (inputs once, the head table, chunk tables, label jobs) and writes its context.
+ * `memory` must already be at least arena.total bytes; views are taken here, after any grow.
  */
 export function writeCall(
   memory: WebAssembly.Memory,
   request: AttentionRequest,
   plan: AttentionPlan,
-  specs: HeadSpecs,
+  table: HeadTable,
   arena: Arena,
   chunks: CallChunks,
   tiles: TileSizes,
@@ -56,7 +56,6 @@ export function writeCall(
   const buf = memory.buffer;
   const I = new Int32Array(buf);
   const F = new Float32Array(buf);
-  const F64 = new Float64Array(buf);
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
   const numQB = Math.ceil(Sq / bq);
@@ -134,57 +133,25 @@ export function writeCall(
   set(A.C_SC_SEL, arena.parts.sel);
   set(A.C_DVA, arena.dva);
   set(A.C_PREP_NT, chunks.transposeTasks);
+  set(A.C_ROW_PTR, arena.rowPtr);
+  set(A.C_COL_IDX, arena.colIdx);
+  set(A.C_PARTIAL_IDX, arena.partialIdx);
+  set(A.C_BITS, arena.bits);
+  set(A.C_LABEL_K, arena.labelK);
+  set(A.C_SC_TASK, arena.parts.task);
   I.fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
 
   I.set(chunks.prep, arena.prepChunks >> 2);
   I.set(chunks.topk, arena.topkChunks >> 2);
   I.set(chunks.attend, arena.attChunks >> 2);
 
-  specs.masks.forEach((m, n) => {
-    const r = arena.masks[n]!;
-    I.set(m.rowPtr, r.rowPtr >> 2);
-    I.set(m.colIdx, r.colIdx >> 2);
-    I.set(m.partialIdx, r.partialIdx >> 2);
-    new Uint32Array(buf).set(m.bits, r.bits >> 2);
-  });
-  specs.units.forEach((u, n) => {
-    F64.set(u.data, arena.units[n]! >> 3);
-  });
-  specs.heads.forEach((s, h) => {
-    const at = (arena.heads >> 2) + h * A.HEAD_SLOTS;
-    const r = arena.masks[s.mask]!;
-    I[at + A.H_ROWPTR] = r.rowPtr;
-    I[at + A.H_COLIDX] = r.colIdx;
-    I[at + A.H_PIDX] = r.partialIdx;
-    I[at + A.H_BITS] = r.bits;
-    I[at + A.H_KIND] = s.kind;
-    I[at + A.H_TOPK] = s.k;
-    I[at + A.H_LABELK] = s.labelGroup >= 0 ? arena.labelK[s.labelGroup]! : 0;
-  });
-
-  // Label jobs: query rows of every cluster head, key rows of every label group.
-  let job = arena.labelJobs >> 2;
-  const addJobs = (src: number, rowStride: number, rows: number, unit: number, count: number, dst: number) => {
-    for (let r0 = 0; r0 < rows; r0 += LABEL_ROWS) {
-      I[job + A.LJ_SRC] = src + r0 * rowStride * 4;
-      I[job + A.LJ_STRIDE] = rowStride * 4;
-      I[job + A.LJ_ROWS] = Math.min(LABEL_ROWS, rows - r0);
-      I[job + A.LJ_UNIT] = unit;
-      I[job + A.LJ_C] = count;
-      I[job + A.LJ_DST] = dst + r0 * 4;
-      job += A.LJ_SLOTS;
-    }
-  };
-  for (let b = 0; b < B; b++) {
-    specs.heads.forEach((s, h) => {
-      if (s.unit < 0) return;
-      const u = specs.units[s.unit]!;
-      addJobs(arena.q + (b * qs.batch + h * qs.head) * 4, qs.row, Sq, arena.units[s.unit]!, u.count, arena.labelQ + (b * Hq + h) * Sq * 4);
+  writeHeadTable(buf, table, arena);
+  if (table.hasCluster) {
+    const rows = (base: number, st: Strides): { at: (b: number, h: number) => number; stride: number } => ({
+      at: (b, h) => base + (b * st.batch + h * st.head) * 4,
+      stride: st.row * 4,
     });
-    specs.labelGroups.forEach((g, n) => {
-      const u = specs.units[g.unit]!;
-      addJobs(arena.k + (b * ks.batch + g.hk * ks.head) * 4, ks.row, Sk, arena.units[g.unit]!, u.count, arena.labelK[n]! + b * numKB * bk * 4);
-    });
+    writeLabelJobs(buf, plan, table, arena, arena.labelJobs, rows(arena.q, qs), rows(arena.k, ks), arena.labelQ, numKB * bk);
   }
 
   F.set(request.q.data, arena.q >> 2);

@@ -8,9 +8,9 @@ import { expectMatchesReference } from './helpers.js';
 const CONFIGS: [string, CpuWasmOptions][] = [
   ['1 thread', { threads: 1 }],
   ['2 threads', { threads: 2 }],
-  ['2 threads, 8 × 8 tiles', { threads: 2, blockQ: 8, blockK: 8 }],
-  ['inline, 4 × 16 tiles', { inline: true, blockQ: 4, blockK: 16 }],
-  ['3 threads, 16 × 64 tiles', { threads: 3, blockQ: 16, blockK: 64 }],
+  ['2 threads, 8 × 8 tiles', { threads: 2, tiles: { blockQ: 8, blockK: 8 } }],
+  ['inline, 4 × 16 tiles', { inline: true, tiles: { blockQ: 4, blockK: 16 } }],
+  ['3 threads, 16 × 64 tiles', { threads: 3, tiles: { blockQ: 16, blockK: 64 } }],
 ];
 
 describe.each(CONFIGS)('cpu-wasm %s', (_label, options) => {

@@ -42,13 +42,14 @@ describe('partitionDilation', () => {
     const pattern: Pattern = { kind: 'dilated', dilation: 4, left: 64, right: 64 };
     const req = request({ Sq: 1024, D: 16 }, pattern);
     await backend.attention(req);
-    const last = backend.info().lastCall!;
+    const last = backend.lastRun()!;
     const whole = compileBlockMask(pattern, planAttention(req), { blockQ: 32, blockK: 32 }).stats.nnz;
+    expect(last.pieces).toBe(4);
     expect(last.nnz).toBe(whole / 4); // one residue group of four, the same pairs
     await backend.dispose();
   });
 
   it('is validated', () => {
-    expect(() => cpuWasm({ partitionDilation: 'yes' as never })).toThrow(/options.partitionDilation: must be a boolean/);
+    expect(() => cpuWasm({ partitionDilation: 'yes' as never })).toThrow(/^partitionDilation: must be a boolean/);
   });
 });

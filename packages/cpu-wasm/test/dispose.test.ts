@@ -13,6 +13,7 @@ describe.each([
   it('is final: probe, supports and attention all say the backend was disposed', async () => {
     const backend = cpuWasm(options);
     expectMatchesReference(small, await backend.attention(small));
+    const last = backend.lastRun();
     await backend.dispose();
     await backend.dispose();
     const probe = await backend.probe();
@@ -23,7 +24,7 @@ describe.each([
     const e = await rejection(backend.attention(small));
     expect(e.code).toBe('BACKEND_UNAVAILABLE');
     expect(e.message).toBe(reason);
-    expect(backend.info().mode).toBe('idle');
+    expect(backend.lastRun()).toBe(last); // nothing ran since
   });
 
   it('calls in flight when it begins finish; it resolves after them, and twice is the same promise', async () => {
@@ -44,6 +45,7 @@ describe.each([
     const backend = cpuWasm(options);
     await backend.dispose();
     expect((await rejection(backend.attention(small))).code).toBe('BACKEND_UNAVAILABLE');
-    expect(backend.info()).toMatchObject({ mode: 'idle', threads: 0 });
+    expect(backend.lastRun()).toBeNull();
+    expect(await backend.probe()).toMatchObject({ available: false });
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 describe('single-threaded fallback', () => {
   it('is chosen and reported when SharedArrayBuffer is unavailable, and computes the same result', () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const core = import.meta.resolve('@sparse/core');
+    const core = import.meta.resolve('@sparse/core/reference');
     const script = `
       import { cpuWasm } from ${JSON.stringify(dist)};
       import { referenceAttention } from ${JSON.stringify(core)};
@@ -19,7 +19,7 @@ describe('single-threaded fallback', () => {
       const ref = referenceAttention(req);
       let err = 0;
       for (let i = 0; i < ref.out.data.length; i++) err = Math.max(err, Math.abs(got.out.data[i] - ref.out.data[i]));
-      console.log(JSON.stringify({ sab: typeof SharedArrayBuffer, probe, info: be.info(), err }));
+      console.log(JSON.stringify({ sab: typeof SharedArrayBuffer, probe, info: be.lastRun(), err }));
       await be.dispose();
     `;
     const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });

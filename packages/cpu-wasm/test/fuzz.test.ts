@@ -15,7 +15,7 @@ for (const [name, make] of [
       backend = make();
       return backend;
     },
-    resources: () => ({ wasmMemoryBytes: backend!.info().memoryBytes }),
+    resources: () => ({ wasmMemoryBytes: backend!.lastRun()?.memoryBytes ?? 0 }),
     requireAvailable: true,
   });
 }

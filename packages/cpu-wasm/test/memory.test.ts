@@ -12,24 +12,24 @@ describe('wasm memory', () => {
 
   it('is reused across calls: no growth in steady state', async () => {
     await backend.attention(large);
-    const size = backend.info().memoryBytes;
+    const size = backend.lastRun()!.memoryBytes;
     for (let n = 0; n < 3; n++) {
       expectMatchesReference(large, await backend.attention(large));
-      expect(backend.info().lastCall!.grew).toBe(false);
-      expect(backend.info().memoryBytes).toBe(size);
+      expect(backend.lastRun()!.grew).toBe(false);
+      expect(backend.lastRun()!.memoryBytes).toBe(size);
     }
     expectMatchesReference(small, await backend.attention(small));
-    expect(backend.info().memoryBytes).toBe(size);
+    expect(backend.lastRun()!.memoryBytes).toBe(size);
   });
 
   it('grows for a larger call and every view is re-read after the growth', async () => {
     const fresh = cpuWasm({ threads: 2 });
     try {
       expectMatchesReference(small, await fresh.attention(small));
-      const before = fresh.info().memoryBytes;
+      const before = fresh.lastRun()!.memoryBytes;
       expectMatchesReference(large, await fresh.attention(large));
-      expect(fresh.info().lastCall!.grew).toBe(true);
-      expect(fresh.info().memoryBytes).toBeGreaterThan(before);
+      expect(fresh.lastRun()!.grew).toBe(true);
+      expect(fresh.lastRun()!.memoryBytes).toBeGreaterThan(before);
       expectMatchesReference(small, await fresh.attention(small));
     } finally {
       await fresh.dispose();
@@ -63,18 +63,17 @@ describe('wasm memory', () => {
 
   it('1000 calls leave the memory as it was after the first', async () => {
     await backend.attention(small);
-    const size = backend.info().memoryBytes;
+    const size = backend.lastRun()!.memoryBytes;
     for (let n = 0; n < 1000; n++) await backend.attention(small);
-    expect(backend.info().memoryBytes).toBe(size);
-    expect(backend.info().lastCall!.grew).toBe(false);
+    expect(backend.lastRun()!.memoryBytes).toBe(size);
+    expect(backend.lastRun()!.grew).toBe(false);
   });
 
   it('reports the last call', async () => {
     await backend.attention(small);
-    const info = backend.info();
-    expect(info.mode).toBe('workers');
-    expect(info.lastCall).toMatchObject({ threads: 2, nnz: 2 * ((40 * 41) / 2) });
-    expect(info.lastCall!.arenaBytes).toBeLessThanOrEqual(info.memoryBytes);
+    const info = backend.lastRun()!;
+    expect(info).toMatchObject({ backend: 'cpu-wasm', mode: 'workers', threads: 2, pieces: 1, nnz: 2 * ((40 * 41) / 2) });
+    expect(info.arenaBytes).toBeLessThanOrEqual(info.memoryBytes!);
   });
 });
 
@@ -112,7 +111,8 @@ describe('splitting large calls by kv-head group', () => {
         const whole = cpuWasm({ threads: 2 });
         try {
           await whole.attention(request);
-          expect(split.info().lastCall!.arenaBytes).toBeLessThan(whole.info().lastCall!.arenaBytes);
+          expect(split.lastRun()!.pieces).toBe(B * Hkv);
+          expect(split.lastRun()!.arenaBytes).toBeLessThan(whole.lastRun()!.arenaBytes!);
         } finally {
           await whole.dispose();
         }

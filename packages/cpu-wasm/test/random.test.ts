@@ -50,8 +50,8 @@ const CASES = Array.from({ length: 40 }, (_, n) => {
 });
 
 describe.each([
-  ['2 threads, 8 × 8 tiles', { threads: 2, blockQ: 8, blockK: 8 }],
-  ['1 thread, 12 × 24 tiles', { threads: 1, blockQ: 12, blockK: 24 }],
+  ['2 threads, 8 × 8 tiles', { threads: 2, tiles: { blockQ: 8, blockK: 8 } }],
+  ['1 thread, 12 × 24 tiles', { threads: 1, tiles: { blockQ: 12, blockK: 24 } }],
   ['2 threads, default tiles', { threads: 2 }],
 ])('random requests (%s)', (_label, options) => {
   const backend = cpuWasm(options);

@@ -35,7 +35,7 @@ describe('a dead worker', () => {
     expect(e.code).toBe('DEVICE_LOST');
     expect(e.message).toMatch(/worker/);
     expectMatchesReference(req, await backend.attention(req));
-    expect(backend.info()).toMatchObject({ mode: 'workers', threads: 2 });
+    expect(backend.lastRun()).toMatchObject({ mode: 'workers', threads: 2 });
     expect(await backend.probe()).toMatchObject({ available: true });
   });
 });

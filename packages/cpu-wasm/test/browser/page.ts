@@ -7,18 +7,18 @@
  */
 import { type CaseManifest, type CaseOutcome, caseFromFiles, type GoldenCase, runCase } from '@sparse/conformance/browser';
 import { isSparseAttentionError, type ProbeResult } from '@sparse/core';
-import { type CpuWasmInfo, cpuWasm } from '@sparse/cpu-wasm';
+import { type CpuWasmBackend, cpuWasm } from '@sparse/cpu-wasm';
 
 /** What the page tells the test runner. */
 export interface PageReport {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;
   hardwareConcurrency: number;
-  /** cpuWasm({ threads: 2 }): its probe, and info() after the conformance cases ran. */
+  /** cpuWasm({ threads: 2 }): its probe, and lastRun() after the conformance cases ran. */
   probe: ProbeResult;
-  info: CpuWasmInfo;
-  /** cpuWasm() with the default thread count (navigator.hardwareConcurrency): probe and info after it. */
-  defaults: { probe: ProbeResult; info: CpuWasmInfo };
+  info: ReturnType<CpuWasmBackend['lastRun']>;
+  /** cpuWasm() with the default thread count (navigator.hardwareConcurrency): its probe. */
+  defaults: { probe: ProbeResult };
   /**
    * Probes of copies of the package served wrongly: `missing` answers 404 for dist/worker.js, `withoutCoep` serves
    * every file without the cross-origin isolation headers (which only the page's own document has).
@@ -82,8 +82,8 @@ async function drill(fault: 'trap' | 'kill-worker', code: string, c: GoldenCase)
     }
     const after = await within(runCase(backend, c), DRILL_TIMEOUT_MS, `the call after the ${fault} fault`);
     if (!after.pass) return `after the fault: ${after.message}`;
-    const info = backend.info();
-    if (info.mode === 'workers' && info.threads !== 2) return `after the fault the pool has ${info.threads} threads`;
+    const info = backend.lastRun();
+    if (info?.mode === 'workers' && info.threads !== 2) return `after the fault the pool has ${info.threads} threads`;
     return null;
   } catch (e) {
     return String((e as Error)?.message ?? e);
@@ -104,11 +104,11 @@ async function run(): Promise<PageReport> {
   // The backend's declared tolerance is the float32 one of docs/design.md (Conformance), which every case's manifest carries.
   if (probe.available) for (const c of cases) conformance.push(await runCase(backend, c));
   const ms = performance.now() - started;
-  const info = backend.info();
+  const info = backend.lastRun();
   await backend.dispose();
 
   const byDefault = cpuWasm();
-  const defaults = { probe: await byDefault.probe(), info: byDefault.info() };
+  const defaults = { probe: await byDefault.probe() };
   await byDefault.dispose();
 
   const broken = { missing: await probeCopy('missing'), withoutCoep: await probeCopy('without-coep') };
@@ -117,7 +117,7 @@ async function run(): Promise<PageReport> {
   const sample = cases.find((c) => c.manifest.id === 'gqa-2to1') ?? cases[0]!;
   drills.push({ name: 'trap', problem: await drill('trap', 'INTERNAL', sample) });
   // Without workers the drill has nothing to kill: the call simply succeeds, so only the pool runs it.
-  if (info.mode === 'workers') drills.push({ name: 'kill-worker', problem: await drill('kill-worker', 'DEVICE_LOST', sample) });
+  if (info?.mode === 'workers') drills.push({ name: 'kill-worker', problem: await drill('kill-worker', 'DEVICE_LOST', sample) });
 
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,

@@ -1,0 +1,41 @@
+import type { AttentionPlan } from '@sparse/core';
+import type { Refusal } from '@sparse/core/backend';
+import type { CpuWasmDevice } from './device.js';
+import { layoutArena, resourceSentence, WASM32_BYTES } from './layout.js';
+import { MAX_THREADS } from './options.js';
+import { labelJobCount } from './pack.js';
+import { CHUNKS_PER_THREAD } from './plan.js';
+import type { PieceEnv } from './run.js';
+
+/**
+ * Bytes a piece copies into and out of wasm memory: q, out, k (and its transpose), v. The wasm memory holds a copy
+ * of everything a piece reads and writes, so for a large call that copy doubles the process's footprint: above
+ * `splitBytes` the kit runs it as pieces over (batch entry, kv-head) groups, and the memory holds one group.
+ */
+export function copiedBytes(p: AttentionPlan): number {
+  return 4 * (p.batch * p.headsQ * p.seqQ * (p.headDim + p.headDimV) + p.batch * p.headsKv * p.seqK * (2 * p.headDim + p.headDimV));
+}
+
+/** Chunk-table pairs reserved per phase: at least what any thread count plans (see plan.ts). */
+const chunkPairBound = (p: AttentionPlan) => MAX_THREADS * CHUNKS_PER_THREAD + p.headsQ + 1;
+
+/**
+ * The one resource check of supports() and attention(), per piece: refused when the piece cannot fit the memory
+ * even with a single scratch area. The limit is what the started device's memory may grow to, else the 4 GiB a
+ * wasm32 memory can address.
+ */
+export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, env: PieceEnv): Refusal | null {
+  const table = env.headTable(plan);
+  const bound = chunkPairBound(plan);
+  const { total } = layoutArena({
+    plan,
+    table,
+    tiles: env.tiles,
+    threads: 1,
+    chunkPairs: { prep: bound, topk: bound, attend: bound },
+    labelJobs: labelJobCount(plan, table),
+    maxBytes: Number.POSITIVE_INFINITY,
+  });
+  const limit = Math.min(WASM32_BYTES, device?.runner.maxBytes ?? WASM32_BYTES);
+  return total > limit ? { code: 'RESOURCE_LIMIT', field: 'request', message: resourceSentence(total, limit) } : null;
+}

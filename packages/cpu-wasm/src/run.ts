@@ -1,0 +1,105 @@
+import type { AttentionPlan, AttentionRequest, AttentionResult, TileSizes } from '@sparse/core';
+import { abortedError, type HeadTable } from '@sparse/core/backend';
+import { RC_ABORTED } from './abi.js';
+import type { CpuWasmDevice } from './device.js';
+import { KernelFailure } from './failure.js';
+import { PHASE_NAMES } from './instance.js';
+import { layoutArena, WASM32_BYTES } from './layout.js';
+import { ensureMemory } from './memory.js';
+import { CHUNKS_PER_THREAD, INLINE_CHUNKS, planChunks } from './plan.js';
+import { WorkerPool } from './pool.js';
+import { raiseAbort, readResult, writeCall } from './write.js';
+
+/** Figures of one piece, for benchmarks and diagnostics (in lastRun(): those of the call's last piece). */
+export interface PieceStats {
+  /** Bytes of wasm memory the piece laid out (inputs, outputs, Kᵀ, masks, tables, scratch). */
+  arenaBytes: number;
+  /** Whether the memory had to grow for it. */
+  grew: boolean;
+  /** Allowed (query, key) pairs over all (batch, head), from the compiled masks (within, for content-based heads). */
+  nnz: number;
+  /** Bytes of the distinct compiled masks. */
+  maskBytes: number;
+  /**
+   * Milliseconds: `setup` (head table, layout, copying the inputs in, on the calling thread), each phase, `read`
+   * (copying the results out), and `total`.
+   */
+  phaseMs: { setup: number; prep: number; topk: number; attend: number; read: number; total: number };
+}
+
+/** A fault drill armed by injectFault(), taken by the next piece. */
+export type Fault = 'trap' | 'kill-worker';
+
+export interface PieceEnv {
+  tiles: TileSizes;
+  /** The head table of a piece plan (packed through the mask cache). */
+  headTable(plan: AttentionPlan): HeadTable;
+  /** The armed fault drill, if any (taking it disarms it). */
+  takeFault(): Fault | null;
+}
+
+/**
+ * Runs one piece: lays it out in the memory and copies its inputs in, synchronously (the request's arrays are
+ * not read after this returns its promise), then runs the phases and reads the result out.
+ */
+export function runPiece(
+  device: CpuWasmDevice,
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  signal: AbortSignal | undefined,
+  env: PieceEnv,
+): Promise<AttentionResult> {
+  const t0 = performance.now();
+  const { runner } = device;
+  const { tiles } = env;
+  const table = env.headTable(plan);
+  const { chunks, phases, labelJobs } = planChunks(plan, table, tiles, runner.shared ? runner.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS);
+  const arena = layoutArena({
+    plan,
+    table,
+    tiles,
+    threads: runner.threads,
+    chunkPairs: { prep: chunks.prep.length >> 1, topk: chunks.topk.length >> 1, attend: chunks.attend.length >> 1 },
+    labelJobs,
+    maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
+  });
+  const grew = ensureMemory(runner.memory, arena.total);
+  const fault = env.takeFault();
+  if (fault === 'kill-worker' && runner instanceof WorkerPool) runner.killOnNextAttend = 0;
+  writeCall(runner.memory, request, plan, table, arena, chunks, tiles, fault === 'trap');
+  const setup = performance.now() - t0;
+
+  return (async () => {
+    await runner.ready();
+    if (signal?.aborted) throw abortedError();
+    const onAbort = () => raiseAbort(runner.memory);
+    signal?.addEventListener('abort', onAbort);
+    const phaseMs = { setup, prep: 0, topk: 0, attend: 0, read: 0, total: 0 };
+    runner.hold(true);
+    try {
+      for (const phase of phases) {
+        const p0 = performance.now();
+        const outcomes = await runner.run(phase, signal);
+        phaseMs[PHASE_NAMES[phase]] = performance.now() - p0;
+        if (outcomes.some((o) => !o.ok)) throw new KernelFailure(outcomes);
+        if (outcomes.some((o) => o.ok && o.rc === RC_ABORTED) || signal?.aborted) throw abortedError();
+      }
+    } finally {
+      runner.hold(false);
+      signal?.removeEventListener('abort', onAbort);
+      if (runner instanceof WorkerPool) runner.killOnNextAttend = -1;
+    }
+    const r0 = performance.now();
+    const result = readResult(runner.memory, plan, arena);
+    phaseMs.read = performance.now() - r0;
+    phaseMs.total = performance.now() - t0;
+    device.last = {
+      arenaBytes: arena.total,
+      grew,
+      nnz: table.nnz * plan.batch,
+      maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
+      phaseMs,
+    };
+    return result;
+  })();
+}
