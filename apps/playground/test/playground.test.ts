@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -356,10 +356,8 @@ describe.skipIf(!CHROMIUM)('playground in headless Chromium', () => {
     const code = await other.inputValue('#code');
     expect(code).toContain("import { reference } from '@sparse/core';");
     expect(code).toContain('"dilation": 16');
-    // The snippet runs as it is, next to the app's node_modules.
-    const file = join(ARTIFACTS, 'snippet.mjs');
-    writeFileSync(file, code);
-    const printed = execFileSync(process.execPath, [file], { cwd: APP, encoding: 'utf8', timeout: 30_000 });
+    // The snippet runs as it is, as a module resolved from the app's folder (its node_modules).
+    const printed = execFileSync(process.execPath, ['--input-type=module'], { cwd: APP, input: code, encoding: 'utf8', timeout: 30_000 });
     expect(printed).toContain('[ 1, 2, 256, 64 ]');
   });
 });
