@@ -3,13 +3,14 @@
  * registers public/coi-sw.js, which adds the headers, and reloads once under it. `?coi=off` turns this off (and
  * unregisters the worker), to see the page as a host without headers serves it.
  */
-const RELOADED = 'sparse-playground-coi-reloaded';
+/** Marks the history entry the page reloaded under the service worker (a reload keeps history.state). */
+const RELOADED = 'sparsePlaygroundCoiReloaded';
+const reloaded = () => (history.state as Record<string, unknown> | null)?.[RELOADED] === true;
 
 export type Isolation = { isolated: true } | { isolated: false; why: string } | { reloading: true };
 
 export async function ensureIsolation(): Promise<Isolation> {
   if (globalThis.crossOriginIsolated) {
-    sessionStorage.removeItem(RELOADED);
     return { isolated: true };
   }
   if (!('serviceWorker' in navigator) || !globalThis.isSecureContext) {
@@ -20,7 +21,7 @@ export async function ensureIsolation(): Promise<Isolation> {
     await Promise.all(regs.map((r) => r.unregister()));
     return { isolated: false, why: 'the isolating service worker is turned off (?coi=off)' };
   }
-  if (sessionStorage.getItem(RELOADED)) {
+  if (reloaded()) {
     return { isolated: false, why: 'the isolating service worker did not take effect (the browser may block service workers here)' };
   }
   try {
@@ -31,7 +32,7 @@ export async function ensureIsolation(): Promise<Isolation> {
         setTimeout(ok, 4000);
       });
     }
-    sessionStorage.setItem(RELOADED, '1');
+    history.replaceState({ ...(history.state as object | null), [RELOADED]: true }, '');
     location.reload();
     return { reloading: true };
   } catch (e) {

@@ -1,4 +1,4 @@
-/** A few DOM helpers: the app is plain TypeScript and DOM. */
+/** A few DOM shortcuts: the app is plain TypeScript and DOM. */
 
 type Attrs = Record<string, string | number | boolean | undefined | EventListener>;
 

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     clearTimeout(timer);
     timer = window.setTimeout(() => {
       written = encodeHash(s);
-      history.replaceState(null, '', written);
+      history.replaceState(history.state, '', written);
     }, 150);
   });
   window.addEventListener('hashchange', () => {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   byId('share').addEventListener('click', async () => {
     clearTimeout(timer);
     written = encodeHash(store.state);
-    history.replaceState(null, '', written);
+    history.replaceState(history.state, '', written);
     try {
       await navigator.clipboard.writeText(location.href);
       byId('share-status').textContent = 'link copied';
