@@ -2,7 +2,7 @@ import type { CaseStats } from './stats.js';
 import type { Timing, TimingSettings } from './timing.js';
 import type { BenchCase } from './workloads.js';
 
-/** Library backends (loaded through @sparse/conformance's loadBackend) and the peers measured beside them. */
+/** Library backends (loaded through loadBackend of @sparse/core/registry) and the peers measured beside them. */
 export const BACKEND_NAMES = ['reference', 'cpu-wasm', 'webgpu', 'cuda-native', 'tfjs'] as const;
 export const PEER_NAMES = ['ort-dense', 'ort-gqa', 'tfjs-wasm-dense', 'plain-js'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isSparseAttentionError } from '@sparse/core';
-import { loadBackend, type ModuleImporter } from './backends.js';
+import { loadBackend, type ModuleImporter } from '@sparse/core/registry';
 import { formatReport, runConformance } from './report.js';
 
 const USAGE = 'usage: sparse-conformance --backend NAME|MODULE [--json] [--filter TEXT|/REGEX/] [--atol X --rtol X --lse-atol X]';

@@ -1,4 +1,3 @@
-export { type BackendReport, KNOWN_BACKENDS, loadBackend, type ModuleImporter, probeKnownBackends } from './backends.js';
 export { caseFromFiles, FIXTURES_DIR, type GoldenCase, listCases, loadCase, makeFilter, readIndex } from './cases.js';
 export { type CaseOutcome, compareResult } from './compare.js';
 export { type CaseManifest, type FixtureIndex, FLOAT32_TOLERANCE, type Tolerance } from './manifest.js';

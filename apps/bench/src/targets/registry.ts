@@ -1,5 +1,5 @@
-import { KNOWN_BACKENDS, loadBackend } from '@sparse/conformance';
 import { type Backend, reference } from '@sparse/core';
+import { KNOWN_BACKENDS, loadBackend } from '@sparse/core/registry';
 import { importer } from '../importer.js';
 import { plainJs } from '../plain-js.js';
 import { SOFTWARE_PENDING, softwareNotice } from '../software.js';

@@ -1,4 +1,4 @@
-import { KNOWN_BACKENDS } from '@sparse/conformance';
+import { KNOWN_BACKENDS } from '@sparse/core/registry';
 import { checkFlags, type ParsedArgs } from '../args.js';
 import { probeAll } from '../backends.js';
 
