@@ -187,8 +187,8 @@ Request parseRequest(const Napi::Object& args) {
   auto centroids = typed<const double>(args, "centroids", napi_float64_array, "Float64Array", true);
   if (partialIdx.length != colIdx.length)
     fail("INVALID_SHAPE", "partialIdx", "length must equal colIdx's (" + num(colIdx.length) + ") (got " + num(partialIdx.length) + ")");
-  if (heads.length != Hq * kHeadFields)
-    fail("INVALID_SHAPE", "heads", "length must be Hq*" + std::to_string(kHeadFields) + " = " + num(Hq * kHeadFields) + " (got " + num(heads.length) + ")");
+  if (heads.length != Hq * HEAD_WORDS)
+    fail("INVALID_SHAPE", "heads", "length must be Hq*" + std::to_string(HEAD_WORDS) + " = " + num(Hq * HEAD_WORDS) + " (got " + num(heads.length) + ")");
   if (rowPtr.length > (size_t)kMaxDim || colIdx.length > (size_t)kMaxDim || bits.length > (size_t)kMaxDim || centroids.length > (size_t)kMaxDim)
     fail("RESOURCE_LIMIT", "rowPtr", "mask arrays must hold fewer than 2^31 entries");
   r.rowPtr = rowPtr.data;
@@ -206,27 +206,27 @@ Request parseRequest(const Napi::Object& args) {
   const uint64_t tileWords = (uint64_t)blockQ * r.wordsPerRow;
   std::set<std::tuple<int, int, int>> checked;
   for (int h = 0; h < r.headsQ; h++) {
-    const int32_t* d = heads.data + (size_t)h * kHeadFields;
+    const int32_t* d = heads.data + (size_t)h * HEAD_WORDS;
     const std::string f = "heads[" + std::to_string(h) + "]";
-    const int64_t rp = d[kRowPtrOff], co = d[kColOff], bo = d[kBitsOff], mode = d[kMode], param = d[kParam], cen = d[kCentroidOff];
+    const int64_t rp = d[HEAD_ROW_PTR], co = d[HEAD_COL_IDX], bo = d[HEAD_BITS], mode = d[HEAD_MODE], param = d[HEAD_PARAM], cen = d[HEAD_CENTROIDS];
     if (rp < 0 || (uint64_t)rp + r.numQBlocks + 1 > rowPtr.length)
       fail("INVALID_ARGUMENT", f + ".rowPtrOffset", "needs " + std::to_string(r.numQBlocks + 1) + " rowPtr entries from " + std::to_string(rp) +
                                                     " inside rowPtr (length " + num(rowPtr.length) + ")");
     if (co < 0 || (uint64_t)co > colIdx.length) fail("INVALID_ARGUMENT", f + ".colOffset", "must lie in [0, " + num(colIdx.length) + "] (got " + std::to_string(co) + ")");
     if (bo < 0 || (uint64_t)bo > bits.length) fail("INVALID_ARGUMENT", f + ".bitsOffset", "must lie in [0, " + num(bits.length) + "] (got " + std::to_string(bo) + ")");
-    if (mode < kStatic || mode > kCluster) fail("INVALID_ARGUMENT", f + ".mode", "must be 0 (static), 1 (topk) or 2 (cluster) (got " + std::to_string(mode) + ")");
-    if (mode == kTopk) {
+    if (mode < MODE_STATIC || mode > MODE_CLUSTER) fail("INVALID_ARGUMENT", f + ".mode", "must be 0 (static), 1 (topk) or 2 (cluster) (got " + std::to_string(mode) + ")");
+    if (mode == MODE_TOPK) {
       if (param < 1) fail("INVALID_ARGUMENT", f + ".k", "top-k needs k >= 1 (got " + std::to_string(param) + ")");
       r.hasTopk = true;
     }
-    if (mode == kCluster) {
+    if (mode == MODE_CLUSTER) {
       if (param < 1) fail("INVALID_ARGUMENT", f + ".centroids", "cluster needs at least one centroid (got " + std::to_string(param) + ")");
       if (cen < 0 || (uint64_t)cen + (uint64_t)param * D > centroids.length)
         fail("INVALID_ARGUMENT", f + ".centroidOffset",
              "needs C*D = " + num((uint64_t)param * D) + " centroid values from " + std::to_string(cen) + " inside centroids (length " + num(centroids.length) + ")");
       r.hasCluster = true;
     }
-    if (!checked.insert({(int)rp, (int)co, (int)bo}).second && mode != kTopk) continue;
+    if (!checked.insert({(int)rp, (int)co, (int)bo}).second && mode != MODE_TOPK) continue;
     const int32_t* rowp = rowPtr.data + rp;
     if (rowp[0] < 0) fail("INVALID_ARGUMENT", f + ".rowPtr[0]", "must be >= 0 (got " + std::to_string(rowp[0]) + ")");
     for (int qb = 0; qb < r.numQBlocks; qb++) {
@@ -235,7 +235,7 @@ Request parseRequest(const Napi::Object& args) {
       if ((uint64_t)co + (uint64_t)b > colIdx.length)
         fail("INVALID_ARGUMENT", f + ".rowPtr[" + std::to_string(qb + 1) + "]",
              "points past colIdx: offset " + std::to_string(co) + " + " + std::to_string(b) + " > length " + num(colIdx.length));
-      if (mode == kTopk && (int64_t)(b - a) * blockK > r.maxTopkSlots) r.maxTopkSlots = (int)std::min<int64_t>((int64_t)(b - a) * blockK, kMaxDim);
+      if (mode == MODE_TOPK && (int64_t)(b - a) * blockK > r.maxTopkSlots) r.maxTopkSlots = (int)std::min<int64_t>((int64_t)(b - a) * blockK, kMaxDim);
       for (int32_t n = a; n < b; n++) {
         const int32_t c = colIdx.data[co + n];
         const int32_t P = partialIdx.data[co + n];

@@ -143,7 +143,7 @@ __global__ void __launch_bounds__(NT, Tier<DT>::MIN_BLOCKS) attnMma(const AttnPa
   const int rowA = warp * 16 + g;  // this thread's two rows in the tile: rowA and rowA + 8
   const int iA = i0 + rowA;
   const int iB = iA + 8;
-  const bool cluster = hi.mode == kCluster;
+  const bool cluster = hi.mode == MODE_CLUSTER;
   int labA = -1, labB = -1;
   const int* labelsK = nullptr;
   if (cluster) {

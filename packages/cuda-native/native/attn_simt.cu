@@ -57,13 +57,13 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
   double thr = 0.0;
   int tie = 0;
   int labelQ = 0;
-  if (hi.mode == kTopk) {
+  if (hi.mode == MODE_TOPK) {
     thr = p.topkThreshold[rowIndex];
     tie = p.topkTieCut[rowIndex];
-  } else if (hi.mode == kCluster) {
+  } else if (hi.mode == MODE_CLUSTER) {
     labelQ = p.labelsQ[rowIndex];
   }
-  const int* labelsK = hi.mode == kCluster ? p.labelsK + (long long)bh * p.seqK : nullptr;
+  const int* labelsK = hi.mode == MODE_CLUSTER ? p.labelsK + (long long)bh * p.seqK : nullptr;
 
   float acc[MAXV];
 #pragma unroll
@@ -98,7 +98,7 @@ __global__ void __launch_bounds__(NT, 1) attnSimt(const AttnParams p) {
       bool allowed = candidate;
       if (allowed && labelsK) allowed = labelsK[j] == labelQ;
       float sc;
-      if (hi.mode == kTopk) {
+      if (hi.mode == MODE_TOPK) {
         const double s64 = score64<float>(Qs + r * QS, KVs + c * KVS, D, p.scale);
         if (candidate && !(fabs(s64) <= (double)FLT_MAX)) bad = true;
         allowed = allowed && (s64 > thr || (s64 == thr && j <= tie));

@@ -63,14 +63,14 @@ __device__ __forceinline__ HeadInfo headInfo(const AttnParams& p, int bh) {
   hi.b = bh / p.headsQ;
   hi.h = bh - hi.b * p.headsQ;
   hi.hk = hi.h / p.group;
-  const int* d = p.heads + hi.h * kHeadFields;
-  hi.rowPtr = p.rowPtr + d[kRowPtrOff];
-  hi.colIdx = p.colIdx + d[kColOff];
-  hi.partialIdx = p.partialIdx + d[kColOff];
-  hi.bits = p.bits + d[kBitsOff];
-  hi.mode = d[kMode];
-  hi.param = d[kParam];
-  hi.centroids = p.centroids ? p.centroids + d[kCentroidOff] : nullptr;
+  const int* d = p.heads + hi.h * HEAD_WORDS;
+  hi.rowPtr = p.rowPtr + d[HEAD_ROW_PTR];
+  hi.colIdx = p.colIdx + d[HEAD_COL_IDX];
+  hi.partialIdx = p.partialIdx + d[HEAD_COL_IDX];
+  hi.bits = p.bits + d[HEAD_BITS];
+  hi.mode = d[HEAD_MODE];
+  hi.param = d[HEAD_PARAM];
+  hi.centroids = p.centroids ? p.centroids + d[HEAD_CENTROIDS] : nullptr;
   return hi;
 }
 

@@ -39,7 +39,7 @@ __global__ void __launch_bounds__(NT, 1) topkSelect(const AttnParams p, double* 
   const int i = blockIdx.x;
   const int bh = blockIdx.y + p.bhOffset;
   const HeadInfo hi = headInfo(p, bh);
-  if (hi.mode != kTopk) return;
+  if (hi.mode != MODE_TOPK) return;
   const int tid = threadIdx.x;
   const int D = p.headDim;
   const int BKm = p.blockK;
@@ -163,7 +163,7 @@ template <typename T>
 __global__ void __launch_bounds__(NT) clusterLabels(const AttnParams p, int* labelsQ, int* labelsK) {
   const int bh = blockIdx.y + p.bhOffset;
   const HeadInfo hi = headInfo(p, bh);
-  if (hi.mode != kCluster) return;
+  if (hi.mode != MODE_CLUSTER) return;
   const int t = blockIdx.x * NT + threadIdx.x;
   const int C = hi.param;
   const int D = p.headDim;

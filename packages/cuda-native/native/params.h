@@ -2,6 +2,10 @@
 #pragma once
 #include <cstdint>
 
+// The head-table layout (HEAD_ROW_PTR … HEAD_WORDS, MODE_STATIC / MODE_TOPK / MODE_CLUSTER): generated from
+// @sparse/core's definition by scripts/head-table.mjs before every compile (scripts/build-native.mjs).
+#include "head_table.h"
+
 namespace sparse {
 
 enum Precision : int { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
@@ -10,12 +14,6 @@ enum Precision : int { kFloat32 = 0, kBFloat16 = 1, kFloat16 = 2 };
 // top-k pattern always use it) and tensor-core kernels (mma.sync m16n8k16, float32 accumulation) for
 // bf16/f16 storage, specialised on the padded head-dim tier.
 enum KernelKind : int { kSimt = 0, kMma64 = 1, kMma128 = 2, kMma256 = 3 };
-
-// Per-head content mode (head descriptor word 3).
-enum HeadMode : int { kStatic = 0, kTopk = 1, kCluster = 2 };
-
-// Head descriptor: 8 int32 per query head.
-enum HeadField : int { kRowPtrOff = 0, kColOff = 1, kBitsOff = 2, kMode = 3, kParam = 4, kCentroidOff = 5, kHeadFields = 8 };
 
 constexpr int kMaxHeadDim = 256;
 
@@ -41,14 +39,14 @@ struct AttnParams {
   const int* colIdx;
   const int* partialIdx;
   const uint32_t* bits;
-  const int* heads;  // headsQ * kHeadFields
+  const int* heads;  // headsQ * HEAD_WORDS
   int numQBlocks, numKBlocks, wordsPerRow, blockQ, blockK;
   // Content-based inputs, per (b, h): top-k threshold and tie cut per query row; cluster labels per token.
   const double* topkThreshold;  // [B*Hq*Sq]
   const int* topkTieCut;        // [B*Hq*Sq]
   const int* labelsQ;           // [B*Hq*Sq]
   const int* labelsK;           // [B*Hq*Sk] (labels of the kv head's keys under query head h's centroids)
-  const double* centroids;      // unit-normalised, concatenated per head (descriptor kCentroidOff)
+  const double* centroids;      // unit-normalised, concatenated per head (descriptor HEAD_CENTROIDS)
   int bhOffset;                 // first flattened (b*Hq + h) of this launch
 };
 

@@ -129,7 +129,7 @@ void runAttention(const Request& r, RunResult& result) {
     p.colIdx = upload<int32_t>(arena, s, r.colIdx, r.colLen, "mask.colIdx");
     p.partialIdx = upload<int32_t>(arena, s, r.partialIdx, r.colLen, "mask.partialIdx");
     p.bits = upload<uint32_t>(arena, s, r.bits, r.bitsLen, "mask.bits");
-    p.heads = upload<int32_t>(arena, s, r.heads, (size_t)r.headsQ * kHeadFields, "heads");
+    p.heads = upload<int32_t>(arena, s, r.heads, (size_t)r.headsQ * HEAD_WORDS, "heads");
     p.centroids = r.centroidsLen ? upload<double>(arena, s, r.centroids, r.centroidsLen, "centroids") : nullptr;
     p.numQBlocks = r.numQBlocks;
     p.numKBlocks = r.numKBlocks;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds the Node-API addon build/Release/sparse_cuda.node from native/ with nvcc (kernels, and host code that
 // needs CUDA headers) and the C++ compiler (Node-API glue), linked against the static CUDA runtime so that the
-// addon loads on machines without a driver. Zero dependencies beyond Node, so it also runs on a GPU machine
-// that has only a carried node binary (scripts/device-check.sh).
+// addon loads on machines without a driver. Zero dependencies beyond Node and @sparse/core (the head-table
+// header, native/head_table.h, is generated from core's definition first; a shipped one is kept when core cannot
+// be imported), so it also runs on a GPU machine that has only a carried node binary (scripts/device-check.sh).
 //
 //   node scripts/build-native.mjs [--force] [--jobs N] [--archs 80,86,89,90]
 //
@@ -19,6 +20,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeHeadTable } from './head-table.mjs';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(pkgDir, 'native');
@@ -153,7 +155,12 @@ async function pool(tasks, n) {
 
 async function main() {
   const t0 = Date.now();
+  // The head-table header comes from @sparse/core's definition, before anything else (also when the build is
+  // skipped: the package ships it).
+  const headTable = await writeHeadTable();
+  if (headTable.written) log(`wrote ${headTable.path} from @sparse/core`);
   if (process.env.SPARSE_CUDA_SKIP_NATIVE === '1') skip('SPARSE_CUDA_SKIP_NATIVE=1 is set');
+  if (headTable.error) skip(headTable.error);
   const nvcc = findNvcc();
   if (!nvcc) {
     const hint = existsSync('/usr/local/cuda/bin/nvcc')

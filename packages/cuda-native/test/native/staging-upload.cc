@@ -85,7 +85,7 @@ int main() {
   for (size_t n = 0; n < q.size(); n++) q[n] = 1.0f + n;
   for (size_t n = 0; n < k.size(); n++) k[n] = -2.0f - n;
   for (size_t n = 0; n < v.size(); n++) v[n] = 0.5f * n;
-  std::vector<int32_t> rowPtr{0, 0}, heads(kHeadFields, 0);
+  std::vector<int32_t> rowPtr{0, 0}, heads(HEAD_WORDS, 0);
   Request r;
   r.precision = kBFloat16;
   r.kernel = {kMma64, 64, 64, 128};
