@@ -3,11 +3,11 @@
 import type { AttentionResult, Backend } from '@sparse/core';
 import { resultMismatch } from '../testing/compare.js';
 import { BehaviourFailure, check, expectReference, toleranceOf, within } from './assert.js';
-import { burstRequests } from './requests.js';
+import { accepted, burstRequests } from './requests.js';
 import type { BehaviourContext } from './types.js';
 
 async function burst(ctx: BehaviourContext, b: Backend, what: string): Promise<void> {
-  const calls = burstRequests();
+  const calls = accepted(b, burstRequests());
   const settle = ctx.options.settleMs ?? 60_000;
   const inFlight = await within(`${what}: 8 calls in flight`, settle, Promise.allSettled(calls.map(({ request }) => b.attention(request))));
   const together = inFlight.map((r, n) => {

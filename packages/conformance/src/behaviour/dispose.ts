@@ -3,7 +3,7 @@
 // again resolves.
 import type { Backend } from '@sparse/core';
 import { BehaviourFailure, check, expectReference, expectRejects, within } from './assert.js';
-import { burstRequests, smallRequest } from './requests.js';
+import { accepted, burstRequests, smallRequest } from './requests.js';
 import type { BehaviourContext } from './types.js';
 
 /** What a disposed backend answers. */
@@ -26,7 +26,7 @@ export async function checkDisposed(b: Backend, what: string): Promise<void> {
 
 /** Calls made before dispose() (without awaiting them) finish and are correct; then the disposed answers. */
 async function disposeWhileRunning(ctx: BehaviourContext, b: Backend, what: string): Promise<void> {
-  const calls = burstRequests().slice(0, 4);
+  const calls = accepted(b, burstRequests()).slice(0, 4);
   const running = calls.map(({ request }) => b.attention(request));
   const disposing = b.dispose();
   const settle = ctx.options.settleMs ?? 60_000;

@@ -4,6 +4,7 @@
 import type { AttentionRequest, AttentionResult, Backend, Pattern } from '@sparse/core';
 import { cloneRequest, makeRequest } from '../testing/requests.js';
 import { BehaviourFailure, expectReference, within } from './assert.js';
+import { accepted } from './requests.js';
 import type { BehaviourContext } from './types.js';
 
 /** Calls whose inputs the check scribbles over: one pattern object, a per-head array, a dilated (partitioned) call. */
@@ -45,7 +46,7 @@ function scribble(r: AttentionRequest): void {
 }
 
 async function mutateAfterCall(ctx: BehaviourContext, b: Backend, what: string): Promise<void> {
-  const calls = ownedCalls();
+  const calls = accepted(b, ownedCalls());
   const kept = calls.map(({ request }) => cloneRequest(request));
   const running: Promise<AttentionResult>[] = [];
   for (const { request } of calls) {

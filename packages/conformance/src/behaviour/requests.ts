@@ -1,7 +1,8 @@
 // The requests the behaviour suite runs: small (fast on any backend), covering both layouts, GQA/MQA, a dilated
 // call that partitions, per-head patterns, masked rows, Sq ≠ Sk, lse on and off.
-import type { AttentionRequest, Pattern } from '@sparse/core';
+import type { AttentionRequest, Backend, Pattern } from '@sparse/core';
 import { makeRequest } from '../testing/requests.js';
+import { BehaviourFailure } from './assert.js';
 import type { SlowCall } from './types.js';
 
 /** A small causal call with lse. */
@@ -45,4 +46,17 @@ export function burstRequests(): { label: string; request: AttentionRequest }[] 
       request: makeRequest({ Hq: 2, Sq: 30, D: 4, seed: 81 }, { kind: 'topk', k: 4, within: { kind: 'causal' } }, { returnLse: false }),
     },
   ];
+}
+
+/**
+ * The calls a backend says it runs (supports() === true): a backend may refuse a pattern kind or a size outright,
+ * which the inputs part does not judge. Fails when it refuses every one.
+ */
+export function accepted<C extends { label: string; request: AttentionRequest }>(b: Backend, calls: C[]): C[] {
+  const kept = calls.filter(({ request }) => b.supports(request) === true);
+  if (kept.length === 0) {
+    const why = calls.map(({ label, request }) => `${label}: ${String(b.supports(request))}`).join('; ');
+    throw new BehaviourFailure(`${b.name}: supports() refuses every call of the suite (${why})`);
+  }
+  return kept;
 }

@@ -3,7 +3,7 @@
 import type { AttentionRequest, Backend, ResidentRequest, ResidentResult } from '@sparse/core';
 import { resultMismatch } from '../testing/compare.js';
 import { BehaviourFailure, check, expectRejects, toleranceOf, within } from './assert.js';
-import { burstRequests, smallRequest } from './requests.js';
+import { accepted, burstRequests, smallRequest } from './requests.js';
 import type { BehaviourContext, ResidentBackend, ResidentHooks } from './types.js';
 
 function hooksOf<T>(ctx: BehaviourContext<T>): ResidentHooks<T> {
@@ -46,7 +46,7 @@ export async function checkResidentAgrees<T>(ctx: BehaviourContext<T>): Promise<
   const hooks = hooksOf(ctx);
   const b = residentOf<T>(ctx.started);
   const settle = ctx.options.settleMs ?? 60_000;
-  for (const { label, request } of burstRequests()) {
+  for (const { label, request } of accepted(b, burstRequests())) {
     const what = `${b.name}: attentionResident (${label})`;
     const host = await within(`${b.name}: attention (${label})`, settle, b.attention(request));
     const { resident, free } = await upload(hooks, b, request);
