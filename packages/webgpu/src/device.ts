@@ -1,29 +1,16 @@
 import { SparseAttentionError } from '@sparse/core';
+import { keepAlive } from './keep-alive.js';
 import { clampLimits, type DeviceLimits, LIMIT_NAMES, readLimits } from './limits.js';
-import { isNode, loadNodeGpu, NO_VULKAN_DRIVER, type NodeGpuOptions, SOFTWARE_DAWN_FLAGS, softwareAdapterHelp } from './node-gpu.js';
+import { isNode, loadNodeGpu, NO_VULKAN_DRIVER, SOFTWARE_DAWN_FLAGS, softwareAdapterHelp } from './node-gpu.js';
+import type { DeviceOptions } from './options.js';
 import { PipelineCache } from './pipelines.js';
 import { BufferPool } from './pool.js';
-
-export interface DeviceOptions extends NodeGpuOptions {
-  /** A device you own: the backend runs on it, never destroys it, and reports DEVICE_LOST if it is lost. */
-  device?: GPUDevice;
-  /** An adapter to request the backend's own device from. */
-  adapter?: GPUAdapter;
-  /** The GPU object to use instead of navigator.gpu (e.g. `create([])` of the `webgpu` package). */
-  gpu?: GPU;
-  powerPreference?: GPUPowerPreference;
-  /** Lower the limits the backend plans with (tests, or sharing a device); never raises them. */
-  limits?: Partial<DeviceLimits>;
-  /**
-   * Compile pipelines with createComputePipelineAsync. Default: true in browsers; false in Node, where Dawn's
-   * binding spins the main thread polling for the compile to finish (twice the CPU time of a blocking compile).
-   */
-  asyncPipelines?: boolean;
-}
+import type { PieceRun } from './run-info.js';
 
 /** Everything that lives and dies with one device. */
 export interface DeviceContext {
   device: GPUDevice;
+  /** The backend created the device (else it is the caller's `options.device`, never destroyed here). */
   owned: boolean;
   limits: DeviceLimits;
   description: string;
@@ -34,6 +21,10 @@ export interface DeviceContext {
   lost: GPUDeviceLostInfo | null;
   /** Held so Dawn's instance lives as long as the device (dawn.node tears it down when the GPU object is collected). */
   gpu: GPU | undefined;
+  /** The last piece run on the device, for lastRun(). */
+  last: PieceRun | null;
+  /** A replacement device being made (renew). */
+  renewing: Promise<void> | null;
 }
 
 interface Found {
@@ -65,49 +56,124 @@ function unavailable(reason: string): SparseAttentionError {
   return new SparseAttentionError('BACKEND_UNAVAILABLE', `webgpu: ${reason}`, { field: 'backend' });
 }
 
+function callerDeviceLost(info: GPUDeviceLostInfo): SparseAttentionError {
+  return new SparseAttentionError(
+    'DEVICE_LOST',
+    `webgpu: the GPUDevice passed in options.device was lost (${info.reason}: ${info.message}); create a new device and a new backend`,
+    { field: 'device' },
+  );
+}
+
+/** The error of a call whose device was lost while it ran. */
+export function lostDuringCall(ctx: DeviceContext, cause: unknown): SparseAttentionError {
+  const info = ctx.lost!;
+  const next = ctx.owned ? 'the next call creates a new device' : 'pass a new device to a new backend';
+  return new SparseAttentionError('DEVICE_LOST', `webgpu: the device was lost during the call (${info.reason}: ${info.message}); ${next}`, {
+    field: 'device',
+    cause,
+  });
+}
+
+/** The error of a resident call on a device lost since the last call: the caller's buffers went with it. */
+export function lostBeforeCall(ctx: DeviceContext): SparseAttentionError {
+  const info = ctx.lost!;
+  if (!ctx.owned) return callerDeviceLost(info);
+  return new SparseAttentionError(
+    'DEVICE_LOST',
+    `webgpu: the device was lost (${info.reason}: ${info.message}) and its buffers with it; the next call creates a new device (device() gives it)`,
+    { field: 'device' },
+  );
+}
+
+/** True when the context's device has been lost (the lost promise may settle a moment after a failure). */
+export async function isLost(ctx: DeviceContext): Promise<boolean> {
+  if (ctx.lost) return true;
+  await new Promise((r) => setTimeout(r, 0));
+  return ctx.lost !== null;
+}
+
 /**
- * Owns the device the backend runs on: finds a GPU (the given one, navigator.gpu, or Node's `webgpu` package),
- * an adapter and a device with the adapter's own limits; watches `device.lost`. An owned device that was lost
- * is replaced by the next call; a caller's device that was lost makes every call fail with DEVICE_LOST.
+ * Where the backend's devices come from: the caller's device, or one of its own from the given adapter, the given
+ * GPU object, navigator.gpu or Node's `webgpu` package, with the adapter's own limits. start() makes a fresh
+ * context each time (the kit calls it again after a DEVICE_LOST); a caller's device that was lost makes it fail
+ * with DEVICE_LOST.
  */
-export class DeviceHolder {
-  private current: DeviceContext | null = null;
-  private pending: Promise<DeviceContext> | null = null;
+export class Devices {
   private adapterUsed = false;
-  private disposed = false;
+  private callerLost: GPUDeviceLostInfo | null = null;
 
   constructor(private readonly options: DeviceOptions) {}
 
-  /** Once dispose() began: the error every call gets (its message is also what probe() and supports() say). */
-  disposedError(): SparseAttentionError | null {
-    return this.disposed ? unavailable('the backend was disposed; create a new backend to run again') : null;
+  start(): Promise<DeviceContext> {
+    return keepAlive(async () => {
+      if (this.callerLost) throw callerDeviceLost(this.callerLost);
+      const ctx = {} as DeviceContext;
+      await this.open(ctx);
+      return ctx;
+    });
   }
 
-  /** The current device's context when it is ready and not lost (a call can then upload synchronously). */
-  live(): DeviceContext | null {
-    const c = this.current;
-    return !this.disposed && c && !c.lost ? c : null;
+  async release(ctx: DeviceContext): Promise<void> {
+    ctx.pool.clear();
+    if (ctx.owned) ctx.device.destroy();
   }
 
-  async get(): Promise<DeviceContext> {
-    const gone = this.disposedError();
-    if (gone) throw gone;
-    const c = this.current;
-    if (c && !c.lost) return c;
-    if (c?.lost && !c.owned) {
-      throw new SparseAttentionError(
-        'DEVICE_LOST',
-        `webgpu: the GPUDevice passed in options.device was lost (${c.lost.reason}: ${c.lost.message}); create a new device and a new backend`,
-        { field: 'device' },
-      );
+  /**
+   * A context whose device was lost between calls, made usable again before a call: the backend's own device is
+   * replaced in place (the kit only drops a device after a call failed with DEVICE_LOST); a caller's fails.
+   */
+  ready(ctx: DeviceContext): Promise<void> {
+    if (!ctx.lost) return ctx.renewing ?? Promise.resolve();
+    if (!ctx.owned) return Promise.reject(callerDeviceLost(ctx.lost));
+    ctx.renewing ??= keepAlive(() => this.open(ctx)).finally(() => {
+      ctx.renewing = null;
+    });
+    return ctx.renewing;
+  }
+
+  /** Fills `ctx` with a device and what lives with it. */
+  private async open(ctx: DeviceContext): Promise<void> {
+    const o = this.options;
+    let device: GPUDevice;
+    let adapter: GPUAdapter | null = null;
+    let gpu: GPU | undefined = o.gpu;
+    if (o.device) device = o.device;
+    else {
+      const found = await this.findAdapter();
+      if (!found.adapter) throw unavailable(found.reason ?? 'no WebGPU adapter');
+      adapter = found.adapter;
+      gpu = found.gpu;
+      const requiredLimits: Record<string, number> = {};
+      const al = adapter.limits as unknown as Record<string, number>;
+      for (const name of LIMIT_NAMES) if (typeof al[name] === 'number') requiredLimits[name] = al[name]!;
+      try {
+        device = await adapter.requestDevice({ requiredLimits, label: 'sparse-webgpu' });
+      } catch (e) {
+        throw new SparseAttentionError('BACKEND_UNAVAILABLE', `webgpu: requestDevice failed: ${(e as Error).message}`, { field: 'backend', cause: e });
+      }
     }
-    if (c?.lost) this.current = null;
-    if (!this.pending) {
-      this.pending = this.create().finally(() => {
-        this.pending = null;
-      });
-    }
-    return this.pending;
+    const limits = clampLimits(readLimits(device.limits), o.limits);
+    const description = describe(adapter, device);
+    Object.assign(ctx, {
+      device,
+      owned: !o.device,
+      limits,
+      description,
+      software: SOFTWARE.test(description),
+      pipelines: new PipelineCache(device, !(o.asyncPipelines ?? !isNode())),
+      pool: new BufferPool(device, limits.maxBufferSize),
+      lost: null,
+      gpu,
+      last: null,
+      renewing: ctx.renewing ?? null,
+    } satisfies DeviceContext);
+    device.lost.then((info) => {
+      if (device === o.device) this.callerLost = info;
+      // A renewed context has moved on to another device.
+      if (ctx.device !== device) return;
+      ctx.lost = info;
+      ctx.pool.clear();
+    });
   }
 
   private async findAdapter(): Promise<Found> {
@@ -157,64 +223,5 @@ export class DeviceHolder {
       return { adapter: null, reason: `${where} offers no WebGPU adapter (${softwareAdapterHelp(software)})` };
     }
     return { adapter, gpu };
-  }
-
-  private async create(): Promise<DeviceContext> {
-    const o = this.options;
-    let device: GPUDevice;
-    let adapter: GPUAdapter | null = null;
-    let gpu: GPU | undefined = o.gpu;
-    const owned = !o.device;
-    if (o.device) {
-      device = o.device;
-    } else {
-      const found = await this.findAdapter();
-      if (!found.adapter) throw unavailable(found.reason ?? 'no WebGPU adapter');
-      adapter = found.adapter;
-      gpu = found.gpu;
-      const requiredLimits: Record<string, number> = {};
-      const al = adapter.limits as unknown as Record<string, number>;
-      for (const name of LIMIT_NAMES) if (typeof al[name] === 'number') requiredLimits[name] = al[name]!;
-      try {
-        device = await adapter.requestDevice({ requiredLimits, label: 'sparse-webgpu' });
-      } catch (e) {
-        throw new SparseAttentionError('BACKEND_UNAVAILABLE', `webgpu: requestDevice failed: ${(e as Error).message}`, { field: 'backend', cause: e });
-      }
-    }
-    const limits = clampLimits(readLimits(device.limits), o.limits);
-    const description = describe(adapter, device);
-    const ctx: DeviceContext = {
-      device,
-      owned,
-      limits,
-      description,
-      software: SOFTWARE.test(description),
-      pipelines: new PipelineCache(device, !(o.asyncPipelines ?? !isNode())),
-      pool: new BufferPool(device, limits.maxBufferSize),
-      lost: null,
-      gpu,
-    };
-    device.lost.then((info) => {
-      ctx.lost = info;
-      ctx.pool.clear();
-    });
-    this.current = ctx;
-    return ctx;
-  }
-
-  /** True when the context's device has been lost (the lost promise may settle a moment after a failure). */
-  async isLost(ctx: DeviceContext): Promise<boolean> {
-    if (ctx.lost) return true;
-    await new Promise((r) => setTimeout(r, 0));
-    return ctx.lost !== null;
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    const c = this.current ?? (this.pending ? await this.pending.catch(() => null) : null);
-    this.current = null;
-    if (!c) return;
-    c.pool.clear();
-    if (c.owned) c.device.destroy();
   }
 }

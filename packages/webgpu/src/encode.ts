@@ -1,11 +1,12 @@
 import type { Chunk, TensorName } from './chunks.js';
 import type { DeviceContext } from './device.js';
-import type { BindingKinds, Kernel } from './pipelines.js';
+import type { Kernel } from './pipelines.js';
 import { labelSlices, type Prepared } from './prepare.js';
 import { attentionShader } from './wgsl/attention.js';
+import { BINDING, bindingKinds } from './wgsl/bindings.js';
 import { configKey, derived } from './wgsl/config.js';
 import { LABELS_WG, labelsShader } from './wgsl/labels.js';
-import { NEG_INF_BITS, PARAMS_SLOT_BYTES, type Params, packParams } from './wgsl/params.js';
+import { FLAGS, NEG_INF_BITS, PARAMS_SLOT_BYTES, type Params, packParams } from './wgsl/params.js';
 
 /** A storage binding of part of a buffer; `base` is the element index the binding starts at. */
 export interface BindingRef {
@@ -41,25 +42,24 @@ export interface Kernels {
   labels?: Kernel;
 }
 
-const RO: GPUBufferBindingType = 'read-only-storage';
-const MAIN_KINDS: BindingKinds = { 0: 'uniform', 1: RO, 2: RO, 3: RO, 4: RO, 5: 'storage', 6: 'storage', 7: RO };
-const PASS_KINDS: BindingKinds = { 0: 'uniform', 1: RO, 2: RO, 3: RO, 7: 'storage' };
+const MAIN_KINDS = bindingKinds('main');
+const PASS_KINDS = bindingKinds('pass');
 
 export async function getKernels(ctx: DeviceContext, p: Prepared): Promise<Kernels> {
   const key = configKey(p.cfg);
   const { pipelines } = ctx;
   const [main, hist, tie, labels] = await Promise.all([
     pipelines.get(`attention.main.${key}`, () => attentionShader(p.cfg, 'main'), MAIN_KINDS),
-    p.meta.hasTopk ? pipelines.get(`attention.hist.${key}`, () => attentionShader(p.cfg, 'hist'), PASS_KINDS) : undefined,
-    p.meta.hasTopk ? pipelines.get(`attention.tie.${key}`, () => attentionShader(p.cfg, 'tie'), PASS_KINDS) : undefined,
-    p.meta.hasCluster ? pipelines.get(`labels.D${p.cfg.D}`, () => labelsShader(p.cfg.D), PASS_KINDS) : undefined,
+    p.table.hasTopk ? pipelines.get(`attention.hist.${key}`, () => attentionShader(p.cfg, 'hist'), PASS_KINDS) : undefined,
+    p.table.hasTopk ? pipelines.get(`attention.tie.${key}`, () => attentionShader(p.cfg, 'tie'), PASS_KINDS) : undefined,
+    p.table.hasCluster ? pipelines.get(`labels.D${p.cfg.D}`, () => labelsShader(p.cfg.D), PASS_KINDS) : undefined,
   ]);
   return { main, hist, tie, labels };
 }
 
 /** Buffers shared by every chunk of a call. */
 export interface SharedBuffers {
-  meta: GPUBuffer;
+  table: GPUBuffer;
   aux: GPUBuffer;
   lse: GPUBuffer;
   uniforms: GPUBuffer;
@@ -91,7 +91,7 @@ function baseParams(p: Prepared, c: Chunk, binds: Record<TensorName, BindingRef>
     Sk: plan.seqK,
     group: plan.group,
     scale: plan.scale,
-    flags: plan.returnLse ? 1 : 0,
+    flags: plan.returnLse ? FLAGS.lse : 0,
     radix: 0,
     qsB: geo.q.sB,
     qsH: geo.q.sH,
@@ -120,6 +120,7 @@ function baseParams(p: Prepared, c: Chunk, binds: Record<TensorName, BindingRef>
     tokK0: c.j0,
     tokKn: c.j1 - c.j0,
     tokOff: 0,
+    ...p.table.sections,
   };
 }
 
@@ -152,12 +153,12 @@ export function encodeChunk(
     device.createBindGroup({
       layout: kernel.layout,
       entries: [
-        { binding: 0, resource: { buffer: shared.uniforms, offset: slot * PARAMS_SLOT_BYTES, size: PARAMS_SLOT_BYTES } },
-        whole(1, shared.meta),
-        entry(2, binds.q),
-        entry(3, binds.k),
-        ...(main ? [entry(4, binds.v), entry(5, binds.o), whole(6, shared.lse)] : []),
-        whole(7, shared.aux),
+        { binding: BINDING.params, resource: { buffer: shared.uniforms, offset: slot * PARAMS_SLOT_BYTES, size: PARAMS_SLOT_BYTES } },
+        whole(BINDING.table, shared.table),
+        entry(BINDING.q, binds.q),
+        entry(BINDING.k, binds.k),
+        ...(main ? [entry(BINDING.v, binds.v), entry(BINDING.out, binds.o), whole(BINDING.lse, shared.lse)] : []),
+        whole(BINDING.aux, shared.aux),
       ],
     });
   if (k.labels) {
@@ -190,4 +191,23 @@ export function encodeChunk(
   pass.setBindGroup(0, group(k.main, slot, true));
   pass.dispatchWorkgroups(c.nqb, c.nh, c.nb);
   return dispatches + 1;
+}
+
+/** Encodes the chunks of a piece into one compute pass and uploads their params; returns the dispatches. */
+export function encodeChunks(
+  ctx: DeviceContext,
+  p: Prepared,
+  kernels: Kernels,
+  chunks: readonly Chunk[],
+  bindsOf: (c: Chunk) => Record<TensorName, BindingRef>,
+  shared: SharedBuffers,
+  encoder: GPUCommandEncoder,
+): number {
+  const params = new ParamsWriter(chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0));
+  const pass = encoder.beginComputePass({ label: 'sparse-webgpu attention' });
+  let dispatches = 0;
+  for (const c of chunks) dispatches += encodeChunk(ctx, p, kernels, c, bindsOf(c), shared, params, pass);
+  pass.end();
+  ctx.device.queue.writeBuffer(shared.uniforms, 0, params.bytes, 0, params.next * PARAMS_SLOT_BYTES);
+  return dispatches;
 }

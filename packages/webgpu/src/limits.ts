@@ -1,4 +1,5 @@
-import { type KernelConfig, MAX_BLOCK_K, workgroupBytes } from './wgsl/config.js';
+import type { TileOptions } from '@sparse/core';
+import { type KernelConfig, workgroupBytes } from './wgsl/config.js';
 
 /** The device limits the backend plans with (a subset of GPUSupportedLimits). */
 export interface DeviceLimits {
@@ -45,11 +46,6 @@ export function clampLimits(device: DeviceLimits, overrides: Partial<DeviceLimit
   return out;
 }
 
-export interface TileRequest {
-  blockQ?: number;
-  blockK?: number;
-}
-
 /** Threads per query row: enough that each thread's q slice and accumulator stay around 32 registers. */
 function threadsPerRow(D: number, Dv: number): number {
   const m = Math.max(D, Dv);
@@ -63,7 +59,7 @@ function threadsPerRow(D: number, Dv: number): number {
  * whose staged tiles fit in workgroup memory, and the radix width of the top-k passes. Returns a sentence
  * instead when nothing fits (the caller turns it into RESOURCE_LIMIT or a `supports` answer).
  */
-export function chooseConfig(D: number, Dv: number, limits: DeviceLimits, tiles: TileRequest, needTopk: boolean): KernelConfig | string {
+export function chooseConfig(D: number, Dv: number, limits: DeviceLimits, tiles: TileOptions, needTopk: boolean): KernelConfig | string {
   let TPR = threadsPerRow(D, Dv);
   const BQ = tiles.blockQ ?? 16;
   const maxThreads = Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX);
@@ -83,12 +79,4 @@ export function chooseConfig(D: number, Dv: number, limits: DeviceLimits, tiles:
     }
   }
   return `head dims D = ${D}, Dv = ${Dv} need ${smallest} bytes of workgroup memory even with the smallest key block; the device allows ${cap} (maxComputeWorkgroupStorageSize)`;
-}
-
-export function validateTiles(tiles: TileRequest): string | null {
-  const { blockQ, blockK } = tiles;
-  if (blockQ !== undefined && (!Number.isInteger(blockQ) || blockQ < 1 || blockQ > 64)) return `tiles.blockQ must be an integer in [1, 64] (got ${blockQ})`;
-  if (blockK !== undefined && (!Number.isInteger(blockK) || blockK < 1 || blockK > MAX_BLOCK_K))
-    return `tiles.blockK must be an integer in [1, ${MAX_BLOCK_K}] (got ${blockK})`;
-  return null;
 }

@@ -1,18 +1,21 @@
-import { type AttentionPlan, type BlockMaskCache, type BlockMaskStats, SparseAttentionError } from '@sparse/core';
+import { type AttentionPlan, type BlockMaskCache, type BlockMaskStats, SparseAttentionError, type TileOptions } from '@sparse/core';
 import { type Chunk, type Geometry, geometry, planChunks, type TensorName } from './chunks.js';
-import { chooseConfig, type DeviceLimits, type TileRequest } from './limits.js';
-import { buildMeta, type MetaTable } from './meta.js';
+import { chooseConfig, type DeviceLimits } from './limits.js';
+import { type KernelTable, packTable } from './pack.js';
 import { derived, type KernelConfig } from './wgsl/config.js';
 import { LABELS_WG } from './wgsl/labels.js';
+import { STATE_WORDS } from './wgsl/row-state.js';
 
-/** Everything about a call that does not depend on where its data lives. */
+/** Everything about a piece that does not depend on where its data lives. */
 export interface Prepared {
   plan: AttentionPlan;
+  /** The limits it was planned for. */
+  limits: DeviceLimits;
   cfg: KernelConfig;
-  meta: MetaTable;
+  table: KernelTable;
   geo: Record<TensorName, Geometry>;
   chunks: Chunk[];
-  /** aux buffer (u32 words): top-k row state at stateOff (4 words per row), cluster labels at labelOff. */
+  /** aux buffer (u32 words): top-k row state at stateOff (STATE_WORDS per row), cluster labels at labelOff. */
   auxWords: number;
   stateOff: number;
   labelOff: number;
@@ -32,10 +35,10 @@ export function labelSlices(c: Chunk, limits: DeviceLimits): number {
 }
 
 /**
- * Plans a validated request for a device: kernel configuration, compiled masks and the kernels' table, and the
+ * Plans a validated piece for a device: kernel configuration, compiled masks and the kernels' table, and the
  * split into chunks. Every limit is checked here, before any GPU allocation; RESOURCE_LIMIT names the field.
  */
-export function prepare(plan: AttentionPlan, limits: DeviceLimits, cache: BlockMaskCache, tiles: TileRequest): Prepared {
+export function prepare(plan: AttentionPlan, limits: DeviceLimits, cache: BlockMaskCache, tiles: TileOptions): Prepared {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
   const needTopk = plan.patterns.some((p) => p.kind === 'topk');
   const cfg = chooseConfig(D, Dv, limits, tiles, needTopk);
@@ -53,32 +56,33 @@ export function prepare(plan: AttentionPlan, limits: DeviceLimits, cache: BlockM
       });
   }
   const rows = B * Hq * Sq;
-  const stateWords = needTopk ? rows * 4 : 0;
+  const stateWords = needTopk ? rows * STATE_WORDS : 0;
   const hasCluster = plan.patterns.some((p) => p.kind === 'cluster');
   const labelWords = hasCluster ? B * Hq * (Sq + Sk) : 0;
   const auxWords = Math.max(4, stateWords + labelWords);
   const maxBind = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   limit('q.shape', 'the top-k state and cluster labels', auxWords * 4, maxBind, 'maxStorageBufferBindingSize');
   limit('q.shape', 'lse', rows * 4, maxBind, 'maxStorageBufferBindingSize');
-  const meta = buildMeta(plan, cache, { blockQ: cfg.BQ, blockK: cfg.BK });
-  limit('pattern', 'the compiled block masks', meta.words.length * 4, maxBind, 'maxStorageBufferBindingSize');
-  const chunks = planChunks({ plan, geo, headMasks: meta.headMasks, blockQ: cfg.BQ, limits });
+  const table = packTable(plan, cache, { blockQ: cfg.BQ, blockK: cfg.BK });
+  limit('pattern', 'the compiled block masks', table.words.length * 4, maxBind, 'maxStorageBufferBindingSize');
+  const chunks = planChunks({ plan, geo, headMasks: table.headMasks, blockQ: cfg.BQ, limits });
   const { NP } = derived(cfg);
   return {
     plan,
+    limits,
     cfg,
-    meta,
+    table,
     geo,
     chunks,
     auxWords,
     stateOff: 0,
     labelOff: stateWords,
     lseWords: rows,
-    slotsPerChunk: (c) => 1 + (meta.hasTopk ? NP + 1 : 0) + (meta.hasCluster ? labelSlices(c, limits) : 0),
+    slotsPerChunk: (c) => 1 + (table.hasTopk ? NP + 1 : 0) + (table.hasCluster ? labelSlices(c, limits) : 0),
   };
 }
 
-/** Summary of the masks of a call, for benchmarks and logs. */
+/** Summary of the masks of a piece, for lastRun(). */
 export function maskSummary(p: Prepared): BlockMaskStats[] {
-  return p.meta.masks.map((m) => m.stats);
+  return p.table.masks.map((m) => m.stats);
 }

@@ -1,8 +1,14 @@
-import type { AttentionPlan, Layout, Pattern } from '@sparse/core';
-import { fail, planAttentionShapes, shapeOf } from '@sparse/core/backend';
-import type { DeviceContext } from './device.js';
+import { type AttentionPlan, type ResidentRequest, type ResidentResult, SparseAttentionError } from '@sparse/core';
+import { fail, type Kit, planAttentionShapes, type Refusal, shapeOf } from '@sparse/core/backend';
+import { type DeviceContext, lostBeforeCall } from './device.js';
+import { chunkBindings, encodeChunks, getKernels } from './encode.js';
 import { BufferUsage } from './gpu-constants.js';
-import { scoped } from './run.js';
+import { keepAlive } from './keep-alive.js';
+import { Lease, sharedBuffers } from './lease.js';
+import type { Planner } from './planner.js';
+import type { Prepared } from './prepare.js';
+import type { RunStats } from './run-info.js';
+import { scoped } from './scope.js';
 
 /** A float32 tensor resident in a GPUBuffer, row-major from byte 0, shaped like a host tensor. */
 export interface GpuTensor {
@@ -10,24 +16,12 @@ export interface GpuTensor {
   shape: readonly number[];
 }
 
-export interface BufferAttentionRequest {
-  q: GpuTensor;
-  k: GpuTensor;
-  v: GpuTensor;
-  pattern: Pattern | readonly Pattern[];
-  scale?: number;
-  queryOffset?: number;
-  layout?: Layout;
-  returnLse?: boolean;
+/** Core's resident request on GPUBuffers, and where to write the outputs. */
+export interface WebGpuResidentRequest extends ResidentRequest<GpuTensor> {
   /** Where to write out ([B, Hq, Sq, Dv] in the layout); created (STORAGE | COPY_SRC | COPY_DST) when absent. */
   out?: GPUBuffer;
   /** Where to write lse ([B, Hq, Sq]) when returnLse; created when absent. */
   lse?: GPUBuffer;
-}
-
-export interface BufferAttentionResult {
-  out: GpuTensor;
-  lse?: GpuTensor;
 }
 
 function product(shape: readonly number[]): number {
@@ -43,22 +37,13 @@ function checkBuffer(buffer: unknown, name: string, elements: number): void {
 }
 
 /** Validates a resident request with core's rules (planAttentionShapes: shapes, options, patterns), then its buffers. */
-export function checkResidentBuffers(request: BufferAttentionRequest): AttentionPlan {
+export function planResident(request: WebGpuResidentRequest): AttentionPlan {
   if (typeof request !== 'object' || request === null) fail('INVALID_ARGUMENT', 'request', 'must be an object with q, k, v and pattern', request);
-  const host = (t: GpuTensor | undefined, name: string) => {
+  const shape = (t: GpuTensor | undefined, name: string) => {
     if (typeof t !== 'object' || t === null) fail('INVALID_SHAPE', name, 'must be { buffer: GPUBuffer, shape: [4 sizes] }', t);
     return t.shape;
   };
-  const plan = planAttentionShapes({
-    q: host(request.q, 'q'),
-    k: host(request.k, 'k'),
-    v: host(request.v, 'v'),
-    pattern: request.pattern,
-    scale: request.scale,
-    queryOffset: request.queryOffset,
-    layout: request.layout,
-    returnLse: request.returnLse,
-  });
+  const plan = planAttentionShapes({ ...request, q: shape(request.q, 'q'), k: shape(request.k, 'k'), v: shape(request.v, 'v') });
   checkBuffer(request.q.buffer, 'q', product(request.q.shape));
   checkBuffer(request.k.buffer, 'k', product(request.k.shape));
   checkBuffer(request.v.buffer, 'v', product(request.v.shape));
@@ -80,15 +65,80 @@ export function checkResidentBuffers(request: BufferAttentionRequest): Attention
 const OUTPUT_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 /** The caller's output buffers, or new ones (owned by the caller) when absent. */
-export async function residentOutputs(ctx: DeviceContext, plan: AttentionPlan, request: BufferAttentionRequest): Promise<BufferAttentionResult> {
+async function residentOutputs(ctx: DeviceContext, plan: AttentionPlan, request: WebGpuResidentRequest): Promise<ResidentResult<GpuTensor>> {
   const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
   return scoped(ctx.device, () => {
     const out = request.out ?? ctx.device.createBuffer({ size: Math.max(16, B * Hq * Sq * Dv * 4), usage: OUTPUT_USAGE, label: 'sparse-webgpu out' });
-    const result: BufferAttentionResult = { out: { buffer: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
+    const result: ResidentResult<GpuTensor> = { out: { buffer: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
     if (plan.returnLse) {
       const lse = request.lse ?? ctx.device.createBuffer({ size: Math.max(16, B * Hq * Sq * 4), usage: OUTPUT_USAGE, label: 'sparse-webgpu lse' });
       result.lse = { buffer: lse, shape: [B, Hq, Sq] };
     }
     return result;
   });
+}
+
+/** Binds sub-ranges of the caller's buffers, submits, and returns once the queue accepted the work. */
+async function runResident(ctx: DeviceContext, p: Prepared, io: Record<'q' | 'k' | 'v' | 'o', GPUBuffer>, lse: GPUBuffer | undefined): Promise<RunStats> {
+  const { device, limits } = ctx;
+  const kernels = await getKernels(ctx, p);
+  const stats: RunStats = { chunks: p.chunks.length, dispatches: 0, submits: 0 };
+  const lease = new Lease(ctx);
+  try {
+    await scoped(device, () => {
+      const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
+      const shared = sharedBuffers(p, lease, slots, lse);
+      const encoder = device.createCommandEncoder({ label: 'sparse-webgpu resident' });
+      stats.dispatches += encodeChunks(ctx, p, kernels, p.chunks, chunkBindings(io, limits.minStorageBufferOffsetAlignment), shared, encoder);
+      device.queue.submit([encoder.finish()]);
+      stats.submits++;
+    });
+  } finally {
+    lease.releaseAll();
+  }
+  return stats;
+}
+
+function refuse(refusal: Refusal | null): void {
+  if (refusal) throw new SparseAttentionError(refusal.code, refusal.message, { field: refusal.field });
+}
+
+/**
+ * attentionResident: GPUBuffers in and out on the backend's device, through the kit's gate (disposed, abort,
+ * device start, typed errors, lastRun). Validated before the device is touched; refused by the same check as
+ * attention(). The whole call runs as one piece (no residue groups: the buffers are the caller's layout).
+ */
+export function residentEntry(kit: Kit<DeviceContext>, planner: Planner) {
+  return (request: WebGpuResidentRequest, options?: { signal?: AbortSignal }): Promise<ResidentResult<GpuTensor>> => {
+    // Once disposed, kit.call refuses the call whatever the request.
+    let plan!: AttentionPlan;
+    if (!kit.disposed()) {
+      try {
+        plan = planResident(request);
+        refuse(planner.check(plan, kit.live()));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return kit.call(
+      (ctx) =>
+        keepAlive(async () => {
+          const t0 = performance.now();
+          if (ctx.lost) throw lostBeforeCall(ctx);
+          refuse(planner.check(plan, ctx));
+          const p = planner.plan(plan, ctx.limits);
+          const outputs = await residentOutputs(ctx, plan, request);
+          const stats = await runResident(
+            ctx,
+            p,
+            { q: request.q.buffer, k: request.k.buffer, v: request.v.buffer, o: outputs.out.buffer },
+            outputs.lse?.buffer,
+          );
+          ctx.last = { prepared: p, stats };
+          kit.record(ctx, 1, performance.now() - t0);
+          return outputs;
+        }),
+      options?.signal,
+    );
+  };
 }

@@ -1,99 +1,14 @@
-import { SparseAttentionError } from '@sparse/core';
-import type { Chunk, TensorName } from './chunks.js';
-import type { DeviceContext } from './device.js';
-import { type BindingRef, chunkBindings, encodeChunk, getKernels, type Kernels, ParamsWriter, type SharedBuffers } from './encode.js';
-import { BufferUsage, MAP_READ } from './gpu-constants.js';
-import { isShared } from './inputs.js';
+import type { AttentionPlan, AttentionRequest, AttentionResult } from '@sparse/core';
+import { shapeOf, throwIfAborted } from '@sparse/core/backend';
+import type { DeviceContext, Devices } from './device.js';
+import { chunkBindings, encodeChunks, getKernels } from './encode.js';
+import { MAP_READ } from './gpu-constants.js';
+import { Lease, STAGING, STORAGE_IN, STORAGE_OUT, sharedBuffers } from './lease.js';
+import type { Planner } from './planner.js';
 import type { Prepared } from './prepare.js';
-
-const STORAGE_IN = BufferUsage.STORAGE | BufferUsage.COPY_DST;
-const STORAGE_OUT = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-const STAGING = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
-const UNIFORM = BufferUsage.UNIFORM | BufferUsage.COPY_DST;
-
-export interface RunStats {
-  chunks: number;
-  dispatches: number;
-  submits: number;
-}
-
-/** Buffers taken from the pool for one call, all given back at the end. */
-export class Lease {
-  private readonly taken: GPUBuffer[] = [];
-  constructor(private readonly ctx: DeviceContext) {}
-  take(bytes: number, usage: number, label: string): GPUBuffer {
-    const b = this.ctx.pool.acquire(bytes, usage, label);
-    this.taken.push(b);
-    return b;
-  }
-  upload(data: Float32Array | Uint32Array, usage: number, label: string, from = 0, to = data.length): GPUBuffer {
-    // An empty upload would leave a pooled buffer holding an earlier call's data for the kernel to read.
-    if (!(to > from)) throw new SparseAttentionError('INTERNAL', `webgpu: nothing to upload for ${label} (elements ${from} to ${to})`, { field: label });
-    const b = this.take((to - from) * data.BYTES_PER_ELEMENT, usage, label);
-    // Dawn's writeBuffer crashes the process on a view of a SharedArrayBuffer: copy such a range once.
-    if (isShared(data)) this.ctx.device.queue.writeBuffer(b, 0, data.slice(from, to) as Float32Array<ArrayBuffer>);
-    else this.ctx.device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>, from, to - from);
-    return b;
-  }
-  releaseAll(): void {
-    if (this.ctx.lost) return;
-    for (const b of this.taken.splice(0)) this.ctx.pool.release(b);
-  }
-}
-
-/**
- * Runs `body` inside validation, out-of-memory and internal error scopes; any captured error is thrown. `body` is
- * synchronous so that no other call's commands can land inside these scopes (the scope stack is per device).
- */
-export async function scoped<T>(device: GPUDevice, body: () => T): Promise<T> {
-  device.pushErrorScope('validation');
-  device.pushErrorScope('out-of-memory');
-  device.pushErrorScope('internal');
-  let value: T | undefined;
-  let thrown: unknown;
-  let failed = false;
-  try {
-    value = body();
-  } catch (e) {
-    thrown = e;
-    failed = true;
-  }
-  const pops = [device.popErrorScope(), device.popErrorScope(), device.popErrorScope()];
-  const [internal, oom, validation] = await Promise.all(pops);
-  if (failed) throw thrown;
-  if (oom) throw new SparseAttentionError('RESOURCE_LIMIT', `webgpu: the device ran out of memory: ${oom.message}`, { field: 'device', cause: oom });
-  const err = validation ?? internal;
-  if (err)
-    throw new SparseAttentionError('INTERNAL', `webgpu: ${validation ? 'validation' : 'internal'} error: ${err.message}`, { field: 'device', cause: err });
-  return value as T;
-}
-
-function sharedBuffers(p: Prepared, lease: Lease, slots: number, lse?: GPUBuffer): SharedBuffers {
-  return {
-    meta: lease.upload(p.meta.words, STORAGE_IN, 'meta'),
-    aux: lease.take(p.auxWords * 4, BufferUsage.STORAGE, 'aux'),
-    lse: lse ?? lease.take(p.plan.returnLse ? p.lseWords * 4 : 16, STORAGE_OUT, 'lse'),
-    uniforms: lease.take(Math.max(1, slots) * 256, UNIFORM, 'params'),
-  };
-}
-
-function encodeChunks(
-  ctx: DeviceContext,
-  p: Prepared,
-  kernels: Kernels,
-  chunks: readonly Chunk[],
-  bindsOf: (c: Chunk) => Record<TensorName, BindingRef>,
-  shared: SharedBuffers,
-  encoder: GPUCommandEncoder,
-): number {
-  const params = new ParamsWriter(chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0));
-  const pass = encoder.beginComputePass({ label: 'sparse-webgpu attention' });
-  let dispatches = 0;
-  for (const c of chunks) dispatches += encodeChunk(ctx, p, kernels, c, bindsOf(c), shared, params, pass);
-  pass.end();
-  ctx.device.queue.writeBuffer(shared.uniforms, 0, params.bytes, 0, params.next * 256);
-  return dispatches;
-}
+import type { RunStats } from './run-info.js';
+import { scoped } from './scope.js';
+import { copyInputs, type StagedInputs, stageInputs } from './stage.js';
 
 async function readBack(staging: GPUBuffer, bytes: number, into: Float32Array, at: number): Promise<void> {
   await staging.mapAsync(MAP_READ, 0, bytes);
@@ -101,54 +16,43 @@ async function readBack(staging: GPUBuffer, bytes: number, into: Float32Array, a
   staging.unmap();
 }
 
-function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal', { field: 'signal' });
-}
-
-export interface HostInputs {
-  q: Float32Array;
-  k: Float32Array;
-  v: Float32Array;
-}
-
-export function copyInputs(data: HostInputs): HostInputs {
-  return { q: data.q.slice(), k: data.k.slice(), v: data.v.slice() };
-}
-
 /**
- * The host inputs of a call, read when the call is made: uploaded when each tensor fits one buffer, else private
- * host copies that the chunked run uploads piece by piece. Afterwards the caller's arrays are not read again.
+ * One piece of a host call (the device code's run): q, k, v are uploaded (or copied) before the first await, as
+ * the kit requires, then the piece runs and its out and lse are read back.
  */
-export interface StagedInputs {
-  lease: Lease;
-  buffers: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer } | null;
-  /** Settles once the uploads' error scopes are popped. */
-  uploaded: Promise<void>;
-  copies: HostInputs | null;
-}
-
-function wholeFits(p: Prepared, limits: DeviceContext['limits']): boolean {
-  return (['q', 'k', 'v', 'o'] as const).every((t) => p.geo[t].total * 4 <= limits.maxBufferSize);
-}
-
-/** Synchronous: uploads or copies q, k, v now. `isPrivate` says the arrays are already the call's own copies. */
-export function stageInputs(ctx: DeviceContext, p: Prepared, data: HostInputs, isPrivate: boolean): StagedInputs {
-  const lease = new Lease(ctx);
-  if (!wholeFits(p, ctx.limits)) return { lease, buffers: null, uploaded: Promise.resolve(), copies: isPrivate ? data : copyInputs(data) };
-  let buffers: StagedInputs['buffers'] = null;
-  const uploaded = scoped(ctx.device, () => {
-    buffers = { q: lease.upload(data.q, STORAGE_IN, 'q'), k: lease.upload(data.k, STORAGE_IN, 'k'), v: lease.upload(data.v, STORAGE_IN, 'v') };
-  });
-  // Awaited by runHost; this keeps a failure from counting as unhandled in the meantime.
-  uploaded.catch(() => undefined);
-  return { lease, buffers, uploaded, copies: null };
+export async function runPiece(
+  ctx: DeviceContext,
+  request: AttentionRequest,
+  plan: AttentionPlan,
+  signal: AbortSignal | undefined,
+  planner: Planner,
+  devices: Devices,
+): Promise<AttentionResult> {
+  const data = { q: request.q.data, k: request.k.data, v: request.v.data };
+  let p: Prepared;
+  let input: StagedInputs;
+  if (ctx.lost) {
+    // Lost since the last call: copies now, then a new device (or DEVICE_LOST for a caller's device).
+    const copies = ctx.owned ? copyInputs(data) : data;
+    await devices.ready(ctx);
+    p = planner.plan(plan, ctx.limits);
+    input = stageInputs(ctx, p, copies, true);
+  } else {
+    p = planner.plan(plan, ctx.limits);
+    input = stageInputs(ctx, p, data, false);
+  }
+  const r = await runHost(ctx, p, input, signal);
+  ctx.last = { prepared: p, stats: r.stats };
+  const result: AttentionResult = { out: { data: r.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) } };
+  if (r.lse) result.lse = { data: r.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
+  return result;
 }
 
 /**
  * Host arrays in, host arrays out, from inputs staged by stageInputs. Tensors that fit maxBufferSize were
  * uploaded once and each chunk binds its range; larger ones are uploaded, run and read back chunk by chunk.
  */
-export async function runHost(
+async function runHost(
   ctx: DeviceContext,
   p: Prepared,
   input: StagedInputs,
@@ -160,7 +64,7 @@ export async function runHost(
   try {
     await input.uploaded;
     const kernels = await getKernels(ctx, p);
-    checkAbort(signal);
+    throwIfAborted(signal);
     const out = new Float32Array(p.geo.o.total);
     const lseOut = p.plan.returnLse ? new Float32Array(p.lseWords) : null;
     const align = limits.minStorageBufferOffsetAlignment;
@@ -193,7 +97,7 @@ export async function runHost(
       const slotsAll = p.chunks.reduce((n, c) => Math.max(n, p.slotsPerChunk(c)), 0);
       const shared = await scoped(device, () => sharedBuffers(p, lease, slotsAll));
       for (const c of p.chunks) {
-        checkAbort(signal);
+        throwIfAborted(signal);
         const inner = new Lease(ctx);
         try {
           const stage = await scoped(device, () => {
@@ -234,39 +138,9 @@ export async function runHost(
         await readBack(stageLse, p.lseWords * 4, lseOut, 0);
       }
     }
-    checkAbort(signal);
+    throwIfAborted(signal);
     return { out, lse: lseOut, stats };
   } finally {
     lease.releaseAll();
   }
-}
-
-export interface ResidentBuffers {
-  q: GPUBuffer;
-  k: GPUBuffer;
-  v: GPUBuffer;
-  out: GPUBuffer;
-  lse: GPUBuffer | null;
-}
-
-/** Resident GPUBuffers in and out: binds sub-ranges of the caller's buffers, submits, and returns once the queue accepted it. */
-export async function runResident(ctx: DeviceContext, p: Prepared, bufs: ResidentBuffers): Promise<RunStats> {
-  const { device, limits } = ctx;
-  const kernels = await getKernels(ctx, p);
-  const align = limits.minStorageBufferOffsetAlignment;
-  const stats: RunStats = { chunks: p.chunks.length, dispatches: 0, submits: 0 };
-  const lease = new Lease(ctx);
-  try {
-    await scoped(device, () => {
-      const slots = p.chunks.reduce((n, c) => n + p.slotsPerChunk(c), 0);
-      const shared = sharedBuffers(p, lease, slots, bufs.lse ?? undefined);
-      const encoder = device.createCommandEncoder({ label: 'sparse-webgpu resident' });
-      stats.dispatches += encodeChunks(ctx, p, kernels, p.chunks, chunkBindings({ q: bufs.q, k: bufs.k, v: bufs.v, o: bufs.out }, align), shared, encoder);
-      device.queue.submit([encoder.finish()]);
-      stats.submits++;
-    });
-  } finally {
-    lease.releaseAll();
-  }
-  return stats;
 }

@@ -27,7 +27,7 @@ describe.skipIf(!gpu.available)('dispose() is final and idempotent', () => {
     others.push(owner);
     const device = await owner.device();
     const t = (x: typeof request.q) => ({ buffer: upload(device, x.data), shape: x.shape });
-    await expect(b.attentionBuffers({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern })).rejects.toMatchObject({
+    await expect(b.attentionResident({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern })).rejects.toMatchObject({
       code: 'BACKEND_UNAVAILABLE',
     });
   });

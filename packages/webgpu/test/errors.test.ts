@@ -36,10 +36,33 @@ describe('errors without a device', () => {
     await b.dispose();
   });
 
-  it('rejects bad tile options with the field name', async () => {
-    const b = webgpu({ gpu: untouchable, tiles: { blockK: 64 } });
-    expect(b.supports(makeRequest({ Sq: 2, D: 2 }, { kind: 'dense' }))).toMatch(/tiles.blockK/);
-    await expect(b.attention(makeRequest({ Sq: 2, D: 2 }, { kind: 'dense' }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'tiles' });
+  it('rejects bad options at construction with the field name', () => {
+    const thrown = (options: unknown) => {
+      try {
+        webgpu({ gpu: untouchable, ...(options as object) });
+      } catch (e) {
+        return e;
+      }
+      return 'no error';
+    };
+    expect(thrown({ tiles: { blockK: 64 } })).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'tiles.blockK',
+      message: expect.stringMatching(/tiles\.blockK/),
+    });
+    expect(thrown({ tiles: { blockQ: 65 } })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'tiles.blockQ' });
+    expect(thrown({ tiles: { blockQ: 0.5 } })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'tiles.blockQ' });
+    expect(thrown({ blockK: 8 })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'blockK', message: expect.stringMatching(/tiles: \{ blockK \}/) });
+    expect(thrown({ maskCacheSize: -1 })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'maskCacheSize' });
+    expect(thrown({ limits: { maxBufferSize: -1 } })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'limits.maxBufferSize' });
+    expect(thrown({ limits: { maxBufferSise: 1024 } })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'limits.maxBufferSise' });
+    expect(thrown({ powerPreference: 'fast' })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'powerPreference' });
+    expect(thrown({ asyncPipelines: 1 })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'asyncPipelines' });
+    expect(thrown({ dawnFlags: 'backend=vulkan' })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'dawnFlags' });
+    expect(thrown({ software: 3 })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'software' });
+    expect(thrown({ device: {} })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'device' });
+    expect(thrown({ gpu: {} })).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'gpu' });
+    expect(thrown({ tiles: { blockQ: 64, blockK: 32 }, limits: { maxBufferSize: 4096 }, software: true })).toBe('no error');
   });
 
   it('stops before any work when the signal is already aborted', async () => {
@@ -74,7 +97,7 @@ describe.skipIf(!gpu.available)('errors on a device', () => {
     const v = upload(device, request.v.data);
     q.destroy();
     await expect(
-      backend.attentionBuffers({
+      backend.attentionResident({
         q: { buffer: q, shape: request.q.shape },
         k: { buffer: k, shape: request.k.shape },
         v: { buffer: v, shape: request.v.shape },
@@ -92,7 +115,7 @@ describe.skipIf(!gpu.available)('errors on a device', () => {
       const request = makeRequest({ Sq: 8, D: 4 }, { kind: 'dense' });
       const mine = await backend.device();
       await expect(
-        backend.attentionBuffers({
+        backend.attentionResident({
           q: { buffer: upload(foreign, request.q.data), shape: request.q.shape },
           k: { buffer: upload(mine, request.k.data), shape: request.k.shape },
           v: { buffer: upload(mine, request.v.data), shape: request.v.shape },

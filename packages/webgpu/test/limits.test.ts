@@ -53,7 +53,7 @@ describe.skipIf(!gpu.available)('device limits', () => {
       const request = makeRequest({ Hq: 2, Sq: 300, D: 5 }, { kind: 'local', left: 9, right: 9 });
       const device = await small.device();
       const t = (x: AttentionRequest['q']) => ({ buffer: upload(device, x.data), shape: x.shape });
-      const res = await small.attentionBuffers({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
+      const res = await small.attentionResident({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
       expect(small.lastRun()!.chunks).toBeGreaterThan(2);
       const got = {
         out: { data: await download(device, res.out.buffer, 2 * 300 * 5), shape: res.out.shape },

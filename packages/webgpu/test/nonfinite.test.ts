@@ -177,7 +177,7 @@ describe.skipIf(!gpu.available)('the non-finite rule', () => {
     poke(request.v, 40, 1, Number.NEGATIVE_INFINITY);
     const device = await backend.device();
     const t = (x: AttentionRequest['q']) => ({ buffer: upload(device, x.data), shape: x.shape });
-    const res = await backend.attentionBuffers({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
+    const res = await backend.attentionResident({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
     const got: AttentionResult = {
       out: { data: await download(device, res.out.buffer, 64 * 8), shape: res.out.shape },
       lse: { data: await download(device, res.lse!.buffer, 64), shape: [1, 1, 64] },

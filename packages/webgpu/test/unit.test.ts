@@ -1,11 +1,11 @@
 import { BlockMaskCache, type Layout, type Pattern } from '@sparse/core';
-import { planAttention } from '@sparse/core/backend';
+import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, headTableSource, planAttention } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
 import { geometry, planChunks } from '../src/chunks.js';
 import { chooseConfig, clampLimits, DEFAULT_LIMITS, type DeviceLimits } from '../src/limits.js';
-import { buildMeta } from '../src/meta.js';
+import { packTable } from '../src/pack.js';
 import { BufferPool } from '../src/pool.js';
-import { attentionShader, HEAD_WORDS, MODE_CLUSTER, MODE_STATIC, MODE_TOPK } from '../src/wgsl/attention.js';
+import { attentionShader } from '../src/wgsl/attention.js';
 import { workgroupBytes } from '../src/wgsl/config.js';
 import { labelsShader } from '../src/wgsl/labels.js';
 import { PARAM_FIELDS, PARAMS_SLOT_BYTES, packParams } from '../src/wgsl/params.js';
@@ -46,14 +46,14 @@ describe('chunk planning', () => {
   function check(layout: Layout, pattern: Pattern, limits: Partial<DeviceLimits>) {
     const p = plan(layout, pattern);
     const l = clampLimits({ ...DEFAULT_LIMITS, maxComputeWorkgroupStorageSize: 32768 }, limits);
-    const meta = buildMeta(p, new BlockMaskCache(4), { blockQ: 16, blockK: 32 });
+    const table = packTable(p, new BlockMaskCache(4), { blockQ: 16, blockK: 32 });
     const geo = {
       q: geometry(layout, p.batch, p.headsQ, p.seqQ, p.headDim),
       k: geometry(layout, p.batch, p.headsKv, p.seqK, p.headDim),
       v: geometry(layout, p.batch, p.headsKv, p.seqK, p.headDimV),
       o: geometry(layout, p.batch, p.headsQ, p.seqQ, p.headDimV),
     };
-    const chunks = planChunks({ plan: p, geo, headMasks: meta.headMasks, blockQ: 16, limits: l });
+    const chunks = planChunks({ plan: p, geo, headMasks: table.headMasks, blockQ: 16, limits: l });
     // Every (b, h, query block) exactly once; ranges within bounds and within the binding limit.
     const seen = new Map<string, number>();
     const qCovered = new Uint8Array(geo.q.total);
@@ -110,17 +110,22 @@ describe('kernel table', () => {
       },
     ];
     const p = planAttention(makeRequest({ Hq: 4, Sq: 40, D: 2 }, patterns));
-    const meta = buildMeta(p, new BlockMaskCache(8), { blockQ: 16, blockK: 8 });
-    expect(meta.masks).toHaveLength(3);
-    expect(meta.headMasks[0]).toBe(meta.headMasks[2]);
-    const w = meta.words;
-    expect([w[4], w[HEAD_WORDS + 4], w[3 * HEAD_WORDS + 4]]).toEqual([MODE_STATIC, MODE_TOPK, MODE_CLUSTER]);
-    expect(w[HEAD_WORDS + 5]).toBe(3);
-    expect(w[3 * HEAD_WORDS + 6]).toBe(2);
-    const m = meta.headMasks[0]!;
-    expect(Array.from(w.subarray(w[0]!, w[0]! + m.rowPtr.length))).toEqual(Array.from(m.rowPtr));
-    expect(Array.from(w.subarray(w[1]!, w[1]! + m.colIdx.length))).toEqual(Array.from(m.colIdx));
-    const unit = new Float32Array(w.buffer, w[3 * HEAD_WORDS + 7]! * 4, 4);
+    const table = packTable(p, new BlockMaskCache(8), { blockQ: 16, blockK: 8 });
+    expect(table.masks).toHaveLength(3);
+    expect(table.headMasks[0]).toBe(table.headMasks[2]);
+    const { words: w, sections: s } = table;
+    const field = (h: number, f: keyof typeof HEAD_FIELD) => w[h * HEAD_WORDS + HEAD_FIELD[f]]!;
+    expect([field(0, 'mode'), field(1, 'mode'), field(3, 'mode')]).toEqual([HEAD_MODE.static, HEAD_MODE.topk, HEAD_MODE.cluster]);
+    expect(field(1, 'param')).toBe(3);
+    expect(field(3, 'param')).toBe(2);
+    const m = table.headMasks[0]!;
+    const rowPtr = s.rowPtrAt + field(0, 'rowPtr');
+    const colIdx = s.colIdxAt + field(0, 'colIdx');
+    const partialIdx = s.partialIdxAt + field(0, 'colIdx');
+    expect(Array.from(w.subarray(rowPtr, rowPtr + m.rowPtr.length))).toEqual(Array.from(m.rowPtr));
+    expect(Array.from(w.subarray(colIdx, colIdx + m.colIdx.length))).toEqual(Array.from(m.colIdx));
+    expect(Array.from(new Int32Array(w.buffer, partialIdx * 4, m.partialIdx.length))).toEqual(Array.from(m.partialIdx));
+    const unit = new Float32Array(w.buffer, (s.centroidsAt + field(3, 'centroids')) * 4, 4);
     expect(Array.from(unit)).toEqual([1, 0, 0, 1]);
   });
 });
@@ -137,6 +142,14 @@ describe('params and shaders', () => {
     expect(f32[base + PARAM_FIELDS.indexOf('scale')]).toBe(0.25);
     expect(PARAM_FIELDS.length * 4).toBeLessThanOrEqual(PARAMS_SLOT_BYTES);
     expect(attentionShader({ D: 8, Dv: 8, BQ: 16, BK: 32, TPR: 4, RB: 8 }, 'main')).toContain('struct Params');
+  });
+  it("reads the head table and the top-k row state through named constants, from core's definition", () => {
+    const cfg = { D: 8, Dv: 8, BQ: 16, BK: 32, TPR: 4, RB: 8 };
+    for (const src of [...(['main', 'hist', 'tie'] as const).map((k) => attentionShader(cfg, k)), labelsShader(8)]) {
+      expect(src).toContain(headTableSource('wgsl'));
+      expect(src).not.toMatch(/(rowState|ht|co|rp) \+ \d/);
+      expect(src).not.toMatch(/HEAD_WORDS \+ \d/);
+    }
   });
   it('uses no WGSL reserved words as identifiers', () => {
     const reserved = [

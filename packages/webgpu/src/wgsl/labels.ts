@@ -1,12 +1,34 @@
-import { HEAD_WORDS, MODE_CLUSTER } from './attention.js';
-import { paramsStruct } from './params.js';
+import { bindingsWgsl } from './bindings.js';
+import { headTableWgsl } from './head-table.js';
+import { paramsWgsl } from './params.js';
 
 export const LABELS_WG = 64;
 
 /**
+ * Where the cluster labels of (b, h) live in aux: Sq query labels, then Sk key labels (keys of h's kv head).
+ * Shared by the labels pass that writes them and the fused kernel that reads them.
+ */
+export const LABEL_LAYOUT_WGSL = `
+fn labelsAt(b: u32, h: u32) -> u32 {
+  return P.labelOff + (b * P.Hq + h) * (P.Sq + P.Sk);
+}
+`;
+
+/** The fused kernel's labels: the query row's, read once, and the key block's, staged in workgroup memory. */
+export const ROW_LABEL = `
+    labQ = aux[labBase + min(i, P.Sq - 1u)];`;
+
+export const STAGE_KEY_LABELS = `
+    if (mode == MODE_CLUSTER) {
+      for (var x = t; x < BK; x += WG) {
+        lt[x] = aux[labBase + P.Sq + min(j0 + x, P.Sk - 1u)];
+      }
+    }`;
+
+/**
  * The labels pass of the cluster pattern: one thread per token labels a query row (b, h, i) or a key row
  * (b, kv head of h, j) with argmax_c <x, unit_c> (ties to the smaller c), accumulated in float32 in d order.
- * Labels land in aux at labelOff + (b·Hq + h)·(Sq + Sk) + (i, or Sq + j). Heads that are not cluster heads exit.
+ * Heads that are not cluster heads exit.
  */
 export function labelsShader(D: number): string {
   const row = (src: 'Q' | 'K') => `
@@ -21,25 +43,21 @@ export function labelsShader(D: number): string {
         label = c;
       }
     }`;
-  return `${paramsStruct()}
+  return `${paramsWgsl()}${bindingsWgsl('pass')}${headTableWgsl()}${LABEL_LAYOUT_WGSL}
 const D = ${D}u;
-@group(0) @binding(1) var<storage, read> tab: array<u32>;
-@group(0) @binding(2) var<storage, read> Q: array<f32>;
-@group(0) @binding(3) var<storage, read> K: array<f32>;
-@group(0) @binding(7) var<storage, read_write> aux: array<u32>;
 
 @compute @workgroup_size(${LABELS_WG})
 fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let h = P.h0 + wid.y;
   let b = P.b0 + wid.z;
-  let ht = h * ${HEAD_WORDS}u;
-  if (tab[ht + 4u] != ${MODE_CLUSTER}u) {
+  if (headWord(h, HEAD_MODE) != MODE_CLUSTER) {
     return;
   }
-  let C = tab[ht + 6u];
-  let co = tab[ht + 7u];
+  // C unit centroids of D float32 values.
+  let C = headWord(h, HEAD_PARAM);
+  let co = P.centroidsAt + headWord(h, HEAD_CENTROIDS);
   let tok = P.tokOff + g.x;
-  let dst = P.labelOff + (b * P.Hq + h) * (P.Sq + P.Sk);
+  let dst = labelsAt(b, h);
   var best = bitcast<f32>(P.negInf);
   var label = 0u;
   if (tok < P.tokQn) {

@@ -39,6 +39,12 @@ export const PARAM_FIELDS = [
   'tokK0',
   'tokKn',
   'tokOff',
+  // Where each section of the kernels' table starts (pack.ts), in u32 words.
+  'rowPtrAt',
+  'colIdxAt',
+  'partialIdxAt',
+  'bitsAt',
+  'centroidsAt',
 ] as const;
 
 export type ParamField = (typeof PARAM_FIELDS)[number];
@@ -49,9 +55,14 @@ export const PARAMS_SLOT_BYTES = 256;
 
 const FLOAT_FIELDS: ReadonlySet<ParamField> = new Set(['scale']);
 
-export function paramsStruct(): string {
+/** Bits of `flags`. */
+export const FLAGS = { lse: 1 } as const;
+
+/** The Params struct (bound as P, bindings.ts) and the FLAG_ constants. */
+export function paramsWgsl(): string {
   const members = PARAM_FIELDS.map((f) => `  ${f}: ${FLOAT_FIELDS.has(f) ? 'f32' : 'u32'},`).join('\n');
-  return `struct Params {\n${members}\n}\n@group(0) @binding(0) var<uniform> P: Params;\n`;
+  const flags = Object.entries(FLAGS).map(([f, v]) => `const FLAG_${f.toUpperCase()} = ${v}u;`);
+  return `struct Params {\n${members}\n}\n${flags.join('\n')}\n`;
 }
 
 /** Writes one params slot into `u32` (a view of the whole uniform upload) at slot `slot`. */

@@ -71,7 +71,7 @@ async function run(): Promise<PageReport> {
   const device = await backend.device();
   const request = makeRequest({ Hq: 2, Sq: 23, D: 8 }, { kind: 'local', left: 3, right: 3 });
   const t = (x: AttentionRequest['q']) => ({ buffer: upload(device, x.data), shape: x.shape });
-  const res = await backend.attentionBuffers({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
+  const res = await backend.attentionResident({ q: t(request.q), k: t(request.k), v: t(request.v), pattern: request.pattern, returnLse: true });
   const got = {
     out: { data: await download(device, res.out.buffer, 2 * 23 * 8), shape: res.out.shape },
     lse: { data: await download(device, res.lse!.buffer, 2 * 23), shape: res.lse!.shape },
