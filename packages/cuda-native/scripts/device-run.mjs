@@ -106,8 +106,10 @@ export const SMOKE = [
 async function probe() {
   const backend = cudaNative(); // the one child-process load test of the run
   const p = await backend.probe();
-  const info = await backend.info();
   await backend.dispose();
+  // Where the addon came from and how it was built (loaded in-process only once the child-process load passed).
+  const loaded = await loadBinding({ isolate: !p.available });
+  const info = loaded.ok ? { path: loaded.path, source: loaded.source, build: loaded.binding.buildInfo(), liveTensors: loaded.binding.tensorCount() } : null;
   console.log(`probe: ${JSON.stringify(p)}\naddon: ${JSON.stringify(info)}`);
   writePart('probe', { probe: p, build: info });
   if (!p.available) {
@@ -194,7 +196,11 @@ async function resident() {
   const golden = { passed: outcomes.filter((o) => o.pass).length, failed: outcomes.filter((o) => !o.pass) };
   console.log(`float32 golden cases through viaResident: ${golden.passed} passed, ${golden.failed.length} failed`);
   const make = (options = {}) => cudaNative({ ...options, isolateLoad: false });
-  const results = await runResidentChecks(make, viaResident, quick ? ['float32', 'bfloat16'] : undefined);
+  const nativeTensors = async () => {
+    const loaded = await loadBinding({ isolate: false });
+    return loaded.ok ? loaded.binding.tensorCount() : 0;
+  };
+  const results = await runResidentChecks(make, viaResident, { ...(quick ? { precisions: ['float32', 'bfloat16'] } : {}), nativeTensors });
   for (const r of results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.name} (${r.ms ?? 0} ms)${r.ok ? '' : `\n${r.error}`}`);
   const bad = results.filter((r) => !r.ok);
   writePart('resident', { golden, checks: results.length, failed: bad.length, results });

@@ -3,7 +3,7 @@
 // failure. The resident path runs the same kernels on the same inputs as the host path, so results must be
 // bit-identical to backend.attention(); conversions must match the host's round-to-nearest-even.
 //
-//   const results = await runResidentChecks(cudaNative, viaResident);   // [{ name, ok, ms, error? }]
+//   const results = await runResidentChecks(cudaNative, viaResident, { nativeTensors });   // [{ name, ok, ms, error? }]
 
 function random(n, seed) {
   let s = seed >>> 0;
@@ -202,15 +202,16 @@ function checksFor(viaResident, precision) {
 /**
  * Runs every check for each precision on a fresh backend (the addon already loaded and checked in a child
  * process by then, so `isolateLoad: false` spares a child process per check). After each, `dispose()` must
- * leave the addon's count of live device tensors (process-wide, from `info()`) where it was before the check.
+ * leave the addon's count of live device tensors (process-wide: `nativeTensors()`, the binding's tensorCount())
+ * where it was before the check.
  */
-export async function runResidentChecks(cudaNative, viaResident, precisions = ['float32', 'bfloat16', 'float16']) {
+export async function runResidentChecks(cudaNative, viaResident, { precisions = ['float32', 'bfloat16', 'float16'], nativeTensors }) {
+  if (typeof nativeTensors !== 'function') throw new TypeError("runResidentChecks: nativeTensors() (the addon's tensor count) is required");
   const results = [];
-  const liveNative = async (backend) => (backend.info ? ((await backend.info())?.liveTensors ?? 0) : 0);
   for (const precision of precisions) {
     for (const check of checksFor(viaResident, precision)) {
       const backend = cudaNative({ precision, isolateLoad: false });
-      const before = await liveNative(backend);
+      const before = await nativeTensors();
       const started = Date.now();
       try {
         await check.run(backend);
@@ -220,9 +221,10 @@ export async function runResidentChecks(cudaNative, viaResident, precisions = ['
       } finally {
         try {
           await backend.dispose();
-          const after = await liveNative(backend); // info() still answers after dispose
+          const after = await nativeTensors();
           if (after !== before)
             results.push({ name: `${check.name}: dispose frees every tensor`, ok: false, error: `${after - before} device tensor(s) left` });
+          if (backend.liveTensors() !== 0) results.push({ name: `${check.name}: liveTensors() after dispose`, ok: false, error: `${backend.liveTensors()}` });
         } catch (e) {
           results.push({ name: `${check.name}: dispose`, ok: false, error: String(e?.stack ?? e) });
         }

@@ -1,20 +1,16 @@
-import {
-  type AttentionPlan,
-  type AttentionRequest,
-  type AttentionResult,
-  type Backend,
-  BlockMaskCache,
-  isSparseAttentionError,
-  type ProbeResult,
-  SparseAttentionError,
-} from '@sparse/core';
-import { planAttention, shapeOf } from '@sparse/core/backend';
-import type { NativeBinding, NativeBuildInfo, NativePlan } from './binding.js';
-import { toSparseError } from './errors.js';
+import type { AttentionRequest } from '@sparse/core';
+import { SparseAttentionError } from '@sparse/core';
+import { type AttentionPlan, type DeviceCode, defineBackend, disposedError, fail, type KitBackend, ownedRequest, planAttention } from '@sparse/core/backend';
+import type { NativeBuildInfo } from './binding.js';
+import { KERNEL_NAMES, refusal } from './check.js';
+import { type CudaContext, describeDevice, releaseDevice, startDevice } from './device.js';
+import { translateError } from './errors.js';
 import { type LoadOutcome, loadBinding } from './loader.js';
-import { type CudaNativeOptions, PRECISION_CODE, PRECISIONS, type Precision, resolvePrecision } from './options.js';
-import { hasTopk, packedNnz, packRequest } from './pack.js';
-import { createResidentOps, type ResidentOps, raceAbort } from './resident.js';
+import { type CudaNativeOptions, type Precision, type ResolvedCudaOptions, resolveCudaOptions } from './options.js';
+import { headTable } from './pack.js';
+import { type ResidentOps, residentOps } from './resident.js';
+import { runPiece, startPiece } from './run.js';
+import { toleranceFor } from './tolerance.js';
 
 export interface ProfileOptions {
   /** Untimed runs first (default 2). */
@@ -38,19 +34,38 @@ export interface ProfileResult {
   blockK: number;
 }
 
-export interface CudaNativeBackend extends Backend, Omit<ResidentOps, 'releaseAll'> {
+/** What lastRun() adds to the kit's fields for this backend. */
+export interface CudaRunInfo {
+  /** The kernel of the last piece: 'simt', 'mma64', 'mma128' or 'mma256'. */
+  kernel: string;
+  blockQ: number;
+  blockK: number;
+  precision: Precision;
+  /** Where the addon was loaded from and how it was built. */
+  addon: { path: string; source: string; build: NativeBuildInfo };
+}
+
+export interface CudaNativeBackend extends KitBackend<CudaRunInfo>, ResidentOps {
   readonly name: 'cuda-native';
   readonly precision: Precision;
   /** Runs a request several times on the GPU (inputs uploaded once) and times it with CUDA events. */
   profile(request: AttentionRequest, options?: ProfileOptions): Promise<ProfileResult>;
-  /**
-   * Where the addon was loaded from, how it was built, and how many resident tensors it holds (process-wide);
-   * null when it could not be loaded. Answers after dispose() too.
-   */
-  info(): Promise<{ path: string; source: string; build: NativeBuildInfo; liveTensors: number } | null>;
 }
 
-const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
+/** What viaResident() needs of a backend it wraps: the options it was made with and its refusal of a plan. */
+export interface CudaInternals {
+  options: ResolvedCudaOptions;
+  refuse(plan: AttentionPlan, ctx: CudaContext | null): void;
+}
+
+const internals = new WeakMap<object, CudaInternals>();
+
+/** @internal the options and refusal of a backend made by cudaNative() (for viaResident). */
+export function internalsOf(backend: object): CudaInternals | undefined {
+  return internals.get(backend);
+}
+
+const NAME = 'cuda-native';
 
 /**
  * The CUDA backend: fused block-sparse attention kernels in a Node-API addon. Host arrays in, host arrays out
@@ -58,152 +73,83 @@ const KERNEL_NAMES = ['simt', 'mma64', 'mma128', 'mma256'];
  * libuv's worker threads, several calls may be in flight (each on its own CUDA stream).
  */
 export function cudaNative(options: CudaNativeOptions = {}): CudaNativeBackend {
-  return createCudaNative(options, (device) => loadBinding({ binaryPath: options.binaryPath, isolate: options.isolateLoad, device }));
+  const resolved = resolveCudaOptions(options);
+  return createCudaNative(options, (device) => loadBinding({ binaryPath: resolved.binaryPath, isolate: resolved.isolateLoad, device }));
 }
 
 /** cudaNative() over a given way to load the addon (the tests pass the addon model). */
 export function createCudaNative(options: CudaNativeOptions, loadAddon: (device: number) => Promise<LoadOutcome>): CudaNativeBackend {
-  const precision = resolvePrecision(options.precision);
-  if (!PRECISIONS.includes(precision))
-    throw new SparseAttentionError('INVALID_ARGUMENT', `precision: must be one of ${PRECISIONS.join(', ')} (got ${JSON.stringify(options.precision)})`, {
-      field: 'precision',
-    });
-  const device = options.device ?? 0;
-  if (!Number.isInteger(device) || device < 0)
-    throw new SparseAttentionError('INVALID_ARGUMENT', `device: must be a CUDA device index >= 0 (got ${String(device)})`, { field: 'device' });
-  const code = PRECISION_CODE[precision];
-  const cache = new BlockMaskCache(options.maskCacheSize ?? 32);
+  const resolved = resolveCudaOptions(options);
+  const { precision, device, tiles } = resolved;
+  // The addon is loaded (and checked in a child process) once per backend; each start probes the device again.
   let loading: Promise<LoadOutcome> | undefined;
-  let disposed = false;
-
   const load = () => {
     loading ??= loadAddon(device);
     return loading;
   };
 
-  async function ready(): Promise<NativeBinding> {
-    if (disposed) throw new SparseAttentionError('BACKEND_UNAVAILABLE', 'cuda-native: the backend was disposed', { field: 'backend' });
-    const outcome = await load();
-    if (!outcome.ok) throw new SparseAttentionError('BACKEND_UNAVAILABLE', `cuda-native: ${outcome.reason}`, { field: 'backend' });
-    return outcome.binding;
-  }
-
-  /** Validates with core first (typed errors), then the backend's own limits. */
-  function validate(request: AttentionRequest): AttentionPlan {
-    const plan = planAttention(request);
-    const unsupported = limits(plan.headDim, plan.headDimV);
-    if (unsupported) throw new SparseAttentionError('UNSUPPORTED', unsupported, { field: 'q.shape[3]' });
-    return plan;
-  }
-
-  async function run(request: AttentionRequest, extra: { warmup?: number; iterations?: number }, signal?: AbortSignal) {
-    const plan = validate(request);
-    if (signal?.aborted) throw new SparseAttentionError('ABORTED', 'attention: the call was aborted by its AbortSignal');
-    const binding = await ready();
-    let kernel: NativePlan;
-    try {
-      kernel = binding.plan(code, plan.headDim, plan.headDimV, hasTopk(plan));
-    } catch (e) {
-      throw toSparseError(e);
-    }
-    const args = { ...packRequest(request, plan, kernel, cache, { precision: code, device }), ...extra };
-    const call = binding.attention(args).catch((e: unknown) => {
-      throw toSparseError(e);
-    });
-    const result = signal ? await raceAbort(call, signal) : await call;
-    return { plan, kernel, args, result };
-  }
-
-  const backend: CudaNativeBackend = {
-    name: 'cuda-native',
-    precision,
-
-    async probe(): Promise<ProbeResult> {
-      if (disposed) return { available: false, reason: 'the backend was disposed' };
-      const outcome = await load();
-      if (!outcome.ok) return { available: false, reason: outcome.reason };
-      try {
-        const p = await outcome.binding.probe(device);
-        const result: ProbeResult = { available: p.available };
-        if (p.reason) result.reason = p.reason;
-        if (p.device) result.device = `${p.device}, ${precision} storage`;
-        return result;
-      } catch (e) {
-        return { available: false, reason: `probe failed: ${(e as Error).message}` };
-      }
-    },
-
-    supports(request: AttentionRequest): true | string {
-      if (disposed) return 'cuda-native: the backend was disposed';
-      try {
-        const plan = planAttention(request);
-        return limits(plan.headDim, plan.headDimV) ?? true;
-      } catch (e) {
-        return isSparseAttentionError(e) ? e.message : String(e);
-      }
-    },
-
-    async attention(request: AttentionRequest, opts?: { signal?: AbortSignal }): Promise<AttentionResult> {
-      const { plan, args } = await run(request, {}, opts?.signal);
-      const out: AttentionResult = {
-        out: { data: args.out, shape: shapeOf(plan.layout, plan.batch, plan.headsQ, plan.seqQ, plan.headDimV) },
-      };
-      if (args.lse) out.lse = { data: args.lse, shape: [plan.batch, plan.headsQ, plan.seqQ] };
-      return out;
-    },
-
-    async profile(request: AttentionRequest, opts: ProfileOptions = {}): Promise<ProfileResult> {
-      const warmup = opts.warmup ?? 2;
-      const iterations = opts.iterations ?? 10;
-      if (!Number.isInteger(iterations) || iterations < 1)
-        throw new SparseAttentionError('INVALID_ARGUMENT', `iterations: must be a positive integer (got ${String(iterations)})`, { field: 'iterations' });
-      const { plan, kernel, result } = await run(request, { warmup, iterations });
-      const sorted = [...result.iterationMs].sort((a, b) => a - b);
-      const medianMs = sorted[Math.floor(sorted.length / 2)]!;
-      const nnz = packedNnz(plan, cache, kernel);
-      return {
-        iterationMs: result.iterationMs,
-        medianMs,
-        minMs: sorted[0]!,
-        nnz,
-        tflops: (4 * nnz * plan.headDim) / (medianMs * 1e-3) / 1e12,
-        kernel: KERNEL_NAMES[kernel.kernel] ?? String(kernel.kernel),
-        blockQ: kernel.blockQ,
-        blockK: kernel.blockK,
-      };
-    },
-
-    async info() {
-      const outcome = await load();
-      if (!outcome.ok) return null;
-      // liveTensors: resident tensors the addon holds, process-wide (every backend on that binary).
-      return { path: outcome.path, source: outcome.source, build: outcome.binding.buildInfo(), liveTensors: outcome.binding.tensorCount() };
-    },
-
-    upload: (tensor, opts) => resident.upload(tensor, opts),
-    empty: (shape, opts) => resident.empty(shape, opts),
-    download: (tensor) => resident.download(tensor),
-    cast: (tensor, dtype) => resident.cast(tensor, dtype),
-    attentionResident: (request, opts) => resident.attentionResident(request, opts),
-    liveTensors: () => resident.liveTensors(),
-
-    async dispose(): Promise<void> {
-      if (disposed) return;
-      try {
-        await resident.releaseAll();
-      } finally {
-        disposed = true;
-        cache.clear();
-      }
-    },
+  const check = (plan: AttentionPlan, ctx: CudaContext | null) => refusal(plan, ctx?.binding ?? null, precision, tiles);
+  const refuse = (plan: AttentionPlan, ctx: CudaContext | null) => {
+    const r = check(plan, ctx);
+    if (r) throw new SparseAttentionError(r.code, r.message, { field: r.field });
   };
-  // Resident tensors carry the backend that made them as their owner (they are not shared between backends).
-  const resident = createResidentOps({ owner: backend, precision, device, cache, ready: () => ready(), limits });
-  return backend;
-}
 
-function limits(D: number, Dv: number): string | null {
-  if (D > 256) return `cuda-native: head dim D = ${D} is above the supported 256`;
-  if (Dv > 256) return `cuda-native: value head dim Dv = ${Dv} is above the supported 256`;
-  return null;
+  const code: DeviceCode<CudaContext, CudaRunInfo> = {
+    name: NAME,
+    start: () => startDevice(load, precision, device, resolved.shared.maskCacheSize),
+    describe: describeDevice,
+    check,
+    run: runPiece,
+    release: releaseDevice,
+    translate: translateError,
+    tolerance: (request) => toleranceFor(precision, request),
+    runInfo: (ctx) =>
+      ctx.last && {
+        kernel: KERNEL_NAMES[ctx.last.kernel] ?? String(ctx.last.kernel),
+        blockQ: ctx.last.blockQ,
+        blockK: ctx.last.blockK,
+        precision,
+        addon: { path: ctx.path, source: ctx.source, build: ctx.build },
+      },
+  };
+
+  const backend = defineBackend(code, resolved.shared, (kit, self) => ({
+    name: NAME as 'cuda-native',
+    precision,
+    ...residentOps(kit, { name: NAME, owner: self, precision, refuse }),
+
+    profile(request: AttentionRequest, opts: ProfileOptions = {}): Promise<ProfileResult> {
+      if (kit.disposed()) return Promise.reject(disposedError(NAME));
+      try {
+        const warmup = opts.warmup ?? 2;
+        const iterations = opts.iterations ?? 10;
+        if (!(Number.isInteger(iterations) && iterations >= 1)) fail('INVALID_ARGUMENT', 'iterations', 'must be a positive integer', iterations);
+        if (!(Number.isInteger(warmup) && warmup >= 0)) fail('INVALID_ARGUMENT', 'warmup', 'must be an integer >= 0', warmup);
+        const plan = planAttention(request);
+        refuse(plan, kit.live());
+        const owned = ownedRequest(request, plan);
+        return kit.call(async (ctx) => {
+          refuse(plan, ctx);
+          const { kernel, result } = await startPiece(ctx, owned, plan, undefined, { warmup, iterations });
+          const sorted = [...result.iterationMs].sort((a, b) => a - b);
+          const medianMs = sorted[Math.floor(sorted.length / 2)]!;
+          const nnz = headTable(plan, kernel, ctx.cache).nnz * plan.batch;
+          return {
+            iterationMs: result.iterationMs,
+            medianMs,
+            minMs: sorted[0]!,
+            nnz,
+            tflops: (4 * nnz * plan.headDim) / (medianMs * 1e-3) / 1e12,
+            kernel: KERNEL_NAMES[kernel.kernel] ?? String(kernel.kernel),
+            blockQ: kernel.blockQ,
+            blockK: kernel.blockK,
+          };
+        });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    },
+  }));
+  internals.set(backend, { options: resolved, refuse });
+  return backend;
 }

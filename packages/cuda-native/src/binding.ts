@@ -26,18 +26,6 @@ export interface NativeBuildInfo {
   maxHeadDim: number;
 }
 
-/** Head descriptor fields (native/params.h HeadField), 8 int32 per query head. */
-export const HEAD_FIELDS = 8;
-export const HEAD_ROWPTR = 0;
-export const HEAD_COL = 1;
-export const HEAD_BITS = 2;
-export const HEAD_MODE = 3;
-export const HEAD_PARAM = 4;
-export const HEAD_CENTROIDS = 5;
-export const MODE_STATIC = 0;
-export const MODE_TOPK = 1;
-export const MODE_CLUSTER = 2;
-
 /** A tensor operand of attention(): a host Float32Array, or the id of a resident tensor (tensorAllocate). */
 export type NativeOperand = Float32Array | number;
 
@@ -63,7 +51,7 @@ export interface NativeArgs<T extends NativeOperand = NativeOperand> {
   colIdx: Int32Array;
   partialIdx: Int32Array;
   bits: Uint32Array;
-  /** Hq × 8: rowPtr offset, colIdx offset, bits offset, mode, k or C, centroid offset, 0, 0. */
+  /** Hq × HEAD_WORDS: core's head table (packHeadTable; native/head_table.h is generated from its definition). */
   heads: Int32Array;
   /** Unit-normalised centroids of the cluster heads, concatenated. */
   centroids: Float64Array | null;

@@ -22,3 +22,13 @@ export function toSparseError(e: unknown): SparseAttentionError {
   }
   return new SparseAttentionError('INTERNAL', `cuda-native: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
+
+/**
+ * The device code's translate(): an error the addon raised (it carries a code) as core's error class; anything
+ * else is left to the kit (INTERNAL, cause kept).
+ */
+export function translateError(e: unknown): SparseAttentionError | undefined {
+  if (e instanceof SparseAttentionError) return e;
+  if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string') return toSparseError(e);
+  return undefined;
+}

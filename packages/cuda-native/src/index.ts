@@ -1,5 +1,6 @@
-export { type CudaNativeBackend, cudaNative, type ProfileOptions, type ProfileResult } from './backend.js';
+export { type CudaNativeBackend, type CudaRunInfo, cudaNative, type ProfileOptions, type ProfileResult } from './backend.js';
 export type { HostNativeArgs, NativeArgs, NativeBinding, NativeBuildInfo, NativeOperand, NativePlan, NativeProbe } from './binding.js';
+export { expectedKernel, KERNEL_NAMES } from './check.js';
 export { toSparseError } from './errors.js';
 export {
   BUILD_COMMAND,
@@ -11,9 +12,9 @@ export {
   platformPackage,
   platformTag,
 } from './loader.js';
-export { type CudaNativeOptions, PRECISIONS, type Precision, TOLERANCES } from './options.js';
+export { type CudaNativeOptions, PRECISIONS, type Precision } from './options.js';
 export { hasTopk, packMasks, packRequest } from './pack.js';
-export type { ResidentAttentionRequest, ResidentAttentionResult } from './resident.js';
+export type { CudaResidentRequest } from './resident.js';
 export { CudaTensor, isCudaTensor } from './tensor.js';
-export { FLOAT32_TOLERANCE, requestMagnitudes, type Tolerance, toleranceFor, UNIT_ROUNDOFF } from './tolerance.js';
+export { NOMINAL_MAGNITUDES, requestMagnitudes, TOLERANCES, toleranceFor, UNIT_ROUNDOFF } from './tolerance.js';
 export { viaResident } from './via-resident.js';

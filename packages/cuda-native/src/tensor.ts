@@ -84,12 +84,19 @@ export function checkOwnTensor(t: unknown, owner: object, field: string): CudaTe
 }
 
 /**
+ * Queues an operation on `tensors` now, at call time: `start` gets the promise of every earlier operation on
+ * them (to await before touching them), and later operations on them wait for the one it returns.
+ */
+export function queued<T>(tensors: readonly CudaTensor[], start: (before: Promise<unknown>) => Promise<T>): Promise<T> {
+  const run = start(Promise.all(tensors.map((t) => t.settled)));
+  for (const t of tensors) t.track(run);
+  return run;
+}
+
+/**
  * Runs `work` after every earlier operation on `tensors` has settled, and makes later operations on them wait
  * for it: calls made without awaiting still read and write each tensor in call order.
  */
 export function sequenced<T>(tensors: readonly CudaTensor[], work: () => Promise<T>): Promise<T> {
-  const before = Promise.all(tensors.map((t) => t.settled));
-  const run = before.then(work);
-  for (const t of tensors) t.track(run);
-  return run;
+  return queued(tensors, (before) => before.then(work));
 }

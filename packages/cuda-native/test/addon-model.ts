@@ -77,21 +77,21 @@ export function modelBinding(options: { deviceBytes?: number } = {}): NativeBind
     tensorRelease: (id) => later(() => tensors.delete(id)),
 
     attention(args: NativeArgs) {
-      const read = (x: NativeOperand, field: string, dtype: number): Float32Array => {
-        if (typeof x !== 'number') return round(dtype, x);
+      // Like the addon: tensor ids and dtypes are checked (and held) at call time; host arrays are read on the
+      // worker thread, after the call returned.
+      const operand = (x: NativeOperand, field: string, dtype: number): (() => Float32Array) => {
+        if (typeof x !== 'number') return () => round(dtype, x);
         const t = hold(x, field);
         if (t.dtype !== dtype) throw err('INVALID_ARGUMENT', field, `${field}: wrong dtype`);
-        return t.data;
+        return () => t.data;
       };
-      const host: HostNativeArgs = {
-        ...args,
-        q: read(args.q, 'q', args.precision),
-        k: read(args.k, 'k', args.precision),
-        v: read(args.v, 'v', args.precision),
-        out: typeof args.out === 'number' ? hold(args.out, 'out').data : args.out,
-        lse: args.lse === null ? null : typeof args.lse === 'number' ? hold(args.lse, 'lse').data : args.lse,
-      };
+      const q = operand(args.q, 'q', args.precision);
+      const k = operand(args.k, 'k', args.precision);
+      const v = operand(args.v, 'v', args.precision);
+      const out = typeof args.out === 'number' ? hold(args.out, 'out').data : args.out;
+      const lse = args.lse === null ? null : typeof args.lse === 'number' ? hold(args.lse, 'lse').data : args.lse;
       return later(() => {
+        const host: HostNativeArgs = { ...args, q: q(), k: k(), v: v(), out, lse };
         const r = emulate(host);
         host.out.set(r.out);
         host.lse?.set(r.lse);

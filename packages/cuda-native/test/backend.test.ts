@@ -1,6 +1,6 @@
-import { isSparseAttentionError, reference } from '@sparse/core';
+import { FLOAT32_TOLERANCE, isSparseAttentionError, reference } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
-import { cudaNative, PRECISIONS, TOLERANCES } from '../src/index.js';
+import { cudaNative, PRECISIONS, TOLERANCES, toleranceFor } from '../src/index.js';
 import { skipReason } from './addon.js';
 import { makeRequest } from './cases.js';
 
@@ -20,6 +20,50 @@ describe('cudaNative()', () => {
   it('validates its options', () => {
     expect(() => cudaNative({ precision: 'fp8' as never })).toThrow(/precision: must be one of float32, bfloat16, float16/);
     expect(() => cudaNative({ device: -1 })).toThrow(/device/);
+  });
+
+  it('validates every option at construction, each bad one INVALID_ARGUMENT naming the field', () => {
+    const field = (options: unknown) => {
+      try {
+        cudaNative(options as never);
+      } catch (e) {
+        expect(isSparseAttentionError(e) && e.code).toBe('INVALID_ARGUMENT');
+        return (e as { field: string }).field;
+      }
+      return null;
+    };
+    expect(field({ precision: 'fp8' })).toBe('precision');
+    expect(field({ device: 1.5 })).toBe('device');
+    expect(field({ binaryPath: 7 })).toBe('binaryPath');
+    expect(field({ isolateLoad: 'no' })).toBe('isolateLoad');
+    expect(field({ maskCacheSize: -1 })).toBe('maskCacheSize');
+    expect(field({ partitionDilation: 1 })).toBe('partitionDilation');
+    expect(field({ tiles: { blockQ: 16 } })).toBe('tiles.blockQ');
+    expect(field({ tiles: { blockK: 128 } })).toBe('tiles.blockK');
+    expect(field({ tiles: { blockZ: 32 } })).toBe('tiles.blockZ');
+    expect(field({ blockQ: 64 })).toBe('blockQ');
+    expect(field({ threads: 2 })).toBe('threads');
+    expect(field('bf16')).toBe('options');
+    expect(field({ precision: 'bfloat16', device: 1, binaryPath: '/x.node', isolateLoad: false, maskCacheSize: 0, partitionDilation: false })).toBeNull();
+    expect(field({ tiles: { blockQ: 64, blockK: 32 } })).toBeNull();
+  });
+
+  it('tolerance() and lastRun() answer without the addon', () => {
+    const b = cudaNative({ precision: 'bfloat16', binaryPath: '/nowhere/sparse_cuda.node' });
+    expect(b.tolerance()).toEqual(TOLERANCES.bfloat16);
+    expect(b.tolerance(req())).toEqual(toleranceFor('bfloat16', req()));
+    expect(TOLERANCES.bfloat16.atol).toBeGreaterThan(3e-2);
+    expect(cudaNative().tolerance()).toEqual(FLOAT32_TOLERANCE);
+    expect(b.lastRun()).toBeNull();
+  });
+
+  it('supports() refuses tiles the kernel a call runs on is not compiled for, before the addon is loaded', () => {
+    const b = cudaNative({ precision: 'float16', tiles: { blockQ: 64, blockK: 64 }, binaryPath: '/nowhere/sparse_cuda.node' });
+    expect(b.supports(req())).toBe(true);
+    const wide = makeRequest({ B: 1, Hq: 1, Hkv: 1, Sq: 4, Sk: 4, D: 256, Dv: 8 }, { kind: 'dense' });
+    expect(b.supports(wide)).toMatch(/tiles \{ blockQ: 64, blockK: 64 \} were requested, but this call runs on the mma256 kernel/);
+    const topk = makeRequest({ B: 1, Hq: 1, Hkv: 1, Sq: 4, Sk: 4, D: 8, Dv: 8 }, { kind: 'topk', k: 2 });
+    expect(b.supports(topk)).toMatch(/simt kernel \(a top-k head\), compiled for tiles 32 × 32/);
   });
 
   it('supports() validates with core and states its head-dim limit', () => {
@@ -56,8 +100,7 @@ describe('cudaNative()', () => {
     const p = await b.probe();
     expect(p.available).toBe(false);
     expect(p.reason).toMatch(/no CUDA device/);
-    const info = await b.info();
-    expect(info?.source).toBe('the local build');
+    expect(p.reason).toMatch(/\(addon: the local build, /);
     const e = await b.attention(req()).catch((x: unknown) => x);
     expect(isSparseAttentionError(e) && e.code).toBe('BACKEND_UNAVAILABLE');
     expect((e as Error).message).toMatch(/no CUDA device/);

@@ -1,19 +1,9 @@
-// A JavaScript model of the CUDA kernels that reads the packed NativeArgs exactly as they do (head descriptors,
-// concatenated masks, strides, content modes), including the radix select of the top-k pass. Host-side tests
-// run it against core's reference: it pins the packing ABI and the selection algorithm without a GPU.
-import { rowOffset } from '@sparse/core/backend';
-import {
-  HEAD_BITS,
-  HEAD_CENTROIDS,
-  HEAD_COL,
-  HEAD_FIELDS,
-  HEAD_MODE,
-  HEAD_PARAM,
-  HEAD_ROWPTR,
-  type HostNativeArgs,
-  MODE_CLUSTER,
-  MODE_TOPK,
-} from '../src/binding.js';
+// A JavaScript model of the CUDA kernels that reads the packed NativeArgs exactly as they do (core's head table,
+// through the same constants the kernels get from the generated native/head_table.h; concatenated masks, strides,
+// content modes), including the radix select of the top-k pass. Host-side tests run it against core's reference:
+// it pins the packing ABI and the selection algorithm without a GPU.
+import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, rowOffset } from '@sparse/core/backend';
+import type { HostNativeArgs } from '../src/binding.js';
 import { roundBf16, roundF16 } from './rounding.js';
 
 const f64 = new Float64Array(1);
@@ -152,15 +142,16 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
   const lse = new Float64Array(B * Hq * Sq);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < Hq; h++) {
-      const hd = args.heads.subarray(h * HEAD_FIELDS, (h + 1) * HEAD_FIELDS);
-      const rowPtr = args.rowPtr.subarray(hd[HEAD_ROWPTR]!);
-      const colBase = hd[HEAD_COL]!;
-      const bitsBase = hd[HEAD_BITS]!;
-      const mode = hd[HEAD_MODE]!;
+      const hd = args.heads.subarray(h * HEAD_WORDS, (h + 1) * HEAD_WORDS);
+      const rowPtr = args.rowPtr.subarray(hd[HEAD_FIELD.rowPtr]!);
+      const colBase = hd[HEAD_FIELD.colIdx]!;
+      const bitsBase = hd[HEAD_FIELD.bits]!;
+      const mode = hd[HEAD_FIELD.mode]!;
       const hk = Math.floor(h / group);
-      const C = hd[HEAD_PARAM]!;
+      const C = hd[HEAD_FIELD.param]!;
       const kRow = (j: number) => rowOffset(layout, Hkv, Sk, D, b, hk, j);
-      const labelsK = mode === MODE_CLUSTER ? Array.from({ length: Sk }, (_, j) => label(args.k, kRow(j), args.centroids!, hd[HEAD_CENTROIDS]!, C, D)) : null;
+      const labelsK =
+        mode === HEAD_MODE.cluster ? Array.from({ length: Sk }, (_, j) => label(args.k, kRow(j), args.centroids!, hd[HEAD_FIELD.centroids]!, C, D)) : null;
       for (let i = 0; i < Sq; i++) {
         const qb = Math.floor(i / blockQ);
         const r = i - qb * blockQ;
@@ -178,11 +169,11 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
           }
         }
         let keep = cands;
-        if (mode === MODE_TOPK) {
-          const { threshold, tieCut } = radixSelect(cands, hd[HEAD_PARAM]!);
+        if (mode === HEAD_MODE.topk) {
+          const { threshold, tieCut } = radixSelect(cands, hd[HEAD_FIELD.param]!);
           keep = cands.filter((c) => c.s > threshold || (c.s === threshold && c.j <= tieCut));
         } else if (labelsK) {
-          const lq = label(args.q, qa, args.centroids!, hd[HEAD_CENTROIDS]!, C, D);
+          const lq = label(args.q, qa, args.centroids!, hd[HEAD_FIELD.centroids]!, C, D);
           keep = cands.filter((c) => labelsK[c.j] === lq);
         }
         const oa = rowOffset(layout, Hq, Sq, Dv, b, h, i);
@@ -190,7 +181,7 @@ export function emulate(args: HostNativeArgs): { out: Float64Array; lse: Float64
         // top-k every candidate of `within` — or a non-finite v of a kept key makes the whole row NaN. Masked keys are
         // never visited. (The tensor-core kernels get there by zeroing non-finite v in each V tile and flagging its
         // key, so the masked rows' zero weights meet zeros; the CUDA-core kernel tests each kept v.)
-        const counted = mode === MODE_TOPK ? cands : keep;
+        const counted = mode === HEAD_MODE.topk ? cands : keep;
         const vRow = (j: number) => rowOffset(layout, Hkv, Sk, Dv, b, hk, j);
         const badV = (j: number) => args.v.subarray(vRow(j), vRow(j) + Dv).some((x) => !Number.isFinite(x));
         if (counted.some((c) => !(Math.abs(c.s) <= FLT_MAX)) || keep.some((c) => badV(c.j))) {

@@ -5,6 +5,8 @@ import { BlockMaskCache } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostNativeArgs, NativeArgs, NativeBinding } from '../src/binding.js';
+import { expectedKernel } from '../src/check.js';
+import { PRECISIONS } from '../src/options.js';
 import { packRequest } from '../src/pack.js';
 import { loadAddon, skipReason } from './addon.js';
 import { CASES, makeRequest } from './cases.js';
@@ -50,6 +52,17 @@ describe.skipIf(skipReason !== null)(`native binding${skipReason ? ` (skipped: $
     expect(binding.plan(1, 256, 40, false)).toMatchObject({ kernel: 3, blockQ: 64, blockK: 32 });
     expect(binding.plan(1, 128, 128, true)).toMatchObject({ kernel: 0, blockQ: 32, blockK: 32 });
     expect(() => binding.plan(1, 257, 64, false)).toThrow(/256/);
+  });
+
+  it('plans what expectedKernel() says before the addon is loaded (the tiles check of supports())', () => {
+    const dims = [1, 17, 64, 65, 128, 129, 200, 256];
+    for (const precision of PRECISIONS)
+      for (const D of dims)
+        for (const Dv of dims)
+          for (const topk of [false, true])
+            expect(binding.plan(PRECISIONS.indexOf(precision), D, Dv, topk), `${precision} D=${D} Dv=${Dv} topk=${topk}`).toMatchObject(
+              expectedKernel(precision, D, Dv, topk),
+            );
   });
 
   it('probes without a GPU: no CUDA device (the static runtime loads without a driver)', async () => {

@@ -1,8 +1,13 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BlockMaskCache } from '@sparse/core';
-import { planAttention, topkCut } from '@sparse/core/backend';
+import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, headTableSource, planAttention, topkCut } from '@sparse/core/backend';
 import { referenceAttention64 } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
-import { HEAD_FIELDS, HEAD_MODE, MODE_CLUSTER, MODE_TOPK } from '../src/binding.js';
+// @ts-expect-error: a plain-JS build script
+import { headTableHeader, writeHeadTable } from '../scripts/head-table.mjs';
+import { PACKAGE_DIR } from '../src/loader.js';
 import { packRequest } from '../src/pack.js';
 import { CASES } from './cases.js';
 import { emulate, fromOrdered, orderedBits, radixSelect } from './emulator.js';
@@ -33,7 +38,7 @@ describe('packRequest: the packed arguments, read the way the kernels read them,
         const plan = planAttention(req);
         const args = packRequest(req, plan, tiles, new BlockMaskCache(8), { precision: 0, device: 0 });
         expect(Array.from(args.dims)).toEqual([plan.batch, plan.headsQ, plan.headsKv, plan.seqQ, plan.seqK, plan.headDim, plan.headDimV]);
-        expect(args.heads.length).toBe(plan.headsQ * HEAD_FIELDS);
+        expect(args.heads.length).toBe(plan.headsQ * HEAD_WORDS);
         expect(args.out.length).toBe(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV);
         const got = emulate(args);
         const ref = referenceAttention64(req);
@@ -48,8 +53,8 @@ describe('packRequest: the packed arguments, read the way the kernels read them,
     const req = CASES.find((c) => c.id === 'mixed per-head content')!.make();
     const plan = planAttention(req);
     const args = packRequest(req, plan, TILES[0]!, new BlockMaskCache(8), { precision: 0, device: 0 });
-    expect(args.heads[HEAD_MODE]).toBe(MODE_TOPK);
-    expect(args.heads[HEAD_FIELDS + HEAD_MODE]).toBe(MODE_CLUSTER);
+    expect(args.heads[HEAD_FIELD.mode]).toBe(HEAD_MODE.topk);
+    expect(args.heads[HEAD_WORDS + HEAD_FIELD.mode]).toBe(HEAD_MODE.cluster);
     expect(args.centroids?.length).toBe(2 * 4);
     const dense = CASES[0]!.make();
     const p2 = planAttention(dense);
@@ -86,6 +91,28 @@ describe('top-k radix select (the algorithm of content.cu)', () => {
       expect(got.threshold).toBe(want.threshold);
       if (Number.isFinite(want.tieCut)) expect(got.tieCut).toBe(want.tieCut);
       else expect(got.tieCut).toBe(2147483647);
+    }
+  });
+});
+
+describe('the native head-table header (native/head_table.h)', () => {
+  it("is generated from core's definition, and written only when it changed", async () => {
+    expect((await headTableHeader()).text).toBe(headTableSource('c'));
+    const path = join(mkdtempSync(join(tmpdir(), 'cuda-native-head-table-')), 'head_table.h');
+    expect(await writeHeadTable(path)).toMatchObject({ written: true, path });
+    expect(readFileSync(path, 'utf8')).toBe(headTableSource('c'));
+    expect(await writeHeadTable(path)).toMatchObject({ written: false, path });
+    expect(readFileSync(path, 'utf8')).toMatch(/^constexpr int HEAD_WORDS = 8;$/m);
+  });
+
+  it('is the only place the native sources get the layout from', () => {
+    const native = join(PACKAGE_DIR, 'native');
+    expect(readFileSync(join(native, 'params.h'), 'utf8')).toContain('#include "head_table.h"');
+    for (const file of readdirSync(native)) {
+      if (file === 'head_table.h' || !/\.(h|cc|cu|cuh)$/.test(file)) continue;
+      const text = readFileSync(join(native, file), 'utf8');
+      expect(text, file).not.toMatch(/\bk(RowPtrOff|ColOff|BitsOff|Mode|Param|CentroidOff|HeadFields|Static|Topk|Cluster)\b|enum Head(Field|Mode)\b/);
+      expect(text, file).not.toMatch(/(constexpr|#define)\s+(int\s+)?(HEAD|MODE)_[A-Z_]+\s*=?\s*\d/);
     }
   });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
 import { runResidentChecks } from '../scripts/resident-checks.mjs';
-import { cudaNative, viaResident } from '../src/index.js';
+import { cudaNative, loadBinding, viaResident } from '../src/index.js';
 
 const probe = await cudaNative().probe();
 const required = process.env.SPARSE_CUDA_REQUIRE_DEVICE === '1';
@@ -17,7 +17,11 @@ describe.skipIf(!probe.available && !required)(`resident tensors on the GPU${pro
   });
 
   it('passes every resident check in float32, bf16 and f16', async () => {
-    const results = (await runResidentChecks(cudaNative, viaResident)) as { name: string; ok: boolean; error?: string }[];
+    const nativeTensors = async () => {
+      const loaded = await loadBinding({ isolate: false });
+      return loaded.ok ? loaded.binding.tensorCount() : 0;
+    };
+    const results = (await runResidentChecks(cudaNative, viaResident, { nativeTensors })) as { name: string; ok: boolean; error?: string }[];
     const failed = results.filter((r) => !r.ok);
     expect(failed.map((r) => `${r.name}: ${r.error}`)).toEqual([]);
     expect(results.length).toBe(27);

@@ -8,7 +8,9 @@ import { describeConformance } from '@sparse/conformance/vitest';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain-JS module shared with scripts/device-run.mjs
 import { runResidentChecks } from '../scripts/resident-checks.mjs';
+import type { CudaNativeOptions } from '../src/options.js';
 import { viaResident } from '../src/via-resident.js';
+import { modelBinding } from './addon-model.js';
 import { modelBackend } from './model-backend.js';
 import { roundBf16, roundF16 } from './rounding.js';
 
@@ -28,23 +30,34 @@ describe('resident JS layer over the addon model', () => {
     expect(roundF16(2 ** -24)).toBe(2 ** -24);
   });
 
-  it('backend.dispose() frees every tensor, also one a queued call makes while it runs', async () => {
-    const b = modelBackend();
+  it('backend.dispose() lets a call made before it finish, then frees every tensor, also those that call made', async () => {
+    const binding = modelBinding();
+    const b = modelBackend({}, binding);
     const req = { q: tensor([1, 2, 40, 16], 1), k: tensor([1, 1, 40, 16], 2), v: tensor([1, 1, 40, 16], 3), pattern: { kind: 'causal' } as const };
     const q = await b.upload(req.q);
     const kept = await b.upload(req.k);
     const queued = b.attentionResident({ ...req, q, returnLse: true }); // allocates out and lse once it runs
     const disposing = b.dispose();
-    await expect(queued).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    const made = await queued; // calls made before dispose() finish (the kit's dispose)
     await disposing;
-    expect(q.disposed && kept.disposed).toBe(true);
+    expect(q.disposed && kept.disposed && made.out.disposed && made.lse!.disposed).toBe(true);
     expect(b.liveTensors()).toBe(0);
-    expect((await b.info())?.liveTensors).toBe(0);
-    await expect(b.download(kept)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(binding.tensorCount()).toBe(0);
+    await expect(b.download(kept)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', field: 'backend' });
+    await expect(b.upload(req.q)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', field: 'backend' });
+    await expect(b.attentionResident({ ...req, q })).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', field: 'backend' });
+    await kept.dispose(); // a tensor's own dispose() stays a no-op
   });
 
   it('passes every resident check in float32, bf16 and f16', async () => {
-    const results = (await runResidentChecks(modelBackend, viaResident)) as { name: string; ok: boolean; error?: string }[];
+    // One model binding shared by every backend, as the addon is shared by a process: its count is process-wide.
+    const binding = modelBinding();
+    const make = (options: CudaNativeOptions) => modelBackend(options, binding);
+    const results = (await runResidentChecks(make, viaResident, { nativeTensors: () => binding.tensorCount() })) as {
+      name: string;
+      ok: boolean;
+      error?: string;
+    }[];
     expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`)).toEqual([]);
     expect(results.length).toBe(27);
   }, 120_000);
