@@ -1,4 +1,6 @@
-export { type TfjsBackend, type TfjsBackendOptions, tfjs } from './backend.js';
-export { DEFAULT_BLOCK, DEFAULT_MAX_SCORE_ELEMENTS, sparseAttention } from './resident.js';
-export { activeTolerance, FLOAT32_TOLERANCE, type Tolerance, toleranceFor } from './tolerance.js';
-export type { ComputeOptions, SparseAttentionArgs, SparseAttentionOutput, Tensor, TF } from './types.js';
+export { type TfjsBackend, tfjs } from './backend.js';
+export type { TfjsRunInfo } from './device.js';
+export { DEFAULT_MAX_SCORE_ELEMENTS, DEFAULT_TILE, type TfjsBackendOptions } from './options.js';
+export type { TfjsResident } from './resident.js';
+export { activeTolerance, toleranceFor } from './tolerance.js';
+export type { Strategy, TakeMode, Tensor, TF } from './types.js';

@@ -1,13 +1,5 @@
 import type { Chunk } from './chunk.js';
-import type { Tensor, TF } from './types.js';
-
-/**
- * How blocks are read out of a larger tensor. `slice`: slices (and one gather for scattered lists): memory
- * copies on the cpu backend, whose gather kernels work element by element. `gatherNd`: one gatherND per take,
- * which copies whole blocks on wasm (whose slice copies its entire source to JavaScript first) and is a single
- * pass on GPU backends.
- */
-export type TakeMode = 'slice' | 'gatherNd';
+import type { TakeMode, Tensor, TF } from './types.js';
 
 /** The take mode and, when set, the one (batch · kv head) row `bh` of axis 0 to read (the rest is dropped). */
 export interface Taker {
@@ -15,6 +7,11 @@ export interface Taker {
   bh: number | null;
 }
 
+/**
+ * `slice`: slices (and one gather for scattered lists): memory copies on the cpu backend, whose gather kernels
+ * work element by element. `gatherNd`: one gatherND per take, which copies whole blocks on wasm (whose slice
+ * copies its entire source to JavaScript first) and is a single pass on GPU backends.
+ */
 export function takeModeFor(backendName: string): TakeMode {
   return backendName === 'cpu' ? 'slice' : 'gatherNd';
 }

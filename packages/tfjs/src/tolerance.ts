@@ -1,14 +1,5 @@
+import { FLOAT32_TOLERANCE, type Tolerance } from '@sparse/core';
 import type { TF } from './types.js';
-
-/** Conformance tolerance: |out - gold| <= atol + rtol·|gold|, |lse - gold| <= lseAtol (docs/design.md, Conformance). */
-export interface Tolerance {
-  atol: number;
-  rtol: number;
-  lseAtol: number;
-}
-
-/** The float32 tolerance of the golden cases. */
-export const FLOAT32_TOLERANCE: Tolerance = { atol: 1e-5, rtol: 1e-4, lseAtol: 1e-5 };
 
 /**
  * The tolerance this package declares per tf.js backend. cpu and wasm compute in float32 on the CPU and meet

@@ -1,9 +1,9 @@
-import { type AttentionRequest, causal, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+import { type AttentionRequest, causal, FLOAT32_TOLERANCE, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
-import { FLOAT32_TOLERANCE, sparseAttention, tfjs, toleranceFor } from '../src/index.js';
-import { expectClose, F32, makeRequest, tf, useBackend } from './helpers.js';
+import { tfjs, toleranceFor } from '../src/index.js';
+import { expectClose, F32, makeRequest, tf, upload, useBackend, viaResident } from './helpers.js';
 
 function caught(fn: () => unknown): SparseAttentionError {
   try {
@@ -15,13 +15,24 @@ function caught(fn: () => unknown): SparseAttentionError {
   throw new Error('expected a SparseAttentionError');
 }
 
-function residentError(request: AttentionRequest): SparseAttentionError {
-  return caught(() =>
-    tf.tidy(() => {
-      const up = (x: { data: Float32Array; shape: readonly number[] }) => tf.tensor(x.data, [...x.shape]);
-      sparseAttention(tf, { ...request, q: up(request.q), k: up(request.k), v: up(request.v) });
-    }),
+async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
+  const e = await p.then(
+    () => new Error('expected a rejection'),
+    (x: unknown) => x,
   );
+  if (isSparseAttentionError(e)) return e;
+  throw e;
+}
+
+const resident = tfjs({ tf, backendName: 'cpu' });
+
+async function residentError(request: AttentionRequest): Promise<SparseAttentionError> {
+  const inputs = upload(request);
+  try {
+    return await rejection(resident.attentionResident({ ...request, ...inputs }));
+  } finally {
+    tf.dispose([inputs.q, inputs.k, inputs.v]);
+  }
 }
 
 describe('validation of the resident entry point (core planAttention, same codes and messages)', () => {
@@ -41,10 +52,10 @@ describe('validation of the resident entry point (core planAttention, same codes
       await useBackend('cpu');
       const host = caught(() => planAttention(request));
       const before = tf.memory().numTensors;
-      const resident = residentError(request);
-      expect(resident.code).toBe(host.code);
-      expect(resident.message).toBe(host.message);
-      expect(resident.field).toBe(host.field);
+      const e = await residentError(request);
+      expect(e.code).toBe(host.code);
+      expect(e.message).toBe(host.message);
+      expect(e.field).toBe(host.field);
       expect(tf.memory().numTensors).toBe(before);
     });
   }
@@ -55,15 +66,97 @@ describe('validation of the resident entry point (core planAttention, same codes
     const i32 = tf.zeros([1, 1, 4, 4], 'int32');
     const gone = tf.zeros([1, 1, 4, 4]);
     gone.dispose();
-    const e1 = caught(() => sparseAttention(tf, { q: {} as never, k: q, v: q, pattern: causal() }));
+    const e1 = await rejection(resident.attentionResident({ q: {} as never, k: q, v: q, pattern: causal() }));
     expect([e1.code, e1.field]).toEqual(['INVALID_ARGUMENT', 'q']);
-    const e2 = caught(() => sparseAttention(tf, { q, k: i32, v: q, pattern: causal() }));
+    const e2 = await rejection(resident.attentionResident({ q, k: i32, v: q, pattern: causal() }));
     expect([e2.code, e2.field]).toEqual(['INVALID_ARGUMENT', 'k.dtype']);
-    const e3 = caught(() => sparseAttention(tf, { q, k: q, v: gone, pattern: causal() }));
+    const e3 = await rejection(resident.attentionResident({ q, k: q, v: gone, pattern: causal() }));
     expect([e3.code, e3.field]).toEqual(['INVALID_ARGUMENT', 'v']);
-    const e4 = caught(() => sparseAttention(tf, { q, k: q, v: q, pattern: causal() }, { blockQ: 0 }));
-    expect([e4.code, e4.field]).toEqual(['INVALID_ARGUMENT', 'blockQ']);
+    const e4 = caught(() => tfjs({ tf, tiles: { blockQ: 0 } }));
+    expect([e4.code, e4.field]).toEqual(['INVALID_ARGUMENT', 'tiles.blockQ']);
+    // The flat tile options of earlier versions are refused by name, with where they went.
+    const e5 = caught(() => tfjs({ tf, blockQ: 16 } as never));
+    expect([e5.code, e5.field, e5.message]).toEqual(['INVALID_ARGUMENT', 'blockQ', expect.stringContaining('tiles: { blockQ }')]);
     tf.dispose([q, i32]);
+  });
+});
+
+describe('attentionResident: the kit gates, tensors in and out', () => {
+  const request = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 12, D: 4, pattern: causal() });
+
+  it('runs on the named tf.js backend, leaves the inputs alone and gives the caller out and lse; lastRun says what ran', async () => {
+    await useBackend('cpu');
+    const be = tfjs({ tf, backendName: 'wasm', tiles: { blockQ: 8, blockK: 8 } });
+    const inputs = upload(request);
+    const before = tf.memory().numTensors;
+    const r = await be.attentionResident({ ...request, ...inputs });
+    expect(tf.getBackend()).toBe('wasm');
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect([r.out.shape, r.lse!.shape]).toEqual([
+      [1, 4, 12, 4],
+      [1, 4, 12],
+    ]);
+    const ref = referenceAttention(request);
+    expectClose((await r.out.data()) as Float32Array, ref.out.data, F32, 'out');
+    expectClose((await r.lse!.data()) as Float32Array, ref.lse!.data, F32, 'lse', true);
+    expect(inputs.q.isDisposed || inputs.k.isDisposed || inputs.v.isDisposed).toBe(false);
+    expect(be.lastRun()).toMatchObject({ backend: 'tfjs', pieces: 1, tfBackend: 'wasm', strategy: 'plain', take: 'gatherNd', headGroups: 1 });
+    tf.dispose([r.out, r.lse!, inputs.q, inputs.k, inputs.v]);
+    await be.dispose();
+  });
+
+  it('refuses an aborted call and a disposed backend first, like attention(), leaving no tensor behind', async () => {
+    await useBackend('cpu');
+    const be = tfjs({ tf, backendName: 'cpu' });
+    const inputs = upload(request);
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    controller.abort();
+    const aborted = await rejection(be.attentionResident({ ...request, ...inputs }, { signal: controller.signal }));
+    expect([aborted.code, aborted.field]).toEqual(['ABORTED', 'signal']);
+    const late = new AbortController();
+    const pending = be.attentionResident({ ...request, ...inputs }, { signal: late.signal });
+    late.abort();
+    expect(await rejection(pending)).toMatchObject({ code: 'ABORTED', field: 'signal' });
+    const inFlight = be.attentionResident({ ...request, ...inputs });
+    await be.dispose();
+    const finished = await inFlight; // a call made before dispose() finishes
+    tf.dispose([finished.out, finished.lse!]);
+    // Disposed: refused first, even for an invalid request.
+    for (const r of [request, { ...request, scale: Number.NaN }]) {
+      const e = await rejection(be.attentionResident({ ...r, ...inputs }));
+      expect([e.code, e.field, e.message]).toEqual(['BACKEND_UNAVAILABLE', 'backend', expect.stringMatching(/disposed/)]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([inputs.q, inputs.k, inputs.v]);
+  });
+
+  it('shares the resource estimate of supports() and attention(), and refuses inputs disposed before the call runs', async () => {
+    await useBackend('wasm');
+    const refused = tfjs({ tf, backendName: 'wasm', maxScoreElements: 2 ** 27 });
+    const reason = refused.supports(request);
+    const inputs = upload(request);
+    expect(await rejection(refused.attentionResident({ ...request, ...inputs }))).toMatchObject({ code: 'RESOURCE_LIMIT', field: 'request', message: reason });
+    // Tensors made inside a tf.tidy are gone by the time the call runs (it runs after the tidy).
+    const be = tfjs({ tf, backendName: 'wasm' });
+    let pending: Promise<unknown> = Promise.resolve();
+    tf.tidy(() => {
+      const q = tf.tensor(request.q.data, [...request.q.shape]);
+      pending = be.attentionResident({ ...request, ...inputs, q });
+    });
+    expect(await rejection(pending)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'q', message: expect.stringMatching(/disposed/) });
+    tf.dispose([inputs.q, inputs.k, inputs.v]);
+    await be.dispose();
+  });
+
+  it('matches the host Backend bit for bit on the same tf.js backend', async () => {
+    await useBackend('wasm');
+    const be = tfjs({ tf, backendName: 'wasm' });
+    const host = await be.attention({ ...request, returnLse: true });
+    const res = await viaResident(be, { ...request, returnLse: true });
+    expect(Array.from(res.out.data)).toEqual(Array.from(host.out.data));
+    expect(Array.from(res.lse!.data)).toEqual(Array.from(host.lse!.data));
+    await be.dispose();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AttentionRequest, HostTensor, Layout, Pattern } from '@sparse/core';
+import type { AttentionRequest, AttentionResult, HostTensor, Layout, Pattern, ResidentRequest, ResidentResult } from '@sparse/core';
 import { shapeOf } from '@sparse/core/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -97,5 +97,33 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
     const bound = lse ? tol.lseAtol : tol.atol + tol.rtol * Math.abs(e);
     if (!(Math.abs(a - e) <= bound)) throw new Error(`${what}[${i}] = ${a}, expected ${e} (|diff| ${Math.abs(a - e)} > ${bound})`);
+  }
+}
+
+/** q, k, v of a host request as tf.Tensors on the active tf.js backend (the caller disposes them). */
+export function upload(request: AttentionRequest): { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
+  const up = (x: HostTensor) => tf.tensor(x.data, [...x.shape]);
+  return { q: up(request.q), k: up(request.k), v: up(request.v) };
+}
+
+/**
+ * A host request run through attentionResident of `backend`: uploaded, run, read back, and every tensor it made
+ * disposed (lse is read only when the request asks for it).
+ */
+export async function viaResident(
+  backend: { attentionResident(r: ResidentRequest<tf.Tensor>): Promise<ResidentResult<tf.Tensor>> },
+  request: AttentionRequest,
+): Promise<AttentionResult> {
+  const inputs = upload(request);
+  try {
+    const r = await backend.attentionResident({ ...request, ...inputs });
+    try {
+      const out = { data: (await r.out.data()) as Float32Array, shape: r.out.shape };
+      return r.lse ? { out, lse: { data: (await r.lse.data()) as Float32Array, shape: r.lse.shape } } : { out };
+    } finally {
+      tf.dispose([r.out, ...(r.lse ? [r.lse] : [])]);
+    }
+  } finally {
+    tf.dispose([inputs.q, inputs.k, inputs.v]);
   }
 }

@@ -1,6 +1,6 @@
-import { causal, isSparseAttentionError } from '@sparse/core';
+import { causal, FLOAT32_TOLERANCE, isSparseAttentionError } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
-import { FLOAT32_TOLERANCE, tfjs } from '../src/index.js';
+import { tfjs } from '../src/index.js';
 import { makeRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
 
 const request = makeRequest({ name: 'x', Sq: 20, pattern: causal() });
@@ -61,7 +61,7 @@ describe('supports() and attention() share one resource estimate (the tf.js wasm
   });
 
   it('a bad compute option is refused by the factory, never by attention() after supports() said yes', () => {
-    expect(() => tfjs({ tf, blockQ: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'blockQ' }));
+    expect(() => tfjs({ tf, tiles: { blockQ: 0 } })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'tiles.blockQ' }));
     expect(() => tfjs({ tf, strategy: 'fast' as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'strategy' }));
   });
 });
@@ -73,7 +73,7 @@ for (const backend of TF_BACKENDS) {
       const bad = makeRequest({ name: 'x', Sq: 20, pattern: { kind: 'topk', k: 2, within: causal() } });
       bad.k.data[8] = Number.NaN;
       bad.v.data[17] = Number.POSITIVE_INFINITY;
-      const be = tfjs({ tf, backendName: backend, blockQ: 8, blockK: 8 });
+      const be = tfjs({ tf, backendName: backend, tiles: { blockQ: 8, blockK: 8 } });
       await be.attention(bad);
       const before = tf.memory().numTensors;
       const controller = new AbortController();

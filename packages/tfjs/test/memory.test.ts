@@ -1,6 +1,6 @@
 import { causal, local, type Pattern } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
-import { sparseAttention, tfjs } from '../src/index.js';
+import { tfjs } from '../src/index.js';
 import { makeRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
 
 const PATTERNS: Pattern[] = [
@@ -25,10 +25,11 @@ for (const backend of TF_BACKENDS) {
       const q = tf.randomNormal([1, 4, 24, 4]);
       const k = tf.randomNormal([1, 2, 24, 4]);
       const v = tf.randomNormal([1, 2, 24, 4]);
+      const be = tfjs({ tf, backendName: backend, tiles: { blockQ: 16, blockK: 16 } });
       const before = tf.memory();
       for (let call = 0; call < calls; call++) {
         const pattern = call % 5 === 4 ? [causal(), local(1), local(1), causal()] : PATTERNS[call % 4]!;
-        const r = sparseAttention(tf, { q, k, v, pattern, returnLse: call % 2 === 0 }, { blockQ: 16, blockK: 16 });
+        const r = await be.attentionResident({ q, k, v, pattern, returnLse: call % 2 === 0 });
         r.out.dispose();
         r.lse?.dispose();
       }
@@ -36,11 +37,12 @@ for (const backend of TF_BACKENDS) {
       expect(after.numTensors).toBe(before.numTensors);
       expect(after.numBytes).toBe(before.numBytes);
       tf.dispose([q, k, v]);
+      await be.dispose();
     });
 
     it('the host Backend leaves no tensor behind either', async () => {
       await useBackend(backend);
-      const be = tfjs({ tf, backendName: backend, blockQ: 8, blockK: 8 });
+      const be = tfjs({ tf, backendName: backend, tiles: { blockQ: 8, blockK: 8 } });
       expect((await be.probe()).available).toBe(true);
       const request = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 20, pattern: { kind: 'topk', k: 2, within: local(4) } });
       const before = tf.memory().numTensors;
@@ -50,22 +52,23 @@ for (const backend of TF_BACKENDS) {
       await be.dispose();
     });
 
-    it('works inside tf.tidy: only what the tidy returns survives', async () => {
+    it('leaves only its results, which compose with tf.js ops in a tidy: only what the tidy returns survives', async () => {
       await useBackend(backend);
+      const be = tfjs({ tf, backendName: backend });
       const before = tf.memory().numTensors;
-      const kept = tf.tidy(() => {
-        const q = tf.randomNormal([1, 2, 16, 4]);
-        const k = tf.randomNormal([1, 2, 16, 4]);
-        const v = tf.randomNormal([1, 2, 16, 4]);
-        const { out, lse } = sparseAttention(tf, { q, k, v, pattern: causal(), returnLse: true });
-        // A model-like chain on the resident output.
-        const y = tf.add(tf.mul(out, tf.scalar(2)), tf.expandDims(lse!, 3));
-        return tf.sum(y);
-      });
+      const q = tf.randomNormal([1, 2, 16, 4]);
+      const k = tf.randomNormal([1, 2, 16, 4]);
+      const v = tf.randomNormal([1, 2, 16, 4]);
+      const { out, lse } = await be.attentionResident({ q, k, v, pattern: causal(), returnLse: true });
+      expect(tf.memory().numTensors).toBe(before + 5); // q, k, v, out, lse
+      // A model-like chain on the resident output.
+      const kept = tf.tidy(() => tf.sum(tf.add(tf.mul(out, tf.scalar(2)), tf.expandDims(lse!, 3))));
+      tf.dispose([q, k, v, out, lse!]);
       expect(tf.memory().numTensors).toBe(before + 1);
       expect(Number.isFinite((await kept.data())[0])).toBe(true);
       kept.dispose();
       expect(tf.memory().numTensors).toBe(before);
+      await be.dispose();
     });
   });
 }

@@ -2,34 +2,24 @@ import type { AttentionRequest, AttentionResult } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { makePredicate } from '@sparse/core/reference';
 import { expect } from 'vitest';
-import { type ComputeOptions, sparseAttention, tfjs } from '../src/index.js';
-import { tf, useBackend } from './helpers.js';
+import { type TfjsBackendOptions, tfjs } from '../src/index.js';
+import { tf, useBackend, viaResident } from './helpers.js';
 
 /** Every tf.js path a request can take: the host Backend (default settings) and both resident strategies. */
-export const PATHS: [string, ComputeOptions | 'host'][] = [
+export const PATHS: [string, TfjsBackendOptions | 'host'][] = [
   ['host Backend', 'host'],
-  ['resident batched 16x16, small chunks', { strategy: 'batched', blockQ: 16, blockK: 16, maxScoreElements: 4096 }],
-  ['resident plain 16x8', { strategy: 'plain', blockQ: 16, blockK: 8 }],
+  ['resident batched 16x16, small chunks', { strategy: 'batched', tiles: { blockQ: 16, blockK: 16 }, maxScoreElements: 4096 }],
+  ['resident plain 16x8', { strategy: 'plain', tiles: { blockQ: 16, blockK: 8 } }],
 ];
 
-export async function runPath(backend: string, request: AttentionRequest, path: ComputeOptions | 'host'): Promise<AttentionResult> {
+export async function runPath(backend: string, request: AttentionRequest, path: TfjsBackendOptions | 'host'): Promise<AttentionResult> {
   await useBackend(backend);
-  if (path === 'host') {
-    const be = tfjs({ tf, backendName: backend });
-    try {
-      return await be.attention(request);
-    } finally {
-      await be.dispose();
-    }
+  const be = tfjs({ tf, backendName: backend, ...(path === 'host' ? {} : path) });
+  try {
+    return path === 'host' ? await be.attention(request) : await viaResident(be, request);
+  } finally {
+    await be.dispose();
   }
-  const { out, lse } = tf.tidy(() => {
-    const up = (x: { data: Float32Array; shape: readonly number[] }) => tf.tensor(x.data, [...x.shape]);
-    const r = sparseAttention(tf, { ...request, q: up(request.q), k: up(request.k), v: up(request.v) }, path);
-    return { out: r.out, lse: r.lse! };
-  });
-  const result = { out: { data: (await out.data()) as Float32Array, shape: out.shape }, lse: { data: (await lse.data()) as Float32Array, shape: lse.shape } };
-  tf.dispose([out, lse]);
-  return result;
 }
 
 /** A bhsd request with the given data arrays replaced (copies, so one request can be altered per case). */

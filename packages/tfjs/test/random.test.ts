@@ -1,8 +1,8 @@
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, it } from 'vitest';
-import { type ComputeOptions, sparseAttention } from '../src/index.js';
-import { expectClose, F32, hostTensor, TF_BACKENDS, tf, useBackend } from './helpers.js';
+import { type TfjsBackendOptions, tfjs } from '../src/index.js';
+import { expectClose, F32, hostTensor, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js';
 
 /** Seeded choices, so that a failure names a reproducible configuration. */
 function rng(seed: number) {
@@ -57,23 +57,19 @@ for (const backend of TF_BACKENDS) {
           queryOffset: r.pick([undefined, 0, r.int(-5, 5)]),
           returnLse: true,
         };
-        const options: ComputeOptions = {
-          blockQ: r.int(1, 20),
-          blockK: r.int(1, 20),
+        const options: TfjsBackendOptions = {
+          tiles: { blockQ: r.int(1, 20), blockK: r.int(1, 20) },
           strategy: r.pick(['batched', 'plain'] as const),
           take: r.pick(['slice', 'gatherNd'] as const),
           maxScoreElements: r.pick([400, 5000, 1 << 22]),
         };
         const what = JSON.stringify({ B, Hq, Hkv, Sq, Sk, D, Dv, layout, pattern, queryOffset: request.queryOffset, options });
         const expected = referenceAttention(request);
-        const { out, lse } = tf.tidy(() => {
-          const up = (x: { data: Float32Array; shape: readonly number[] }) => tf.tensor(x.data, [...x.shape]);
-          const res = sparseAttention(tf, { ...request, q: up(request.q), k: up(request.k), v: up(request.v) }, options);
-          return { out: res.out, lse: res.lse! };
-        });
-        expectClose(await out.data(), expected.out.data, F32, `out ${what}`);
-        expectClose(await lse.data(), expected.lse!.data, F32, `lse ${what}`, true);
-        tf.dispose([out, lse]);
+        const be = tfjs({ tf, backendName: backend, ...options });
+        const { out, lse } = await viaResident(be, request);
+        await be.dispose();
+        expectClose(out.data, expected.out.data, F32, `out ${what}`);
+        expectClose(lse!.data, expected.lse!.data, F32, `lse ${what}`, true);
       });
     }
   });

@@ -1,6 +1,6 @@
 import { describeConformance } from '@sparse/conformance/vitest';
 import { describe, expect, it } from 'vitest';
-import { sparseAttention, tfjs, toleranceFor } from '../src/index.js';
+import { tfjs, toleranceFor } from '../src/index.js';
 import { tf } from './helpers.js';
 import { setUpNodeWebgpu } from './node-webgpu.js';
 
@@ -13,15 +13,17 @@ describe('tf.js webgpu backend', () => {
   it.skipIf(unavailable !== null)(`runs resident calls without leaking (${unavailable ?? ('adapter' in setUp ? setUp.adapter : '')})`, async () => {
     await tf.setBackend('webgpu');
     await tf.ready();
+    const be = tfjs({ tf, backendName: 'webgpu', tiles: { blockQ: 16, blockK: 16 } });
     const q = tf.randomNormal([1, 2, 40, 8]);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) {
-      const r = sparseAttention(tf, { q, k: q, v: q, pattern: { kind: 'causal' }, returnLse: true }, { blockQ: 16, blockK: 16 });
+      const r = await be.attentionResident({ q, k: q, v: q, pattern: { kind: 'causal' }, returnLse: true });
       await r.out.data();
       tf.dispose([r.out, r.lse!]);
     }
     expect(tf.memory().numTensors).toBe(before);
     q.dispose();
+    await be.dispose();
   });
 });
 
