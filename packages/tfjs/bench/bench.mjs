@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { sparseAttention } from '../dist/index.js';
+import { tfjs } from '../dist/index.js';
 
 tf.env().set('IS_TEST', true); // no Node.js banner
 const args = Object.fromEntries(
@@ -37,13 +37,14 @@ await tf.ready();
 function dense(q, k, v) {
   return tf.tidy(() => tf.matMul(tf.softmax(tf.matMul(tf.mul(q, tf.scalar(1 / Math.sqrt(D))), tf.transpose(k, [0, 1, 3, 2]))), v));
 }
-function sparse(q, k, v) {
-  return sparseAttention(tf, { q, k, v, pattern: { kind: 'local', left: W, right: W } }, { blockQ: block, blockK: block }).out;
+const sparseBackend = tfjs({ tf, backendName: backend, tiles: { blockQ: block, blockK: block } });
+async function sparse(q, k, v) {
+  return (await sparseBackend.attentionResident({ q, k, v, pattern: { kind: 'local', left: W, right: W } })).out;
 }
 
 async function measure(fn, q, k, v) {
   try {
-    const warm = fn(q, k, v);
+    const warm = await fn(q, k, v);
     await warm.data();
     warm.dispose();
     const times = [];
@@ -51,7 +52,7 @@ async function measure(fn, q, k, v) {
     for (let r = 0; r < reps; r++) {
       const t0 = performance.now();
       const c0 = process.cpuUsage();
-      const out = fn(q, k, v);
+      const out = await fn(q, k, v);
       await out.data();
       const c = process.cpuUsage(c0);
       times.push(performance.now() - t0);
@@ -60,7 +61,7 @@ async function measure(fn, q, k, v) {
     }
     let kept;
     const prof = await tf.profile(async () => {
-      kept = fn(q, k, v);
+      kept = await fn(q, k, v);
       await kept.data();
     });
     kept.dispose();

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { sparseAttention } from '../dist/index.js';
+import { tfjs } from '../dist/index.js';
 
 tf.env().set('IS_TEST', true);
 const [backend = 'wasm', n = '4096', block = '64', heads = '1'] = process.argv.slice(2);
@@ -13,13 +13,14 @@ const H = Number(heads);
 const q = tf.randomNormal([1, H, N, 64]);
 const k = tf.randomNormal([1, H, N, 64]);
 const v = tf.randomNormal([1, H, N, 64]);
-const run = () => sparseAttention(tf, { q, k, v, pattern: { kind: 'local', left: 128, right: 128 } }, { blockQ: Number(block), blockK: Number(block) }).out;
-const w = run();
+const sparse = tfjs({ tf, backendName: backend, tiles: { blockQ: Number(block), blockK: Number(block) } });
+const run = async () => (await sparse.attentionResident({ q, k, v, pattern: { kind: 'local', left: 128, right: 128 } })).out;
+const w = await run();
 await w.data();
 w.dispose();
 const t0 = performance.now();
 const info = await tf.profile(async () => {
-  const o = run();
+  const o = await run();
   await o.data();
   o.dispose();
 });

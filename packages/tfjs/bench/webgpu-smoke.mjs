@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { referenceAttention } from '@sparse/core/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import { create, globals } from 'webgpu';
-import { sparseAttention } from '../dist/index.js';
+import { tfjs } from '../dist/index.js';
 
 const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && process.argv[2] === 'software' && existsSync(icd)) process.env.VK_ICD_FILENAMES = icd;
@@ -30,7 +30,7 @@ const req = {
   returnLse: true,
 };
 const ref = referenceAttention(req);
-const { out, lse } = sparseAttention(tf, {
+const { out, lse } = await tfjs({ tf, backendName: 'webgpu' }).attentionResident({
   ...req,
   q: tf.tensor(req.q.data, req.q.shape),
   k: tf.tensor(req.k.data, req.k.shape),

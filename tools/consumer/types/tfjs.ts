@@ -2,7 +2,7 @@
 // from npm; type-checked, never run.
 import { type AttentionRequest, type Backend, causal, local } from '@sparse/core';
 import { cpuWasm } from '@sparse/cpu-wasm';
-import { sparseAttention, type TfjsBackend, tfjs, toleranceFor } from '@sparse/tfjs';
+import { type TfjsBackend, tfjs, toleranceFor } from '@sparse/tfjs';
 import { webgpu } from '@sparse/webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,10 +18,8 @@ export async function run(): Promise<number> {
   const backends: Backend[] = [backend, cpuWasm(), webgpu()];
   const results = await Promise.all(backends.map((b) => b.attention(request)));
   // tf.Tensors in and out.
-  const out: tf.Tensor = tf.tidy(() => {
-    const q = tf.zeros([1, 2, 64, 16]);
-    return sparseAttention(tf, { q, k: q, v: q, pattern: local(4, 4) }).out;
-  });
-  out.dispose();
+  const q = tf.zeros([1, 2, 64, 16]);
+  const out: tf.Tensor = (await backend.attentionResident({ q, k: q, v: q, pattern: local(4, 4) })).out;
+  tf.dispose([q, out]);
   return results.length * toleranceFor('wasm').atol;
 }
