@@ -48,6 +48,8 @@ const IMPORT_MAP = {
   imports: {
     '@sparse/cpu-wasm': '/node_modules/@sparse/cpu-wasm/dist/browser.js',
     '@sparse/core': '/node_modules/@sparse/core/dist/index.js',
+    '@sparse/core/backend': '/node_modules/@sparse/core/dist/entry/backend.js',
+    '@sparse/core/reference': '/node_modules/@sparse/core/dist/entry/reference.js',
     '@sparse/conformance/browser': '/node_modules/@sparse/conformance/dist/browser.js',
   },
 };
