@@ -1,7 +1,7 @@
 // (a) Bad input: attention() rejects (never throws synchronously) with core's code and field, and supports() returns
 // the same message.
 import type { AttentionRequest, Backend, Pattern, SparseErrorCode } from '@sparse/core';
-import { makeRequest } from '../testing/requests.js';
+import { makeRequest } from '@sparse/core/reference';
 import { BehaviourFailure, check, expectReference, expectRejects } from './assert.js';
 import { smallRequest } from './requests.js';
 import type { BehaviourContext } from './types.js';

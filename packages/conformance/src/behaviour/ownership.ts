@@ -2,7 +2,7 @@
 // mutated right after the call (before awaiting it) do not change its result, on a fresh backend (its first call)
 // and on a started one.
 import type { AttentionRequest, AttentionResult, Backend, Pattern } from '@sparse/core';
-import { cloneRequest, makeRequest } from '../testing/requests.js';
+import { cloneRequest, makeRequest } from '@sparse/core/reference';
 import { BehaviourFailure, expectReference, within } from './assert.js';
 import { accepted } from './requests.js';
 import type { BehaviourContext } from './types.js';

@@ -1,7 +1,7 @@
 // The requests the behaviour suite runs: small (fast on any backend), covering both layouts, GQA/MQA, a dilated
 // call that partitions, per-head patterns, masked rows, Sq ≠ Sk, lse on and off.
 import type { AttentionRequest, Backend, Pattern } from '@sparse/core';
-import { makeRequest } from '../testing/requests.js';
+import { makeRequest } from '@sparse/core/reference';
 import { BehaviourFailure } from './assert.js';
 import type { SlowCall } from './types.js';
 

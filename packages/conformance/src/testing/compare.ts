@@ -12,18 +12,6 @@ import { referenceAttention64 } from '@sparse/core/reference';
 const LSE_ROUNDING = 2 ** -22;
 
 /** Largest |a[n] − b[n]| (equal values, infinities included, count as 0; a NaN on one side gives NaN). */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let n = 0; n < a.length; n++) {
-    const x = a[n]!;
-    const y = b[n]!;
-    if (x === y) continue;
-    const d = Math.abs(x - y);
-    if (Number.isNaN(d)) return Number.NaN;
-    m = Math.max(m, d);
-  }
-  return m;
-}
 
 export interface CloseOptions {
   /** Compare as lse: |a − e| <= lseAtol + 2⁻²²·|e| (default: as out, |a − e| <= atol + rtol·|e|). */

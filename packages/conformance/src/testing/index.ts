@@ -3,16 +3,29 @@
 // test runner and in a browser page.
 export { FLOAT32_TOLERANCE, type Tolerance } from '@sparse/core';
 export {
+  bruteRows,
+  cloneRequest,
+  makeRequest,
+  maxAbsDiff,
+  mulberry32,
+  type Qkv,
+  type QkvShape,
+  qkv,
+  type RandomOptions,
+  randomArray,
+  randomTensor,
+  uniform,
+  unitFloat,
+  withDuplicateKeys,
+} from '@sparse/core/reference';
+export {
   assertClose,
   assertMatchesReference,
   type CloseOptions,
   closeMismatch,
   type ExpectedResult,
-  maxAbsDiff,
   referenceMismatch,
   rejection,
   resultMismatch,
   resultShapes,
 } from './compare.js';
-export { mulberry32, type RandomOptions, randomArray, randomTensor, uniform, unitFloat } from './random.js';
-export { bruteRows, cloneRequest, makeRequest, type Qkv, type QkvShape, qkv, withDuplicateKeys } from './requests.js';

@@ -6,3 +6,7 @@ export { type Attention64, type RowSample, referenceAttention, referenceAttentio
 export { referenceMemoryBytes } from '../reference/backend.js';
 export { type BlockedOptions, blockedAttention64 } from '../reference/blocked.js';
 export { clusterLabel, normalisedCentroids, type TopkCut, topkCut } from '../reference/content.js';
+// Seeded data for tests, fixtures and tools (the same values in every package and runtime); re-exported, with the
+// closeness checks, by @sparse/conformance/testing.
+export { type RandomOptions, randomArray, randomTensor, uniform, unitFloat } from '../testing/random.js';
+export { bruteRows, cloneRequest, makeRequest, maxAbsDiff, type Qkv, type QkvShape, qkv, withDuplicateKeys } from '../testing/requests.js';

@@ -1,5 +1,7 @@
-import type { AttentionRequest, HostTensor, Layout, Pattern } from '@sparse/core';
-import { shapeOf } from '@sparse/core/backend';
+import type { Pattern } from '../pattern/types.js';
+import type { AttentionRequest } from '../request.js';
+import { type HostTensor, type Layout, shapeOf } from '../tensor.js';
+
 import { randomTensor } from './random.js';
 
 /** The sizes of a call, by name; every size but Sq has a default. */
@@ -92,4 +94,18 @@ export function bruteRows(allowed: (i: number, j: number) => boolean, sq: number
     rows.push(r);
   }
   return rows;
+}
+
+/** The largest |a − b| over two arrays (equal values, infinities included, count 0; a NaN difference gives NaN). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let n = 0; n < a.length; n++) {
+    const x = a[n]!;
+    const y = b[n]!;
+    if (x === y) continue;
+    const d = Math.abs(x - y);
+    if (Number.isNaN(d)) return Number.NaN;
+    m = Math.max(m, d);
+  }
+  return m;
 }

@@ -1,7 +1,5 @@
-import type { HostTensor } from '@sparse/core';
-import { mulberry32 } from '@sparse/core/reference';
-
-export { mulberry32 };
+import { mulberry32 } from '../pattern/prng.js';
+import type { HostTensor } from '../tensor.js';
 
 export interface RandomOptions {
   /** Small integers -2 … 2 instead of uniform [-1, 1): exact scores, so ties stay ties and margins are exact. */
