@@ -69,7 +69,7 @@ async function timeBoth(backend, device, request, reps) {
   const run = async () => {
     const c0 = workerCpuSeconds();
     const t0 = performance.now();
-    const res = await backend.attentionBuffers(request);
+    const res = await backend.attentionResident(request);
     await device.queue.onSubmittedWorkDone();
     const t = (performance.now() - t0) / 1000;
     const c1 = workerCpuSeconds();
