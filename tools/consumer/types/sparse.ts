@@ -1,8 +1,8 @@
 // A TypeScript app using the public API of core, cpu-wasm and webgpu as installed from npm; type-checked, never run.
-import { type AttentionRequest, type Backend, causal, local, SparseAttentionError } from '@sparse/core';
+import { type AttentionRequest, type Backend, causal, local, type ResidentResult, SparseAttentionError } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { type CpuWasmBackend, cpuWasm } from '@sparse/cpu-wasm';
-import { type BufferAttentionResult, type WebGpuBackend, webgpu } from '@sparse/webgpu';
+import { type GpuTensor, type WebGpuBackend, webgpu } from '@sparse/webgpu';
 
 const shape = [1, 2, 64, 16];
 const data = () => new Float32Array(2 * 64 * 16);
@@ -21,7 +21,7 @@ export async function run(): Promise<number> {
   // The resident GPUBuffer path: WebGPU's types (@webgpu/types) come with @sparse/webgpu.
   const device: GPUDevice = await gpu.device();
   const buffer: GPUBuffer = device.createBuffer({ size: 2 * 64 * 16 * 4, usage: GPUBufferUsage.STORAGE });
-  const resident: BufferAttentionResult = await gpu.attentionBuffers({
+  const resident: ResidentResult<GpuTensor> = await gpu.attentionResident({
     q: { buffer, shape },
     k: { buffer, shape },
     v: { buffer, shape },
