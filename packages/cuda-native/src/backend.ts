@@ -1,6 +1,16 @@
 import type { AttentionRequest } from '@sparse/core';
 import { SparseAttentionError } from '@sparse/core';
-import { type AttentionPlan, type DeviceCode, defineBackend, disposedError, fail, type KitBackend, ownedRequest, planAttention } from '@sparse/core/backend';
+import {
+  type AttentionPlan,
+  type DeviceCode,
+  defineBackend,
+  disposedError,
+  fail,
+  type KitBackend,
+  ownedRequest,
+  planAttention,
+  type Refusal,
+} from '@sparse/core/backend';
 import type { NativeBuildInfo } from './binding.js';
 import { KERNEL_NAMES, refusal } from './check.js';
 import { type CudaContext, describeDevice, releaseDevice, startDevice } from './device.js';
@@ -52,10 +62,10 @@ export interface CudaNativeBackend extends KitBackend<CudaRunInfo>, ResidentOps 
   profile(request: AttentionRequest, options?: ProfileOptions): Promise<ProfileResult>;
 }
 
-/** What viaResident() needs of a backend it wraps: the options it was made with and its refusal of a plan. */
+/** What viaResident() needs of a backend it wraps: the options it was made with and its check of a plan. */
 export interface CudaInternals {
   options: ResolvedCudaOptions;
-  refuse(plan: AttentionPlan, ctx: CudaContext | null): void;
+  check(plan: AttentionPlan, ctx: CudaContext | null): Refusal | null;
 }
 
 const internals = new WeakMap<object, CudaInternals>();
@@ -150,6 +160,6 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
       }
     },
   }));
-  internals.set(backend, { options: resolved, refuse });
+  internals.set(backend, { options: resolved, check });
   return backend;
 }

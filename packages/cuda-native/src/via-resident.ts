@@ -23,15 +23,7 @@ export function viaResident(backend: CudaNativeBackend): KitBackend {
       },
       describe: (device) => `${device}, through attentionResident`,
       // The device's own refusal; the wrapped backend checks again with its started device on each call.
-      check: (plan) => {
-        try {
-          inner.refuse(plan, null);
-          return null;
-        } catch (e) {
-          const err = e as { code: 'UNSUPPORTED' | 'RESOURCE_LIMIT'; field: string; message: string };
-          return { code: err.code, field: err.field, message: err.message };
-        }
-      },
+      check: (plan) => inner.check(plan, null),
       async run(_device, request, _plan, signal): Promise<AttentionResult> {
         // The uploads copy q, k and v before the first await.
         const uploads = [backend.upload(request.q), backend.upload(request.k), backend.upload(request.v)];
