@@ -30,14 +30,14 @@ if (threadCounts.length === 0) threadCounts.push(1);
 const best = {};
 let nnz = 0;
 for (const threads of threadCounts) {
-  const be = cpuWasm({ threads, blockQ: env('BQ', 32), blockK: env('BK', 32) });
+  const be = cpuWasm({ threads, tiles: { blockQ: env('BQ', 32), blockK: env('BK', 32) } });
   for (let r = 0; r < 5; r++) await be.attention(req);
   best[threads] = Infinity;
   for (let r = 0; r < reps; r++) {
     await be.attention(req);
-    const s = be.info().lastCall;
+    const s = be.lastRun();
     nnz = s.nnz;
-    best[threads] = Math.min(best[threads], s.ms.attend);
+    best[threads] = Math.min(best[threads], s.phaseMs.attend);
   }
   await be.dispose();
 }

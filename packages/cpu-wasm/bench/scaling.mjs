@@ -33,7 +33,7 @@ for (let a = 0; a < Number(process.env.ATTEMPTS ?? 40) && free < 6; a++) {
     const w0 = performance.now();
     await backends[n].attention(req);
     call[n] = Math.min(call[n], performance.now() - w0);
-    attend[n] = Math.min(attend[n], backends[n].info().lastCall.ms.attend);
+    attend[n] = Math.min(attend[n], backends[n].lastRun().phaseMs.attend);
   }
   console.log(
     `free window ${free} (control got ${cpus.toFixed(2)} CPUs): attend 1t ${attend[1].toFixed(1)} ms, 2t ${attend[2].toFixed(1)} ms → ` +

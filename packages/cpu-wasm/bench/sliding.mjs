@@ -34,7 +34,7 @@ const peak = await measureSimdPeak({ repeats: env('PEAK_REPS', 20), durationMs: 
 console.log(`SIMD128 peak (1 thread): ${peak.gflops.toFixed(1)} GFLOP/s  runs ${peak.runs.map((r) => r.toFixed(1)).join(' ')}`);
 const results = {};
 for (const threads of threadCounts) {
-  const be = cpuWasm({ threads, ...tiles });
+  const be = cpuWasm({ threads, tiles });
   await be.attention(request); // warm-up: workers, tier-up, memory growth
   let best = Infinity;
   let bestCpu = Infinity;
@@ -48,7 +48,7 @@ for (const threads of threadCounts) {
     bestCpu = Math.min(bestCpu, (cu.user + cu.system) / 1e6);
     if (dt < best) {
       best = dt;
-      stats = be.info().lastCall;
+      stats = be.lastRun();
     }
   }
   const gflops = (4 * stats.nnz * D) / best / 1e9;
@@ -58,7 +58,7 @@ for (const threads of threadCounts) {
     `threads ${threads}: ${(best * 1000).toFixed(1)} ms  ${gflops.toFixed(1)} GFLOP/s effective  ` +
       `(${((100 * gflops) / (peak.gflops * threads)).toFixed(0)}% of ${threads}× peak; per CPU-second ${perCpu.toFixed(1)} GFLOP/s = ` +
       `${((100 * perCpu) / peak.gflops).toFixed(0)}% of peak)  phases ms ${JSON.stringify(
-        Object.fromEntries(Object.entries(stats.ms).map(([k, v]) => [k, +v.toFixed(1)])),
+        Object.fromEntries(Object.entries(stats.phaseMs).map(([k, v]) => [k, +v.toFixed(1)])),
       )}  arena ${(stats.arenaBytes / 2 ** 20).toFixed(0)} MiB`,
   );
   await be.dispose();
