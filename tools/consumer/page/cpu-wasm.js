@@ -5,7 +5,7 @@ export async function runCpuWasm() {
   const backend = cpuWasm({ threads: 2 });
   try {
     const result = await check(backend);
-    const info = backend.info();
+    const info = backend.lastRun();
     return { ...result, mode: info.mode, threads: info.threads };
   } finally {
     await backend.dispose();
