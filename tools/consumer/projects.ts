@@ -130,6 +130,8 @@ export const CONSUMERS: Consumer[] = [
       const map = {
         imports: {
           '@sparse/core': '/node_modules/@sparse/core/dist/index.js',
+          '@sparse/core/backend': '/node_modules/@sparse/core/dist/entry/backend.js',
+          '@sparse/core/reference': '/node_modules/@sparse/core/dist/entry/reference.js',
           '@sparse/cpu-wasm': '/node_modules/@sparse/cpu-wasm/dist/browser.js',
           '@sparse/webgpu': '/node_modules/@sparse/webgpu/dist/index.js',
           '@sparse/tfjs': '/node_modules/@sparse/tfjs/dist/index.js',
