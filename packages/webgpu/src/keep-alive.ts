@@ -1,7 +1,7 @@
 /**
  * Dawn's Node binding does not keep the event loop alive while GPU work is pending (an awaited pipeline compile
- * or buffer map can let `node script.js` exit mid-call). Every public call holds this ref-counted timer until it
- * settles. Harmless in browsers.
+ * or buffer map can let `node script.js` exit mid-call). The device code (start, run, release) and the resident
+ * calls hold this ref-counted timer until they settle. Harmless in browsers.
  */
 let holders = 0;
 let timer: ReturnType<typeof setInterval> | null = null;

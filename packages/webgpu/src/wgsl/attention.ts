@@ -12,7 +12,7 @@ import { histBodyWgsl, tieBodyWgsl, topkDeclsWgsl } from './topk.js';
 
 export type AttentionKernel = 'main' | 'hist' | 'tie';
 
-export const BINDING_SET: Record<AttentionKernel, BindingSet> = { main: 'main', hist: 'pass', tie: 'pass' };
+const BINDING_SET: Record<AttentionKernel, BindingSet> = { main: 'main', hist: 'pass', tie: 'pass' };
 
 /** The compile-time sizes of a configuration as WGSL constants. */
 function configWgsl(c: KernelConfig): string {
