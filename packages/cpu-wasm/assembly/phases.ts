@@ -2,6 +2,8 @@
 //   prep   — K transposed per key block (Kt), non-finite v rows zeroed and flagged, cluster labels (query rows, key rows);
 //   topk   — per query row of a top-k head, the threshold and tie cut over the keys its `within` allows;
 //   attend — the fused kernel: per (head, batch, query block) task, listed key blocks only, online softmax.
+// The phases are numbered by PHASE_* (src/abi.ts, shared with the host); a query head's row in the head table is
+// read through the generated HEAD_* constants (core's layout), and its offsets through headArray().
 import {
   C_ABORT,
   C_ATT_CHUNKS,
