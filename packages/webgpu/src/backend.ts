@@ -1,4 +1,4 @@
-import { type Backend, BlockMaskCache, isSparseAttentionError, type ResidentResult, SparseAttentionError } from '@sparse/core';
+import { type Backend, BlockMaskCache, isSparseAttentionError, type ResidentResult, type SparseAttentionError } from '@sparse/core';
 import { type DeviceCode, defineBackend } from '@sparse/core/backend';
 import { type DeviceContext, Devices, isLost, lostDuringCall } from './device.js';
 import { keepAlive } from './keep-alive.js';
@@ -22,12 +22,10 @@ export interface WebGpuBackend extends Backend {
   lastRun(): WebGpuRunInfo | null;
 }
 
-/** Errors during a call: a lost device becomes DEVICE_LOST; other GPU failures INTERNAL on the device. */
+/** A failure during a call on a device that was lost is DEVICE_LOST; anything else is typed by the kit. */
 async function translate(e: unknown, ctx: DeviceContext): Promise<SparseAttentionError | undefined> {
   if (isSparseAttentionError(e) && e.code === 'DEVICE_LOST') return e;
-  if (await isLost(ctx)) return lostDuringCall(ctx, e);
-  if (isSparseAttentionError(e)) return undefined;
-  return new SparseAttentionError('INTERNAL', `webgpu: ${(e as Error)?.message ?? String(e)}`, { field: 'device', cause: e });
+  return (await isLost(ctx)) ? lostDuringCall(ctx, e) : undefined;
 }
 
 /**
