@@ -128,6 +128,44 @@ describe('the backend kit', () => {
     await expect(backend.attention(request)).resolves.toBeDefined();
   });
 
+  it('a device that reads its inputs late always gets private copies; gate and check serve the entry points a backend adds', async () => {
+    let seen: AttentionRequest | null = null;
+    const backend = defineBackend(
+      {
+        name: 'late',
+        start: async () => ({}),
+        describe: () => 'reads late',
+        readsLate: true,
+        check: (plan) => (plan.seqQ > 100 ? { code: 'RESOURCE_LIMIT', field: 'request', message: 'late: too long' } : null),
+        async run(_ctx, request) {
+          seen = request;
+          await new Promise((r) => setTimeout(r, 1));
+          return toResult(referenceAttention64(request)); // reads after an await
+        },
+        async release() {},
+      },
+      resolveOptions({}),
+      (kit) => ({
+        extra: (seqQ: number) =>
+          kit.gate(() => {
+            kit.check(planAttention({ ...qkv({ Sq: seqQ }), pattern: { kind: 'causal' } }));
+            return kit.call(async () => seqQ);
+          }),
+      }),
+    );
+    await backend.probe();
+    const request: AttentionRequest = { ...qkv({ Sq: 8 }), pattern: { kind: 'causal' } };
+    const expected = toResult(referenceAttention64(request));
+    const pending = backend.attention(request);
+    request.q.data.fill(3);
+    close(await pending, expected);
+    expect(seen!.q.data).not.toBe(request.q.data);
+    await expect(backend.extra(5)).resolves.toBe(5);
+    await expect(backend.extra(500)).rejects.toMatchObject({ code: 'RESOURCE_LIMIT', message: 'late: too long' });
+    await backend.dispose();
+    await expect(backend.extra(5)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+  });
+
   it('serial devices run one call at a time, in order', async () => {
     const { backend, ran } = tiny({ serial: true });
     const calls = [4, 5, 6].map((Sq) => backend.attention({ ...qkv({ Sq }), pattern: { kind: 'causal' } }));

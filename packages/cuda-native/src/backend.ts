@@ -1,16 +1,6 @@
 import type { AttentionRequest } from '@sparse/core';
 import { SparseAttentionError } from '@sparse/core';
-import {
-  type AttentionPlan,
-  type DeviceCode,
-  defineBackend,
-  disposedError,
-  fail,
-  type KitBackend,
-  ownedRequest,
-  planAttention,
-  type Refusal,
-} from '@sparse/core/backend';
+import { type AttentionPlan, type DeviceCode, defineBackend, fail, type KitBackend, ownedRequest, planAttention, type Refusal } from '@sparse/core/backend';
 import type { NativeBuildInfo } from './binding.js';
 import { KERNEL_NAMES, refusal } from './check.js';
 import { type CudaContext, describeDevice, releaseDevice, startDevice } from './device.js';
@@ -110,6 +100,8 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
     describe: describeDevice,
     check,
     run: runPiece,
+    // The addon reads host operands on its worker thread, after run() returns: the kit hands run() private copies.
+    readsLate: true,
     release: releaseDevice,
     translate: translateError,
     tolerance: (request) => toleranceFor(precision, request),
@@ -129,8 +121,7 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
     ...residentOps(kit, { name: NAME, owner: self, precision, refuse }),
 
     profile(request: AttentionRequest, opts: ProfileOptions = {}): Promise<ProfileResult> {
-      if (kit.disposed()) return Promise.reject(disposedError(NAME));
-      try {
+      return kit.gate(() => {
         const warmup = opts.warmup ?? 2;
         const iterations = opts.iterations ?? 10;
         if (!(Number.isInteger(iterations) && iterations >= 1)) fail('INVALID_ARGUMENT', 'iterations', 'must be a positive integer', iterations);
@@ -155,9 +146,7 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
             blockK: kernel.blockK,
           };
         });
-      } catch (e) {
-        return Promise.reject(e);
-      }
+      });
     },
   }));
   internals.set(backend, { options: resolved, check });

@@ -10,8 +10,9 @@ export function hasTopk(plan: AttentionPlan): boolean {
 }
 
 /**
- * Packs a validated request for the addon. q, k and v are copied: the addon reads host operands on its worker
- * thread, after the call has returned, and the caller's arrays are the caller's again by then.
+ * Packs a validated request for the addon. q, k and v are referenced, not copied: the addon reads host operands on
+ * its worker thread after the call has returned, so they must be private copies (the kit hands run() copies, as
+ * the device declares `readsLate`).
  */
 export function packRequest(
   request: AttentionRequest,
@@ -21,9 +22,9 @@ export function packRequest(
   options: { precision: number; device: number },
 ): HostNativeArgs {
   return {
-    q: request.q.data.slice(),
-    k: request.k.data.slice(),
-    v: request.v.data.slice(),
+    q: request.q.data,
+    k: request.k.data,
+    v: request.v.data,
     out: new Float32Array(plan.batch * plan.headsQ * plan.seqQ * plan.headDimV),
     lse: plan.returnLse ? new Float32Array(plan.batch * plan.headsQ * plan.seqQ) : null,
     ...packMasks(plan, kernel, cache, options),

@@ -4,7 +4,7 @@
 // through the kit's gate (kit.call): refused once disposed, errors typed, counted in flight for dispose().
 import type { HostTensor, ResidentRequest, ResidentResult } from '@sparse/core';
 import { SparseAttentionError } from '@sparse/core';
-import { type AttentionPlan, disposedError, type Kit, planAttentionShapes, shapeOf } from '@sparse/core/backend';
+import { type AttentionPlan, type Kit, planAttentionShapes, shapeOf } from '@sparse/core/backend';
 import type { NativeOperand } from './binding.js';
 import type { CudaContext } from './device.js';
 import { toSparseError } from './errors.js';
@@ -83,15 +83,8 @@ export function residentOps(kit: Kit<CudaContext>, setup: ResidentSetup): Reside
     ctx.binding.tensorRelease(id).catch(() => undefined);
   });
 
-  /** Checks and starts an operation synchronously; anything thrown becomes the rejection. Disposed comes first. */
-  const gate = <T>(start: () => Promise<T>): Promise<T> => {
-    if (kit.disposed()) return Promise.reject(disposedError(setup.name));
-    try {
-      return start();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  };
+  // Checks and starts an operation synchronously; anything thrown becomes the rejection. Disposed comes first.
+  const gate = kit.gate;
 
   const releaser = (ctx: CudaContext) => async (t: CudaTensor) => {
     collected.unregister(t);

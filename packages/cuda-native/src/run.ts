@@ -13,8 +13,8 @@ export interface PieceRun {
 }
 
 /**
- * Starts a piece: everything it reads from `request` (q, k, v copied by packRequest) is read before this returns
- * its promise. `timing` asks the addon for untimed and timed repetitions (profile()).
+ * Starts a piece on private copies of q, k and v (the kit's, as the device declares `readsLate`; profile() takes
+ * its own). `timing` asks the addon for untimed and timed repetitions (profile()).
  */
 export function startPiece(
   ctx: CudaContext,

@@ -44,6 +44,11 @@ export interface DeviceCode<Ctx, Info extends object = object> {
   translate?(error: unknown, ctx: Ctx): SparseAttentionError | undefined | Promise<SparseAttentionError | undefined>;
   /** Calls run one at a time (one memory shared by every call). */
   serial?: boolean;
+  /**
+   * The device reads the request's arrays after run() returns (an addon reading them on another thread): the kit
+   * then always hands run() private copies, taken before attention() returns, and the device copies nothing itself.
+   */
+  readsLate?: boolean;
   /** The tolerance results meet against the float64 reference (default float32's); `request` when it depends on it. */
   tolerance?(request?: AttentionRequest): Tolerance;
   /** The device's own figures of the last piece run, added to lastRun(). */
@@ -54,6 +59,13 @@ export interface DeviceCode<Ctx, Info extends object = object> {
 export interface Kit<Ctx> {
   /** Runs `fn` like a call: refused once disposed, after the device started, serialised, errors typed. */
   call<T>(fn: (ctx: Ctx) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * The synchronous front of an entry point: refused once disposed, then `start` runs now (validation, copies of
+   * the caller's data); whatever it throws becomes the rejection of the promise it returns.
+   */
+  gate<T>(start: () => Promise<T>): Promise<T>;
+  /** The device's refusal of a plan (its `check` over the pieces the call would run as), thrown as a SparseAttentionError. */
+  check(plan: AttentionPlan): void;
   /** The started device, or null. */
   live(): Ctx | null;
   /** Whether dispose() was called. */
@@ -173,7 +185,7 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
       return Promise.reject(isSparseAttentionError(e) ? e : internalError(name, e));
     }
     const ctx = live;
-    const direct = pieces.length === 1 && isWhole(plan, pieces[0]!.select) && ctx !== null && !(device.serial && busy > 0);
+    const direct = pieces.length === 1 && isWhole(plan, pieces[0]!.select) && ctx !== null && !(device.serial && busy > 0) && !device.readsLate;
     if (direct) {
       // Started and free: the device takes the caller's arrays now (upload or copy); no snapshot is needed.
       let running: Promise<AttentionResult>;
@@ -277,6 +289,17 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
           throw await typed(e, ctx);
         }
       });
+    },
+    gate(start) {
+      if (disposed) return Promise.reject(disposedError(name));
+      try {
+        return start();
+      } catch (e) {
+        return Promise.reject(isSparseAttentionError(e) ? e : internalError(name, e));
+      }
+    },
+    check(plan) {
+      piecesOf(plan, live);
     },
     live: () => live,
     disposed: () => disposed,
