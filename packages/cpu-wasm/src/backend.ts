@@ -1,5 +1,5 @@
-import { type AttentionPlan, type Backend, type RunInfo, SparseAttentionError } from '@sparse/core';
-import { BlockMaskCache, type DeviceCode, defineBackend, type HeadTable, packHeadTable } from '@sparse/core/backend';
+import { type AttentionPlan, SparseAttentionError } from '@sparse/core';
+import { BlockMaskCache, type DeviceCode, defineBackend, type HeadTable, type KitBackend, packHeadTable } from '@sparse/core/backend';
 import { type CpuWasmDevice, type CpuWasmRunInfo, describeDevice, deviceRunInfo, releaseDevice, startDevice } from './device.js';
 import { translateFailure } from './failure.js';
 import { checkPiece, copiedBytes } from './limits.js';
@@ -18,9 +18,7 @@ export interface FaultDrills {
 }
 
 /** The cpu-wasm Backend: lastRun() adds the device's figures (CpuWasmRunInfo); plus the fault drills. */
-export interface CpuWasmBackend extends Backend, FaultDrills {
-  lastRun(): (RunInfo & CpuWasmRunInfo) | null;
-}
+export interface CpuWasmBackend extends KitBackend<CpuWasmRunInfo>, FaultDrills {}
 
 /** cpuWasm (documented in index.ts) on one platform: its device code, declared to the backend kit. */
 export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}): CpuWasmBackend {
@@ -61,12 +59,11 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
     tolerance: cpuWasmTolerance,
     runInfo: deviceRunInfo,
   };
-  // runInfo is never null when the kit records a run: runPiece sets the device's figures before it resolves.
   return defineBackend<CpuWasmDevice, CpuWasmRunInfo, FaultDrills>(device, settings.shared, () => ({
     injectFault(f: Fault) {
       if (f !== 'trap' && f !== 'kill-worker')
         throw new SparseAttentionError('INVALID_ARGUMENT', `injectFault: must be "trap" or "kill-worker" (got ${String(f)})`, { field: 'fault' });
       fault = f;
     },
-  })) as CpuWasmBackend;
+  }));
 }

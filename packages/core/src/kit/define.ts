@@ -74,7 +74,10 @@ export interface Kit<Ctx> {
   record(ctx: Ctx, pieces: number, ms: number): void;
 }
 
-export type KitBackend<Info extends object = object> = Backend & { lastRun(): (RunInfo & Partial<Info>) | null };
+/** A Backend made by the kit: lastRun() carries the device's own figures (its runInfo) beside the shared ones. */
+export interface KitBackend<Info extends object = object> extends Backend {
+  lastRun(): (RunInfo & Partial<Info>) | null;
+}
 
 /**
  * A Backend from device code and the resolved shared options. `extend` adds the backend's own entry points on top
