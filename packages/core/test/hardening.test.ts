@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attendByResidue, planAttention, residuePartition } from '../src/entry/backend.js';
+import { planAttention, residuePartition } from '../src/entry/backend.js';
 import { blockedAttention64, referenceAttention, toResult } from '../src/entry/reference.js';
 import { type AttentionRequest, type AttentionResult, MAX_PATTERN_DEPTH, type Pattern, reference, SparseAttentionError } from '../src/index.js';
 import { qkv } from './helpers.js';
@@ -196,11 +196,9 @@ describe('inputs are the caller’s again when a call returns', () => {
     const want = referenceAttention(r);
     const copy = { q: { ...r.q, data: r.q.data.slice() }, k: { ...r.k, data: r.k.data.slice() }, v: { ...r.v, data: r.v.data.slice() } };
     const request = { ...r, ...copy };
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-    const pending = attendByResidue(request, planAttention(request), true, async (sub) => {
-      await tick();
-      return referenceAttention(sub);
-    });
+    // The kit gathers every residue group's rows before attention() returns; the groups run after an await.
+    const backend = reference({ partitionDilation: true });
+    const pending = backend.attention(request);
     copy.q.data.fill(5);
     structuredClone(copy.k.data.buffer, { transfer: [copy.k.data.buffer] });
     expect(Array.from((await pending).out.data)).toEqual(Array.from(want.out.data));
@@ -233,7 +231,9 @@ describe('dilation far beyond the sequence', () => {
   it('the partitioned call equals the whole call for a huge dilation', async () => {
     const r = { ...qkv({ Sq: 16, D: 4 }), pattern: { kind: 'dilated', dilation: 2 ** 31 - 1 } as Pattern, returnLse: true };
     const whole = referenceAttention(r);
-    const parts = await attendByResidue(r, planAttention(r), true, async (sub) => referenceAttention(sub));
+    const backend = reference({ partitionDilation: true });
+    const parts = await backend.attention(r);
+    expect(backend.lastRun()!.pieces).toBe(16);
     expect(Array.from(parts.out.data)).toEqual(Array.from(whole.out.data));
     expect(Array.from(parts.lse!.data)).toEqual(Array.from(whole.lse!.data));
   });

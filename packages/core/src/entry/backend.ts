@@ -8,15 +8,7 @@ export { abortedError, disposedError, internalError, throwIfAborted, unavailable
 export { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, type HeadTable, headTableSource, type LabelGroup, packHeadTable } from '../kit/head-table.js';
 export { type BackendOptions, type ResolvedOptions, resolveOptions, type TileLimits, type TileOptions } from '../kit/options.js';
 export { emptyResult, gatherPiece, isWhole, type Piece, type PieceOptions, type PieceSelection, planPieces, scatterPiece } from '../kit/pieces.js';
-export {
-  attendByResidue,
-  gatherRows,
-  type ResidueGroup,
-  type ResiduePartition,
-  residueGroupPlans,
-  residuePartition,
-  runResiduePartition,
-} from '../partition.js';
+export { type ResidueGroup, type ResiduePartition, residuePartition } from '../partition.js';
 export { drawKeyBlocks } from '../pattern/prng.js';
 export { clusterLabel, FLOAT32_MAX, isFiniteFloat32, normalisedCentroids, type TopkCut, topkCut } from '../reference/content.js';
 export { type AttentionPlan, ownedRequest, planAttention, planAttentionShapes, type ShapeRequest } from '../request.js';
