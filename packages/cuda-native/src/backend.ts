@@ -4,13 +4,13 @@ import { type AttentionPlan, type DeviceCode, defineBackend, fail, type KitBacke
 import type { NativeBuildInfo } from './binding.js';
 import { KERNEL_NAMES, refusal } from './check.js';
 import { type CudaContext, describeDevice, releaseDevice, startDevice } from './device.js';
-import { translateError } from './errors.js';
 import { type LoadOutcome, loadBinding } from './loader.js';
 import { type CudaNativeOptions, type Precision, type ResolvedCudaOptions, resolveCudaOptions } from './options.js';
 import { headTable } from './pack.js';
 import { type ResidentOps, residentOps } from './resident.js';
 import { runPiece, startPiece } from './run.js';
 import { toleranceFor } from './tolerance.js';
+import { translateError } from './translate.js';
 
 export interface ProfileOptions {
   /** Untimed runs first (default 2). */

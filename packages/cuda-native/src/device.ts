@@ -3,10 +3,10 @@
 // exactly what that one holds.
 import { BlockMaskCache } from '@sparse/core';
 import type { NativeBinding, NativeBuildInfo, NativePlan, NativeProbe } from './binding.js';
-import { toSparseError } from './errors.js';
 import type { LoadOutcome } from './loader.js';
 import type { Precision } from './options.js';
 import type { CudaTensor } from './tensor.js';
+import { toSparseError } from './translate.js';
 
 export interface CudaContext {
   binding: NativeBinding;

@@ -1,7 +1,6 @@
 export { type CudaNativeBackend, type CudaRunInfo, cudaNative, type ProfileOptions, type ProfileResult } from './backend.js';
 export type { HostNativeArgs, NativeArgs, NativeBinding, NativeBuildInfo, NativeOperand, NativePlan, NativeProbe } from './binding.js';
 export { expectedKernel, KERNEL_NAMES } from './check.js';
-export { toSparseError } from './errors.js';
 export {
   BUILD_COMMAND,
   buildStatusReason,
@@ -17,4 +16,5 @@ export { hasTopk, packMasks, packRequest } from './pack.js';
 export type { CudaResidentRequest } from './resident.js';
 export { CudaTensor, isCudaTensor } from './tensor.js';
 export { NOMINAL_MAGNITUDES, requestMagnitudes, TOLERANCES, toleranceFor, UNIT_ROUNDOFF } from './tolerance.js';
+export { toSparseError } from './translate.js';
 export { viaResident } from './via-resident.js';

@@ -7,11 +7,11 @@ import { SparseAttentionError } from '@sparse/core';
 import { type AttentionPlan, type Kit, planAttentionShapes, shapeOf } from '@sparse/core/backend';
 import type { NativeOperand } from './binding.js';
 import type { CudaContext } from './device.js';
-import { toSparseError } from './errors.js';
 import { PRECISION_CODE, PRECISIONS, type Precision } from './options.js';
 import { hasTopk, packMasks } from './pack.js';
 import { raceAbort } from './run.js';
 import { CudaTensor, checkOwnTensor, isCudaTensor, queued } from './tensor.js';
+import { toSparseError } from './translate.js';
 
 /**
  * What attentionResident takes: core's ResidentRequest over CudaTensors of the backend's precision, where float32

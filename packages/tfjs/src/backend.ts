@@ -1,6 +1,6 @@
 import { type DeviceCode, defineBackend, type Kit, type KitBackend } from '@sparse/core/backend';
+import { checkHeap } from './check.js';
 import { describe, release, runsOn, start, type TfContext, type TfjsRunInfo } from './device.js';
-import { checkHeap } from './heap.js';
 import { resolveTfjsOptions, type TfjsBackendOptions } from './options.js';
 import { residentEntry, type TfjsResident } from './resident.js';
 import { runPiece } from './run.js';

@@ -1,6 +1,6 @@
 import { planAttentionShapes } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
-import { checkHeap } from '../src/heap.js';
+import { checkHeap } from '../src/check.js';
 import { DEFAULT_MAX_SCORE_ELEMENTS } from '../src/options.js';
 
 const plan = (S: number, H = 8) =>

@@ -1,13 +1,14 @@
-import { type Backend, BlockMaskCache, isSparseAttentionError, type ResidentResult, type SparseAttentionError } from '@sparse/core';
+import { type Backend, BlockMaskCache, type ResidentResult } from '@sparse/core';
 import { type DeviceCode, defineBackend } from '@sparse/core/backend';
-import { type DeviceContext, Devices, isLost, lostDuringCall } from './device.js';
+import { Planner } from './check.js';
+import { type DeviceContext, Devices } from './device.js';
 import { keepAlive } from './keep-alive.js';
 import { resolveWebGpuOptions, type WebGpuOptions } from './options.js';
-import { Planner } from './planner.js';
 import { type GpuTensor, residentEntry, type WebGpuResidentRequest } from './resident.js';
 import { runPiece } from './run.js';
 import { type DeviceRunInfo, runInfo, type WebGpuRunInfo } from './run-info.js';
 import { tolerance } from './tolerance.js';
+import { translate } from './translate.js';
 
 export interface WebGpuBackend extends Backend {
   readonly name: 'webgpu';
@@ -20,12 +21,6 @@ export interface WebGpuBackend extends Backend {
   /** The device the backend runs on (created on first use). */
   device(): Promise<GPUDevice>;
   lastRun(): WebGpuRunInfo | null;
-}
-
-/** A failure during a call on a device that was lost is DEVICE_LOST; anything else is typed by the kit. */
-async function translate(e: unknown, ctx: DeviceContext): Promise<SparseAttentionError | undefined> {
-  if (isSparseAttentionError(e) && e.code === 'DEVICE_LOST') return e;
-  return (await isLost(ctx)) ? lostDuringCall(ctx, e) : undefined;
 }
 
 /**

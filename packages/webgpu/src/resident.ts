@@ -1,11 +1,11 @@
 import { type AttentionPlan, type ResidentRequest, type ResidentResult, SparseAttentionError } from '@sparse/core';
 import { fail, type Kit, planAttentionShapes, type Refusal, shapeOf } from '@sparse/core/backend';
+import type { Planner } from './check.js';
 import { type DeviceContext, lostBeforeCall } from './device.js';
 import { chunkBindings, encodeChunks, getKernels } from './encode.js';
 import { BufferUsage } from './gpu-constants.js';
 import { keepAlive } from './keep-alive.js';
 import { Lease, sharedBuffers } from './lease.js';
-import type { Planner } from './planner.js';
 import type { Prepared } from './prepare.js';
 import type { RunStats } from './run-info.js';
 import { scoped } from './scope.js';

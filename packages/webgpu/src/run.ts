@@ -1,10 +1,10 @@
 import type { AttentionPlan, AttentionRequest, AttentionResult } from '@sparse/core';
 import { shapeOf, throwIfAborted } from '@sparse/core/backend';
+import type { Planner } from './check.js';
 import type { DeviceContext, Devices } from './device.js';
 import { chunkBindings, encodeChunks, getKernels } from './encode.js';
 import { MAP_READ } from './gpu-constants.js';
 import { Lease, STAGING, STORAGE_IN, STORAGE_OUT, sharedBuffers } from './lease.js';
-import type { Planner } from './planner.js';
 import type { Prepared } from './prepare.js';
 import type { RunStats } from './run-info.js';
 import { scoped } from './scope.js';
