@@ -1,7 +1,7 @@
+import { assertMatchesReference, FLOAT32_TOLERANCE } from '@sparse/conformance/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CpuWasmOptions, cpuWasm } from '../dist/index.js';
 import { CASES } from './cases.js';
-import { expectMatchesReference } from './helpers.js';
 
 // Every case against core's float64 reference, on the worker pool (1 and 2 threads, several tile shapes) and on
 // the single-threaded inline fallback.
@@ -25,6 +25,6 @@ describe.each(CONFIGS)('cpu-wasm %s', (_label, options) => {
 
   it.each(CASES)('%s', async (label, req) => {
     expect(backend.supports(req)).toBe(true);
-    expectMatchesReference(req, await backend.attention(req), label);
+    assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
   });
 });

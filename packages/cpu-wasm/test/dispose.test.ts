@@ -1,18 +1,19 @@
 // dispose() is final and idempotent; calls made before it finish, later ones are refused, nothing hangs.
+
+import { assertMatchesReference, makeRequest, rejection } from '@sparse/conformance/testing';
 import { describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, rejection, request } from './helpers.js';
 
 describe.each([
   ['2 threads', { threads: 2 }],
   ['inline', { inline: true }],
 ])('dispose (%s)', (_label, options) => {
-  const small = request({ Hq: 2, Sq: 40, D: 8 }, { kind: 'local', left: 4, right: 4 });
-  const long = request({ Hq: 4, Sq: 512, D: 64 }, { kind: 'dense' });
+  const small = makeRequest({ Hq: 2, Sq: 40, D: 8 }, { kind: 'local', left: 4, right: 4 });
+  const long = makeRequest({ Hq: 4, Sq: 512, D: 64 }, { kind: 'dense' });
 
   it('is final: probe, supports and attention all say the backend was disposed', async () => {
     const backend = cpuWasm(options);
-    expectMatchesReference(small, await backend.attention(small));
+    assertMatchesReference(small, await backend.attention(small));
     const last = backend.lastRun();
     await backend.dispose();
     await backend.dispose();
@@ -34,8 +35,8 @@ describe.each([
     const second = backend.dispose();
     const late = rejection(backend.attention(small));
     const [a, b, probe] = await Promise.all(calls);
-    expectMatchesReference(long, a as never);
-    expectMatchesReference(small, b as never);
+    assertMatchesReference(long, a as never);
+    assertMatchesReference(small, b as never);
     expect(probe).toMatchObject({ available: true });
     await Promise.all([first, second]);
     expect((await late).code).toBe('BACKEND_UNAVAILABLE');

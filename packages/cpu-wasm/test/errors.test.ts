@@ -1,7 +1,7 @@
+import { assertMatchesReference, makeRequest, rejection } from '@sparse/conformance/testing';
 import { isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, rejection, request } from './helpers.js';
 
 describe('options', () => {
   it.each([
@@ -34,7 +34,7 @@ describe('requests', () => {
   afterAll(() => backend.dispose());
 
   it('validates through core before running', async () => {
-    const req = request({ Sq: 8, D: 4 }, { kind: 'causal' });
+    const req = makeRequest({ Sq: 8, D: 4 }, { kind: 'causal' });
     const bad = { ...req, k: { data: new Float32Array(3), shape: [1, 1, 8, 4] } };
     expect(typeof backend.supports(bad)).toBe('string');
     const e = await rejection(backend.attention(bad));
@@ -50,7 +50,7 @@ describe('requests', () => {
       v: { data: new Float32Array(256 * 1024), shape: [1, 1, 256, 1024] },
       pattern: { kind: 'dense' as const },
     };
-    const small = request({ Sq: 8, D: 4 }, { kind: 'causal' });
+    const small = makeRequest({ Sq: 8, D: 4 }, { kind: 'causal' });
     await backend.attention(small);
     const before = backend.lastRun()!.memoryBytes;
     const e = await rejection(backend.attention(big));
@@ -61,8 +61,8 @@ describe('requests', () => {
     await backend.attention(small);
     expect(backend.lastRun()!.memoryBytes).toBe(before);
     // The backend is still fine afterwards.
-    const req = request({ Hq: 2, Sq: 20, D: 8 }, { kind: 'causal' });
-    expectMatchesReference(req, await backend.attention(req));
+    const req = makeRequest({ Hq: 2, Sq: 20, D: 8 }, { kind: 'causal' });
+    assertMatchesReference(req, await backend.attention(req));
   });
 });
 
@@ -96,7 +96,7 @@ describe.each([
   const backend = cpuWasm(options);
   afterAll(() => backend.dispose());
   // ~17 GFLOP of dense attention: long enough for an abort to land mid-call even on a fast machine.
-  const long = request({ Hq: 4, Sq: 4096, D: 64 }, { kind: 'dense' }, { returnLse: false });
+  const long = makeRequest({ Hq: 4, Sq: 4096, D: 64 }, { kind: 'dense' }, { returnLse: false });
 
   it('an already aborted signal rejects with ABORTED naming the signal', async () => {
     const e = await rejection(backend.attention(long, { signal: AbortSignal.abort() }));
@@ -105,7 +105,7 @@ describe.each([
   });
 
   it('an abort during the call rejects with ABORTED, and the next call works', async () => {
-    await backend.attention(request({ Sq: 16, D: 8 }, { kind: 'causal' })); // start the runtime first
+    await backend.attention(makeRequest({ Sq: 16, D: 8 }, { kind: 'causal' })); // start the runtime first
     const ctl = new AbortController();
     const started = performance.now();
     const pending = backend.attention(long, { signal: ctl.signal });
@@ -114,7 +114,7 @@ describe.each([
     expect(e).toMatchObject({ code: 'ABORTED', field: 'signal' });
     expect(e.message).toMatch(/^signal: /);
     expect(performance.now() - started).toBeLessThan(10_000);
-    const req = request({ Hq: 2, Sq: 30, D: 8 }, { kind: 'local', left: 4, right: 4 });
-    expectMatchesReference(req, await backend.attention(req));
+    const req = makeRequest({ Hq: 2, Sq: 30, D: 8 }, { kind: 'local', left: 4, right: 4 });
+    assertMatchesReference(req, await backend.attention(req));
   });
 });

@@ -1,46 +1,46 @@
+import { assertMatchesReference, makeRequest } from '@sparse/conformance/testing';
 import type { AttentionResult } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, request } from './helpers.js';
 
 describe('wasm memory', () => {
   const backend = cpuWasm({ threads: 2 });
   afterAll(() => backend.dispose());
-  const small = request({ Hq: 2, Sq: 40, D: 8 }, { kind: 'causal' });
-  const large = request({ B: 2, Hq: 4, Hkv: 2, Sq: 300, D: 64 }, { kind: 'local', left: 40, right: 40 });
+  const small = makeRequest({ Hq: 2, Sq: 40, D: 8 }, { kind: 'causal' });
+  const large = makeRequest({ B: 2, Hq: 4, Hkv: 2, Sq: 300, D: 64 }, { kind: 'local', left: 40, right: 40 });
 
   it('is reused across calls: no growth in steady state', async () => {
     await backend.attention(large);
     const size = backend.lastRun()!.memoryBytes;
     for (let n = 0; n < 3; n++) {
-      expectMatchesReference(large, await backend.attention(large));
+      assertMatchesReference(large, await backend.attention(large));
       expect(backend.lastRun()!.grew).toBe(false);
       expect(backend.lastRun()!.memoryBytes).toBe(size);
     }
-    expectMatchesReference(small, await backend.attention(small));
+    assertMatchesReference(small, await backend.attention(small));
     expect(backend.lastRun()!.memoryBytes).toBe(size);
   });
 
   it('grows for a larger call and every view is re-read after the growth', async () => {
     const fresh = cpuWasm({ threads: 2 });
     try {
-      expectMatchesReference(small, await fresh.attention(small));
+      assertMatchesReference(small, await fresh.attention(small));
       const before = fresh.lastRun()!.memoryBytes;
-      expectMatchesReference(large, await fresh.attention(large));
+      assertMatchesReference(large, await fresh.attention(large));
       expect(fresh.lastRun()!.grew).toBe(true);
       expect(fresh.lastRun()!.memoryBytes).toBeGreaterThan(before);
-      expectMatchesReference(small, await fresh.attention(small));
+      assertMatchesReference(small, await fresh.attention(small));
     } finally {
       await fresh.dispose();
     }
   });
 
   it('serialises concurrent calls over the one memory', async () => {
-    const reqs = [small, large, request({ Sq: 33, Sk: 50, D: 5, Dv: 3 }, { kind: 'dense' }), small];
+    const reqs = [small, large, makeRequest({ Sq: 33, Sk: 50, D: 5, Dv: 3 }, { kind: 'dense' }), small];
     const results = await Promise.all(reqs.map((r) => backend.attention(r)));
     results.forEach((res, n) => {
-      expectMatchesReference(reqs[n]!, res);
+      assertMatchesReference(reqs[n]!, res);
     });
   });
 
@@ -51,7 +51,7 @@ describe('wasm memory', () => {
       { kind: 'dilated', dilation: 2, left: 3, right: 3 },
       { kind: 'topk', k: 4, within: { kind: 'local', left: 9, right: 9 } },
     ] as const;
-    const reqs = Array.from({ length: 32 }, (_, n) => request({ Hq: 2, Sq: 30 + n, D: 8, seed: n }, patterns[n % 4]!));
+    const reqs = Array.from({ length: 32 }, (_, n) => makeRequest({ Hq: 2, Sq: 30 + n, D: 8, seed: n }, patterns[n % 4]!));
     const sequential: AttentionResult[] = [];
     for (const r of reqs) sequential.push(await backend.attention(r));
     const concurrent = await Promise.all(reqs.map((r) => backend.attention(r)));

@@ -1,9 +1,10 @@
 // Inputs belong to the caller again when attention() returns: the call reads q, k, v and the pattern before it
 // returns its promise, so overwriting or transferring them afterwards does not change the result.
+
+import { makeRequest, rejection } from '@sparse/conformance/testing';
 import type { AttentionRequest, AttentionResult } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { rejection, request } from './helpers.js';
 
 const copyOf = (req: AttentionRequest): AttentionRequest => ({
   ...req,
@@ -40,7 +41,7 @@ describe.each([
     ['local', { kind: 'local' as const, left: 5, right: 3 }],
     ['dilated (run by residue groups)', { kind: 'dilated' as const, dilation: 3, left: 4, right: 4 }],
   ])('%s: overwriting and transferring the arrays right after the call does not change its result', async (_name, pattern) => {
-    const req = request({ Hq: 4, Hkv: 2, Sq: 90, D: 16 }, pattern);
+    const req = makeRequest({ Hq: 4, Hkv: 2, Sq: 90, D: 16 }, pattern);
     const want = await backend.attention(copyOf(req));
     // Idle backend, then behind a call that holds the memory.
     expectSame(await tamperAfterCall((r) => backend.attention(r), copyOf(req)), want);
@@ -50,7 +51,7 @@ describe.each([
   });
 
   it.each(['q', 'k', 'v'] as const)('already detached %s.data is refused with INVALID_ARGUMENT naming it', async (name) => {
-    const req = request({ Sq: 16, D: 8 }, { kind: 'causal' });
+    const req = makeRequest({ Sq: 16, D: 8 }, { kind: 'causal' });
     structuredClone(req[name].data.buffer, { transfer: [req[name].data.buffer] });
     expect(backend.supports(req)).toMatch(`${name}.data`);
     const e = await rejection(backend.attention(req));

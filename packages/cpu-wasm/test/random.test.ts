@@ -1,8 +1,8 @@
+import { assertMatchesReference, makeRequest } from '@sparse/conformance/testing';
 import type { Pattern } from '@sparse/core';
 import { mulberry32 } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, request } from './helpers.js';
 
 // Seeded random shapes, layouts, tiles and patterns (static and content-based) against the float64 reference.
 const next = mulberry32(20261129);
@@ -46,7 +46,7 @@ const CASES = Array.from({ length: 40 }, (_, n) => {
   const perHead = next() % 3 === 0;
   const pattern = perHead ? Array.from({ length: Hq }, () => randomPattern(Sq, Sk, D)) : randomPattern(Sq, Sk, D);
   const queryOffset = next() % 4 === 0 ? int(-10, 100) : undefined;
-  return { name: `#${n} ${JSON.stringify({ ...shape, queryOffset })}`, req: request(shape, pattern, queryOffset === undefined ? {} : { queryOffset }) };
+  return { name: `#${n} ${JSON.stringify({ ...shape, queryOffset })}`, req: makeRequest(shape, pattern, queryOffset === undefined ? {} : { queryOffset }) };
 });
 
 describe.each([
@@ -58,6 +58,6 @@ describe.each([
   afterAll(() => backend.dispose());
   it.each(CASES)('$name', async ({ req }) => {
     expect(backend.supports(req)).toBe(true);
-    expectMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
   });
 });

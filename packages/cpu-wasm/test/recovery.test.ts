@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { assertMatchesReference, makeRequest, rejection } from '@sparse/conformance/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
-import { expectMatchesReference, rejection, request } from './helpers.js';
 
-const req = request({ Hq: 4, Hkv: 2, Sq: 70, D: 16 }, { kind: 'local', left: 9, right: 3 });
+const req = makeRequest({ Hq: 4, Hkv: 2, Sq: 70, D: 16 }, { kind: 'local', left: 9, right: 3 });
 
 describe.each([
   ['2 threads', { threads: 2 }],
@@ -14,13 +14,13 @@ describe.each([
   afterAll(() => backend.dispose());
 
   it('becomes a SparseAttentionError, and the next call works', async () => {
-    expectMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
     backend.injectFault('trap');
     const e = await rejection(backend.attention(req));
     expect(e.code).toBe('INTERNAL');
     expect(e.message).toMatch(/wasm trap/);
-    expectMatchesReference(req, await backend.attention(req));
-    expectMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
   });
 });
 
@@ -29,12 +29,12 @@ describe('a dead worker', () => {
   afterAll(() => backend.dispose());
 
   it('fails the call with DEVICE_LOST; the pool restarts it and the next call works', async () => {
-    expectMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
     backend.injectFault('kill-worker');
     const e = await rejection(backend.attention(req));
     expect(e.code).toBe('DEVICE_LOST');
     expect(e.message).toMatch(/worker/);
-    expectMatchesReference(req, await backend.attention(req));
+    assertMatchesReference(req, await backend.attention(req));
     expect(backend.lastRun()).toMatchObject({ mode: 'workers', threads: 2 });
     expect(await backend.probe()).toMatchObject({ available: true });
   });

@@ -1,10 +1,10 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import { BlockMaskCache, HEAD_FIELD, HEAD_MODE, HEAD_WORDS, packHeadTable, planAttention } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
 import * as A from '../src/abi.js';
 import { attentionCost, balancedChunks } from '../src/chunks.js';
 import { layoutArena, WASM32_BYTES } from '../src/layout.js';
 import { headsIn, LABEL_ROWS, labelJobCount, listedBlocks, topkColumns, writeHeadTable, writeLabelJobs } from '../src/pack.js';
-import { request } from './helpers.js';
 
 describe('balancedChunks', () => {
   it('covers every task once, in order, in chunks of about equal cost', () => {
@@ -37,7 +37,7 @@ const tiles = { blockQ: 32, blockK: 32 };
 
 describe('layoutArena', () => {
   it('aligns every region and fits them in order', () => {
-    const plan = planAttention(request({ Hq: 2, Sq: 40, D: 8 }, { kind: 'causal' }));
+    const plan = planAttention(makeRequest({ Hq: 2, Sq: 40, D: 8 }, { kind: 'causal' }));
     const table = packHeadTable(plan, new BlockMaskCache(), tiles);
     const a = layoutArena({ plan, table, tiles, threads: 2, chunkPairs: { prep: 1, topk: 0, attend: 4 }, labelJobs: 0 });
     for (const at of [a.heads, a.rowPtr, a.colIdx, a.partialIdx, a.bits, a.q, a.k, a.v, a.o, a.kt, a.ml, a.scratch]) expect(at % 64).toBe(0);
@@ -53,7 +53,7 @@ describe('the head table in wasm memory', () => {
     [1, 0, 0, 0],
     [0, 1, 0, 0],
   ];
-  const req = request({ B: 2, Hq: 4, Hkv: 2, Sq: 300, Sk: 300, D: 4 }, [
+  const req = makeRequest({ B: 2, Hq: 4, Hkv: 2, Sq: 300, Sk: 300, D: 4 }, [
     { kind: 'causal' },
     { kind: 'topk', k: 3, within: { kind: 'local', left: 40, right: 0 } },
     { kind: 'cluster', centroids },
