@@ -6,6 +6,7 @@ import { blockedAttention64, toResult } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { checkAbortDuring } from '../src/behaviour/abort.js';
 import { BehaviourFailure } from '../src/behaviour/assert.js';
+import { BEHAVIOUR_LEAK_CHECK, behaviourChecks } from '../src/behaviour/checks.js';
 import { checkBurst } from '../src/behaviour/concurrency.js';
 import { behaviourContext } from '../src/behaviour/context.js';
 import { checkDisposedFresh } from '../src/behaviour/dispose.js';
@@ -15,6 +16,7 @@ import { checkOwnership } from '../src/behaviour/ownership.js';
 import { checkResidentAborted, checkResidentAgrees } from '../src/behaviour/resident.js';
 import { checkTolerance } from '../src/behaviour/tolerance.js';
 import type { BehaviourOptions, ResidentBackend } from '../src/behaviour/types.js';
+import * as browserEntry from '../src/browser.js';
 import { describeBehaviour } from '../src/vitest.js';
 
 /** A "device tensor" for the test: a private copy of a host tensor in a box. */
@@ -158,5 +160,66 @@ describe('each check fails the backend that gets its part wrong', () => {
       return { ...b, attentionResident: (r: Parameters<typeof b.attentionResident>[0]) => b.attentionResident(r) };
     };
     expect(await failsWith(deaf, checkResidentAborted, { resident: hooks })).toMatch(/aborted signal: resolved/);
+  });
+});
+
+describe('runBehaviour: the same checks without vitest, each reported by name', () => {
+  const BASE = { slowCall: { Sq: 256, H: 1, D: 16 } };
+
+  it('lists every check once, named after its part, the resident part included, from the vitest-free entry', () => {
+    const checks = behaviourChecks();
+    expect(new Set(checks.map((c) => c.name)).size).toBe(checks.length);
+    expect(checks.length).toBe(BAD_INPUTS.length + 13);
+    for (const c of checks) expect(c.name.startsWith(`${c.part}: `), c.name).toBe(true);
+    expect(checks.filter((c) => c.part === 'resident')).toHaveLength(3);
+    expect(browserEntry.behaviourChecks().map((c) => c.name)).toEqual(checks.map((c) => c.name));
+    expect(browserEntry.runBehaviour).toBeTypeOf('function');
+  });
+
+  it('passes a well-behaved backend with device tensors: every check, in order, then the undisposed count', async () => {
+    const run = await browserEntry.runBehaviour<Boxed>({ name: 'boxed', create: (o) => boxedBackend(o), resident: hooks, ...BASE });
+    expect(run.available).toBe(true);
+    expect(run.outcomes.map((o) => o.name)).toEqual([...behaviourChecks().map((c) => c.name), BEHAVIOUR_LEAK_CHECK]);
+    for (const o of run.outcomes) expect(o.status, `${o.name}: ${o.message}`).toBe('pass');
+  });
+
+  it('skips the resident part without hooks and the parts in `skip`, with the reason', async () => {
+    const run = await browserEntry.runBehaviour({ name: 'reference', create: (o) => reference(o), skip: { abort: 'too slow here' }, ...BASE });
+    const skipped = run.outcomes.filter((o) => o.status === 'skip');
+    expect(skipped.map((o) => o.name)).toEqual(
+      behaviourChecks()
+        .filter((c) => c.part === 'resident' || c.part === 'abort')
+        .map((c) => c.name),
+    );
+    expect(skipped.filter((o) => o.message === 'too slow here')).toHaveLength(2);
+    expect(skipped.filter((o) => o.message === 'no resident hooks given')).toHaveLength(3);
+    expect(run.outcomes.filter((o) => o.status === 'fail')).toEqual([]);
+  });
+
+  it('reports the check a broken backend fails, in its words, and runs the rest', async () => {
+    const silent = broken(() => ({ lastRun: () => null }));
+    const run = await browserEntry.runBehaviour({ name: 'silent', create: silent, ...BASE }, (c) => c.part !== 'abort');
+    const failed = run.outcomes.filter((o) => o.status === 'fail');
+    expect(failed.map((o) => o.name)).toEqual(
+      behaviourChecks()
+        .filter((c) => c.part === 'lastRun')
+        .map((c) => c.name),
+    );
+    expect(failed[0]!.message).toMatch(/lastRun\(\) is null after a call/);
+    expect(run.outcomes.some((o) => o.name.startsWith('abort:'))).toBe(false);
+    expect(run.outcomes.filter((o) => o.status === 'pass').length).toBeGreaterThan(BAD_INPUTS.length);
+  });
+
+  it('runs no check on an unavailable backend, says why, and disposes it', async () => {
+    let disposed = 0;
+    const down = broken((inner) => ({
+      probe: async () => ({ available: false, reason: 'no device here' }),
+      dispose: async () => {
+        disposed++;
+        await inner.dispose();
+      },
+    }));
+    expect(await browserEntry.runBehaviour({ name: 'down', create: down })).toEqual({ available: false, reason: 'no device here', outcomes: [] });
+    expect(disposed).toBe(1);
   });
 });
