@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES_DIR, listCases } from '@sparse/conformance';
+import { BEHAVIOUR_LEAK_CHECK, behaviourChecks, FIXTURES_DIR, listCases } from '@sparse/conformance';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +11,9 @@ import type { PageReport } from './browser/page.js';
 
 /**
  * A real headless Chromium page (playwright-core driving the system's chromium) that bundles the backend and runs
- * our own cases, the resident path and every conformance case on navigator.gpu (SwiftShader). In CI (CI=true) a
- * missing browser fails; elsewhere the suite is skipped with a message saying how to get one.
+ * our own cases, the resident path, every conformance case and every check of the behaviour suite (runBehaviour,
+ * with GpuTensor resident hooks) on navigator.gpu (SwiftShader); each case and check is its own test here. In CI
+ * (CI=true) a missing browser fails; elsewhere the suite is skipped with a message saying how to get one.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
@@ -36,6 +37,8 @@ if (!CHROMIUM) {
 }
 
 const manifests = listCases();
+// The page runs these, resident part included, and reports each by name.
+const behaviourNames = [...behaviourChecks().map((c) => c.name), BEHAVIOUR_LEAK_CHECK];
 
 async function bundlePage(): Promise<string> {
   const result = await build({
@@ -108,6 +111,16 @@ describe.skipIf(!CHROMIUM)('headless Chromium page (navigator.gpu)', () => {
       const outcome = report.conformance.find((o) => o.id === m.id);
       expect(outcome, `${m.id} did not run in the page`).toBeDefined();
       expect(outcome!.pass, `${m.id} (${m.pins}): ${outcome!.message}`).toBe(true);
+    });
+  }
+
+  for (const name of behaviourNames) {
+    it(`behaviour ${name}`, (t) => {
+      const outcome = report.behaviour?.outcomes.find((o) => o.name === name);
+      const why = report.behaviourError ?? (report.behaviour && !report.behaviour.available ? report.behaviour.reason : undefined);
+      expect(outcome, `'${name}' did not run in the page${why ? `: ${why}` : ''}`).toBeDefined();
+      if (outcome!.status === 'skip') t.skip(`skipped in the page: ${outcome!.message}`);
+      expect(outcome!.status, `${name}: ${outcome!.message}`).toBe('pass');
     });
   }
 });

@@ -1,10 +1,11 @@
 /**
  * The browser test page: runs the backend on navigator.gpu (headless Chromium, SwiftShader) over our own cases,
- * the resident path and every conformance case, and leaves the report on window.__report for the test runner.
+ * the resident path, every conformance case and every check of the behaviour suite (GpuTensors on the backend's
+ * own device for its resident part), and leaves the report on window.__report for the test runner.
  */
-import { type CaseManifest, type CaseOutcome, caseFromFiles, runCase } from '@sparse/conformance/browser';
-import type { AttentionRequest, Pattern } from '@sparse/core';
-import { webgpu } from '../../src/index.js';
+import { type BehaviourRun, type CaseManifest, type CaseOutcome, caseFromFiles, type ResidentHooks, runBehaviour, runCase } from '@sparse/conformance/browser';
+import type { AttentionRequest, Backend, Pattern } from '@sparse/core';
+import { type GpuTensor, type WebGpuBackend, webgpu } from '../../src/index.js';
 import { download, upload } from '../support/buffers.js';
 import { makeRequest, mismatch } from '../support/data.js';
 
@@ -14,6 +15,9 @@ export interface PageReport {
   device?: string;
   own: { name: string; problem: string | null }[];
   conformance: CaseOutcome[];
+  /** The behaviour suite's outcomes, one per check; `behaviourError` when the run itself threw. */
+  behaviour?: BehaviourRun;
+  behaviourError?: string;
   error?: string;
   ms: number;
 }
@@ -59,6 +63,25 @@ async function bytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+const deviceOf = (b: Backend) => (b as WebGpuBackend).device();
+const size = (shape: readonly number[]) => shape.reduce((a, x) => a * x, 1);
+
+/** Device tensors for the behaviour suite's resident part, as in the Node behaviour test. */
+const RESIDENT: ResidentHooks<GpuTensor> = {
+  upload: async (t, b) => ({ buffer: upload(await deviceOf(b), t.data), shape: [...t.shape] }),
+  download: async (t, b) => ({ data: await download(await deviceOf(b), t.buffer, size(t.shape)), shape: [...t.shape] }),
+  release: (t) => t.buffer.destroy(),
+};
+
+/** Every check of the behaviour suite on backends made in this page; a throw outside the checks is reported apart. */
+async function behaviour(report: PageReport): Promise<void> {
+  try {
+    report.behaviour = await runBehaviour<GpuTensor>({ name: 'webgpu (Chromium page)', create: (options) => webgpu({ ...options }), resident: RESIDENT });
+  } catch (e) {
+    report.behaviourError = (e as Error)?.stack ?? String(e);
+  }
+}
+
 async function run(): Promise<PageReport> {
   const started = performance.now();
   const backend = webgpu();
@@ -85,6 +108,7 @@ async function run(): Promise<PageReport> {
     report.conformance.push(await runCase(backend, caseFromFiles(m, { q: q!, k: k!, v: v!, out: out!, lse: lse! })));
   }
   await backend.dispose();
+  await behaviour(report);
   report.ms = performance.now() - started;
   return report;
 }
