@@ -1,7 +1,8 @@
+import { FLOAT32_TOLERANCE, makeRequest, type QkvShape, resultShapes, type Tolerance } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, webgpu } from '../src/index.js';
-import { type CaseShape, FLOAT32, makeRequest, mismatch, type Tolerance } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();
@@ -10,7 +11,7 @@ const local = (left: number, right: number): Pattern => ({ kind: 'local', left, 
 
 interface Case {
   name: string;
-  shape: CaseShape;
+  shape: QkvShape;
   pattern: Pattern | Pattern[];
   extra?: Partial<AttentionRequest>;
   tol?: Tolerance;
@@ -47,7 +48,7 @@ const cases: Case[] = [
   },
   // Scores near 90 would overflow exp() without the running max; lse ≈ 90 has a float32 spacing of 7.6e-6, so
   // the float32 scores themselves carry ~1e-5 of rounding against the float64 reference.
-  { name: 'large scores (scale 40)', shape: { Sq: 40, D: 8 }, pattern: local(20, 20), extra: { scale: 40 }, tol: { ...FLOAT32, lseAtol: 5e-5 } },
+  { name: 'large scores (scale 40)', shape: { Sq: 40, D: 8 }, pattern: local(20, 20), extra: { scale: 40 }, tol: { ...FLOAT32_TOLERANCE, lseAtol: 5e-5 } },
   { name: 'negative scale', shape: { Sq: 24, D: 8 }, pattern: { kind: 'causal' }, extra: { scale: -0.5 } },
   { name: 'single query (decode)', shape: { Sq: 1, Sk: 77, D: 16 }, pattern: local(30, 0) },
 ];
@@ -65,11 +66,7 @@ describe.skipIf(!gpu.available)(`webgpu attention on ${gpu.device ?? 'no adapter
     it(c.name, async () => {
       const request = makeRequest(c.shape, c.pattern, c.extra);
       const got = await backend.attention(request);
-      expect(got.out.shape).toEqual(
-        c.shape.layout === 'bshd'
-          ? [c.shape.B ?? 1, c.shape.Sq, c.shape.Hq ?? 1, c.shape.Dv ?? c.shape.D]
-          : [c.shape.B ?? 1, c.shape.Hq ?? 1, c.shape.Sq, c.shape.Dv ?? c.shape.D],
-      );
+      expect(got.out.shape).toEqual(resultShapes(request).out);
       expect(mismatch(request, got, c.tol)).toBeNull();
       expect(got.out.data.some(Number.isNaN)).toBe(false);
     });
@@ -188,8 +185,8 @@ describe.skipIf(!gpu.available)(`webgpu attention on ${gpu.device ?? 'no adapter
   });
 
   it('runs concurrent calls independently', async () => {
-    const a = makeRequest({ Sq: 15, D: 8 }, local(2, 2), {}, 3);
-    const b = makeRequest({ Hq: 2, Sq: 22, D: 8 }, { kind: 'causal' }, {}, 4);
+    const a = makeRequest({ Sq: 15, D: 8, seed: 3 }, local(2, 2));
+    const b = makeRequest({ Hq: 2, Sq: 22, D: 8, seed: 4 }, { kind: 'causal' });
     const [ra, rb] = await Promise.all([backend.attention(a), backend.attention(b)]);
     expect(mismatch(a, ra)).toBeNull();
     expect(mismatch(b, rb)).toBeNull();

@@ -1,7 +1,8 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, webgpu } from '../src/index.js';
 import { upload } from './support/buffers.js';
-import { makeRequest, mismatch } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();

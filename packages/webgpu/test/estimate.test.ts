@@ -1,6 +1,7 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DeviceLimits, type WebGpuBackend, webgpu } from '../src/index.js';
-import { makeRequest, mismatch } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();

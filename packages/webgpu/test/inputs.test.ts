@@ -1,8 +1,9 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, webgpu } from '../src/index.js';
-import { makeRequest, mismatch } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();
@@ -47,10 +48,10 @@ describe.skipIf(!gpu.available)('inputs belong to the caller again when attentio
       const b = when === 'the first call' ? webgpu(TEST_OPTIONS) : backend;
       try {
         if (when === 'a warm device') await b.device();
-        const request = makeRequest({ Sq: 23, D: 8 }, { kind: 'local', left: 3, right: 3 }, {}, 5);
+        const request = makeRequest({ Sq: 23, D: 8, seed: 5 }, { kind: 'local', left: 3, right: 3 });
         const untouched = cloneRequest(request);
         // A call of the same size first, so a pooled buffer holding other numbers is at hand.
-        await b.attention(makeRequest({ Sq: 23, D: 8 }, { kind: 'local', left: 3, right: 3 }, {}, 9));
+        await b.attention(makeRequest({ Sq: 23, D: 8, seed: 9 }, { kind: 'local', left: 3, right: 3 }));
         const call = b.attention(request);
         request.q.data.fill(7);
         detach(request.k.data);
@@ -65,7 +66,7 @@ describe.skipIf(!gpu.available)('inputs belong to the caller again when attentio
     const small = webgpu({ ...TEST_OPTIONS, limits: { maxBufferSize: 2048, maxStorageBufferBindingSize: 2048 } });
     try {
       await small.device();
-      const request = makeRequest({ Hq: 2, Sq: 60, D: 8 }, { kind: 'local', left: 4, right: 1 }, {}, 11);
+      const request = makeRequest({ Hq: 2, Sq: 60, D: 8, seed: 11 }, { kind: 'local', left: 4, right: 1 });
       request.k = { ...request.k, data: onShared(request.k.data) };
       const untouched = cloneRequest(request);
       const call = small.attention(request);
@@ -89,7 +90,7 @@ describe.skipIf(!gpu.available)('inputs belong to the caller again when attentio
   });
 
   it('reads the inputs of every residue group before returning (dilated pattern)', async () => {
-    const request = makeRequest({ Sq: 40, D: 8 }, { kind: 'dilated', dilation: 3, left: 2, right: 2 }, {}, 3);
+    const request = makeRequest({ Sq: 40, D: 8, seed: 3 }, { kind: 'dilated', dilation: 3, left: 2, right: 2 });
     const untouched = cloneRequest(request);
     const call = backend.attention(request);
     request.v.data.fill(-5);

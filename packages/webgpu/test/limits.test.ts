@@ -1,8 +1,9 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DeviceLimits, type WebGpuBackend, webgpu } from '../src/index.js';
 import { download, upload } from './support/buffers.js';
-import { makeRequest, mismatch } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();

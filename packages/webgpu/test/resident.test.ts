@@ -1,9 +1,10 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, AttentionResult } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebGpuBackend, type WebGpuResidentRequest, webgpu } from '../src/index.js';
 import { download, upload } from './support/buffers.js';
-import { makeRequest, mismatch } from './support/data.js';
+import { mismatch } from './support/data.js';
 import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
 
 const gpu = await probeGpu();

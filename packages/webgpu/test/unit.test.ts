@@ -1,3 +1,4 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import { BlockMaskCache, type Layout, type Pattern } from '@sparse/core';
 import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, headTableSource, planAttention } from '@sparse/core/backend';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,6 @@ import { attentionShader } from '../src/wgsl/attention.js';
 import { workgroupBytes } from '../src/wgsl/config.js';
 import { labelsShader } from '../src/wgsl/labels.js';
 import { PARAM_FIELDS, PARAMS_SLOT_BYTES, packParams } from '../src/wgsl/params.js';
-import { makeRequest } from './support/data.js';
 
 // Pure planning logic: no adapter needed.
 
