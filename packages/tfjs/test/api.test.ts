@@ -1,9 +1,10 @@
-import { type AttentionRequest, causal, FLOAT32_TOLERANCE, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
+import { assertClose, FLOAT32_TOLERANCE, rejection } from '@sparse/conformance/testing';
+import { type AttentionRequest, causal, isSparseAttentionError, type SparseAttentionError } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { tfjs, toleranceFor } from '../src/index.js';
-import { expectClose, F32, makeRequest, tf, upload, useBackend, viaResident } from './helpers.js';
+import { caseRequest, LSE_F32, tf, upload, useBackend, viaResident } from './helpers.js';
 
 function caught(fn: () => unknown): SparseAttentionError {
   try {
@@ -13,15 +14,6 @@ function caught(fn: () => unknown): SparseAttentionError {
     throw e;
   }
   throw new Error('expected a SparseAttentionError');
-}
-
-async function rejection(p: Promise<unknown>): Promise<SparseAttentionError> {
-  const e = await p.then(
-    () => new Error('expected a rejection'),
-    (x: unknown) => x,
-  );
-  if (isSparseAttentionError(e)) return e;
-  throw e;
 }
 
 const resident = tfjs({ tf, backendName: 'cpu' });
@@ -36,7 +28,7 @@ async function residentError(request: AttentionRequest): Promise<SparseAttention
 }
 
 describe('validation of the resident entry point (core planAttention, same codes and messages)', () => {
-  const good = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 8, D: 4, pattern: causal() });
+  const good = caseRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 8, D: 4, pattern: causal() });
   const bad: [string, AttentionRequest][] = [
     ['k head dim', { ...good, k: { data: new Float32Array(2 * 8 * 3), shape: [1, 2, 8, 3] } }],
     ['GQA heads', { ...good, k: { data: new Float32Array(3 * 8 * 4), shape: [1, 3, 8, 4] }, v: { data: new Float32Array(3 * 8 * 4), shape: [1, 3, 8, 4] } }],
@@ -82,7 +74,7 @@ describe('validation of the resident entry point (core planAttention, same codes
 });
 
 describe('attentionResident: the kit gates, tensors in and out', () => {
-  const request = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 12, D: 4, pattern: causal() });
+  const request = caseRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 12, D: 4, pattern: causal() });
 
   it('runs on the named tf.js backend, leaves the inputs alone and gives the caller out and lse; lastRun says what ran', async () => {
     await useBackend('cpu');
@@ -97,8 +89,8 @@ describe('attentionResident: the kit gates, tensors in and out', () => {
       [1, 4, 12],
     ]);
     const ref = referenceAttention(request);
-    expectClose((await r.out.data()) as Float32Array, ref.out.data, F32, 'out');
-    expectClose((await r.lse!.data()) as Float32Array, ref.lse!.data, F32, 'lse', true);
+    assertClose((await r.out.data()) as Float32Array, ref.out.data, FLOAT32_TOLERANCE, 'out');
+    assertClose((await r.lse!.data()) as Float32Array, ref.lse!.data, LSE_F32, 'lse');
     expect(inputs.q.isDisposed || inputs.k.isDisposed || inputs.v.isDisposed).toBe(false);
     expect(be.lastRun()).toMatchObject({ backend: 'tfjs', pieces: 1, tfBackend: 'wasm', strategy: 'plain', take: 'gatherNd', headGroups: 1 });
     tf.dispose([r.out, r.lse!, inputs.q, inputs.k, inputs.v]);
@@ -169,14 +161,14 @@ describe('the host Backend', () => {
     expect(probe.device).toContain('"wasm" backend');
     expect(be.tolerance()).toEqual(FLOAT32_TOLERANCE);
     for (const layout of ['bhsd', 'bshd'] as const) {
-      const request = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 9, Sk: 14, D: 6, Dv: 5, layout, pattern: causal() });
+      const request = caseRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 9, Sk: 14, D: 6, Dv: 5, layout, pattern: causal() });
       expect(be.supports(request)).toBe(true);
       const r = await be.attention(request);
       const ref = referenceAttention(request);
       expect(r.out.shape).toEqual(ref.out.shape);
       expect(r.lse!.shape).toEqual([1, 4, 9]);
-      expectClose(r.out.data, ref.out.data, F32, `${layout} out`);
-      expectClose(r.lse!.data, ref.lse!.data, F32, `${layout} lse`, true);
+      assertClose(r.out.data, ref.out.data, FLOAT32_TOLERANCE, `${layout} out`);
+      assertClose(r.lse!.data, ref.lse!.data, LSE_F32, `${layout} lse`);
       const noLse = await be.attention({ ...request, returnLse: false });
       expect(noLse.lse).toBeUndefined();
     }
@@ -186,9 +178,9 @@ describe('the host Backend', () => {
   it('uses the tf.js namespace of the peer dependency when none is given', async () => {
     const be = tfjs({ backendName: 'cpu' });
     expect((await be.probe()).available).toBe(true);
-    const request = makeRequest({ name: 'x', Sq: 6, pattern: causal() });
+    const request = caseRequest({ name: 'x', Sq: 6, pattern: causal() });
     const r = await be.attention(request);
-    expectClose(r.out.data, referenceAttention(request).out.data, F32, 'out');
+    assertClose(r.out.data, referenceAttention(request).out.data, FLOAT32_TOLERANCE, 'out');
     await be.dispose();
   });
 
@@ -197,7 +189,7 @@ describe('the host Backend', () => {
     expect(missing.available).toBe(false);
     expect(missing.reason).toContain('no-such-backend');
     const be = tfjs({ tf, backendName: 'cpu' });
-    const request = makeRequest({ name: 'x', Sq: 6, pattern: causal() });
+    const request = caseRequest({ name: 'x', Sq: 6, pattern: causal() });
     expect(be.supports({ ...request, pattern: { kind: 'local', left: 1.5 } })).toMatch(/pattern/);
     const controller = new AbortController();
     controller.abort();
@@ -210,10 +202,10 @@ describe('the host Backend', () => {
 
 describe('dilated heads on the host Backend (residue partition)', () => {
   const cases = [
-    makeRequest({ name: 'd=3', Hq: 4, Hkv: 2, Sq: 50, D: 6, pattern: { kind: 'dilated', dilation: 3, left: 5, right: 2 } }),
-    makeRequest({ name: 'decoding', Sq: 4, Sk: 37, D: 6, layout: 'bshd', pattern: { kind: 'dilated', dilation: 4 } }),
-    makeRequest({ name: 'Sk < d', Sq: 7, Sk: 2, D: 6, queryOffset: 0, pattern: { kind: 'dilated', dilation: 5 } }),
-    makeRequest({ name: 'neighborhood', Sq: 41, D: 6, pattern: { kind: 'neighborhood', kernel: 5, dilation: 3, causal: true } }),
+    caseRequest({ name: 'd=3', Hq: 4, Hkv: 2, Sq: 50, D: 6, pattern: { kind: 'dilated', dilation: 3, left: 5, right: 2 } }),
+    caseRequest({ name: 'decoding', Sq: 4, Sk: 37, D: 6, layout: 'bshd', pattern: { kind: 'dilated', dilation: 4 } }),
+    caseRequest({ name: 'Sk < d', Sq: 7, Sk: 2, D: 6, queryOffset: 0, pattern: { kind: 'dilated', dilation: 5 } }),
+    caseRequest({ name: 'neighborhood', Sq: 41, D: 6, pattern: { kind: 'neighborhood', kernel: 5, dilation: 3, causal: true } }),
   ];
   it('matches the reference partitioned (default) and direct, and validates the option', async () => {
     for (const options of [{}, { partitionDilation: false }]) {
@@ -221,8 +213,8 @@ describe('dilated heads on the host Backend (residue partition)', () => {
       for (const request of cases) {
         const r = await be.attention(request);
         const ref = referenceAttention(request);
-        expectClose(r.out.data, ref.out.data, F32, `${JSON.stringify(options)} out`);
-        expectClose(r.lse!.data, ref.lse!.data, F32, `${JSON.stringify(options)} lse`, true);
+        assertClose(r.out.data, ref.out.data, FLOAT32_TOLERANCE, `${JSON.stringify(options)} out`);
+        assertClose(r.lse!.data, ref.lse!.data, LSE_F32, `${JSON.stringify(options)} lse`);
       }
       await be.dispose();
     }

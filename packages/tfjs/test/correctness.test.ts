@@ -1,8 +1,9 @@
+import { assertClose, FLOAT32_TOLERANCE } from '@sparse/conformance/testing';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, it } from 'vitest';
 import { type TfjsBackendOptions, tfjs } from '../src/index.js';
 import { CASES } from './cases.js';
-import { expectClose, F32, makeRequest, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js';
+import { caseRequest, LSE_F32, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js';
 
 const SETTINGS: [string, TfjsBackendOptions][] = [
   ['default', {}],
@@ -21,7 +22,7 @@ for (const backend of TF_BACKENDS) {
     for (const spec of CASES) {
       it(spec.name, async () => {
         await useBackend(backend);
-        const request = makeRequest(spec);
+        const request = caseRequest(spec);
         const expected = referenceAttention(request);
         for (const [label, settings] of SETTINGS) {
           const other: TfjsBackendOptions['take'] = backend === 'cpu' ? 'gatherNd' : 'slice';
@@ -29,8 +30,8 @@ for (const backend of TF_BACKENDS) {
           const be = tfjs({ tf, backendName: backend, ...options });
           const { out, lse } = await viaResident(be, request);
           await be.dispose();
-          expectClose(out.data, expected.out.data, F32, `${label} out`);
-          expectClose(lse!.data, expected.lse!.data, F32, `${label} lse`, true);
+          assertClose(out.data, expected.out.data, FLOAT32_TOLERANCE, `${label} out`);
+          assertClose(lse!.data, expected.lse!.data, LSE_F32, `${label} lse`);
         }
       });
     }

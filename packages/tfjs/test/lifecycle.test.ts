@@ -1,9 +1,9 @@
 import { causal, FLOAT32_TOLERANCE, isSparseAttentionError } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { tfjs } from '../src/index.js';
-import { makeRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
+import { caseRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
 
-const request = makeRequest({ name: 'x', Sq: 20, pattern: causal() });
+const request = caseRequest({ name: 'x', Sq: 20, pattern: causal() });
 
 describe('dispose (docs/design.md: final and idempotent)', () => {
   it('afterwards probe, supports and attention all give the reason; calls in flight finish', async () => {
@@ -70,7 +70,7 @@ for (const backend of TF_BACKENDS) {
   describe(`tf.js ${backend}: no tensor left behind on the paths above`, () => {
     it('non-finite inputs, refusals, aborts and a disposed backend', async () => {
       await useBackend(backend);
-      const bad = makeRequest({ name: 'x', Sq: 20, pattern: { kind: 'topk', k: 2, within: causal() } });
+      const bad = caseRequest({ name: 'x', Sq: 20, pattern: { kind: 'topk', k: 2, within: causal() } });
       bad.k.data[8] = Number.NaN;
       bad.v.data[17] = Number.POSITIVE_INFINITY;
       const be = tfjs({ tf, backendName: backend, tiles: { blockQ: 8, blockK: 8 } });

@@ -1,7 +1,7 @@
 import { causal, local, type Pattern } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { tfjs } from '../src/index.js';
-import { makeRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
+import { caseRequest, TF_BACKENDS, tf, useBackend } from './helpers.js';
 
 const PATTERNS: Pattern[] = [
   local(3),
@@ -44,7 +44,7 @@ for (const backend of TF_BACKENDS) {
       await useBackend(backend);
       const be = tfjs({ tf, backendName: backend, tiles: { blockQ: 8, blockK: 8 } });
       expect((await be.probe()).available).toBe(true);
-      const request = makeRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 20, pattern: { kind: 'topk', k: 2, within: local(4) } });
+      const request = caseRequest({ name: 'x', Hq: 4, Hkv: 2, Sq: 20, pattern: { kind: 'topk', k: 2, within: local(4) } });
       const before = tf.memory().numTensors;
       for (let call = 0; call < 50; call++) await be.attention(request);
       await expect(be.attention({ ...request, pattern: { kind: 'local', left: -1 } })).rejects.toThrow();

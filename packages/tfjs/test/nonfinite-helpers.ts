@@ -1,3 +1,4 @@
+import { cloneRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, AttentionResult } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { makePredicate } from '@sparse/core/reference';
@@ -22,11 +23,11 @@ export async function runPath(backend: string, request: AttentionRequest, path: 
   }
 }
 
-/** A bhsd request with the given data arrays replaced (copies, so one request can be altered per case). */
+/** A copy of a request (cloneRequest) whose data arrays `change` alters, so that one request can be altered per case. */
 export function withData(request: AttentionRequest, change: (data: { q: Float32Array; k: Float32Array; v: Float32Array }) => void): AttentionRequest {
-  const data = { q: request.q.data.slice(), k: request.k.data.slice(), v: request.v.data.slice() };
-  change(data);
-  return { ...request, q: { ...request.q, data: data.q }, k: { ...request.k, data: data.k }, v: { ...request.v, data: data.v } };
+  const copy = cloneRequest(request);
+  change({ q: copy.q.data, k: copy.k.data, v: copy.v.data });
+  return copy;
 }
 
 /** Sets every entry of row `row` (sequence index) of head `h` of a bhsd tensor of one batch. */

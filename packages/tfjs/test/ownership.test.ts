@@ -1,7 +1,7 @@
 import type { AttentionRequest, AttentionResult, Pattern } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { tfjs } from '../src/index.js';
-import { makeRequest, TF_BACKENDS, tf } from './helpers.js';
+import { caseRequest, TF_BACKENDS, tf } from './helpers.js';
 
 // docs/design.md: attention() reads q, k, v and the pattern before it returns its promise; afterwards the caller
 // may overwrite, transfer or mutate them without changing the pending result.
@@ -15,7 +15,7 @@ const explicit = (): Pattern => {
   }
   return { kind: 'explicit', rowPtr, colIdx };
 };
-const fresh = (pattern: Pattern): AttentionRequest => makeRequest({ name: 'x', Hq: 2, Sq: S, pattern });
+const fresh = (pattern: Pattern): AttentionRequest => caseRequest({ name: 'x', Hq: 2, Sq: S, pattern });
 
 const tampering: [string, Pattern, (r: AttentionRequest) => void][] = [
   ['q.data overwritten', explicit(), (r) => r.q.data.fill(7)],

@@ -1,8 +1,10 @@
+import { assertClose, FLOAT32_TOLERANCE, randomTensor } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
+import { shapeOf } from '@sparse/core/backend';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, it } from 'vitest';
 import { type TfjsBackendOptions, tfjs } from '../src/index.js';
-import { expectClose, F32, hostTensor, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js';
+import { LSE_F32, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js';
 
 /** Seeded choices, so that a failure names a reproducible configuration. */
 function rng(seed: number) {
@@ -49,9 +51,9 @@ for (const backend of TF_BACKENDS) {
         const perHead = r.int(0, 3) === 0;
         const pattern = perHead ? Array.from({ length: Hq }, () => randomPattern(r, Sk, D)) : randomPattern(r, Sk, D);
         const request: AttentionRequest = {
-          q: hostTensor(layout, B, Hq, Sq, D, seed),
-          k: hostTensor(layout, B, Hkv, Sk, D, seed + 100),
-          v: hostTensor(layout, B, Hkv, Sk, Dv, seed + 200),
+          q: randomTensor(shapeOf(layout, B, Hq, Sq, D), seed),
+          k: randomTensor(shapeOf(layout, B, Hkv, Sk, D), seed + 100),
+          v: randomTensor(shapeOf(layout, B, Hkv, Sk, Dv), seed + 200),
           pattern,
           layout,
           queryOffset: r.pick([undefined, 0, r.int(-5, 5)]),
@@ -68,8 +70,8 @@ for (const backend of TF_BACKENDS) {
         const be = tfjs({ tf, backendName: backend, ...options });
         const { out, lse } = await viaResident(be, request);
         await be.dispose();
-        expectClose(out.data, expected.out.data, F32, `out ${what}`);
-        expectClose(lse!.data, expected.lse!.data, F32, `lse ${what}`, true);
+        assertClose(out.data, expected.out.data, FLOAT32_TOLERANCE, `out ${what}`);
+        assertClose(lse!.data, expected.lse!.data, LSE_F32, `lse ${what}`);
       });
     }
   });
