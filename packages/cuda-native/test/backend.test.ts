@@ -1,8 +1,8 @@
+import { makeRequest } from '@sparse/conformance/testing';
 import { FLOAT32_TOLERANCE, isSparseAttentionError, reference } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { cudaNative, PRECISIONS, TOLERANCES, toleranceFor } from '../src/index.js';
 import { skipReason } from './addon.js';
-import { makeRequest } from './cases.js';
 
 const req = () => makeRequest({ B: 1, Hq: 2, Hkv: 1, Sq: 20, Sk: 20, D: 8, Dv: 8 }, { kind: 'causal' });
 

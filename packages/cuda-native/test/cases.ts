@@ -1,55 +1,12 @@
-// Small requests covering the contract's corners (docs/design.md: tensors, patterns, block masks), built from a seeded PRNG.
-import type { AttentionRequest, Layout, Pattern } from '@sparse/core';
-import { shapeOf } from '@sparse/core/backend';
-import { mulberry32 } from '@sparse/core/reference';
-
-export interface Dims {
-  B: number;
-  Hq: number;
-  Hkv: number;
-  Sq: number;
-  Sk: number;
-  D: number;
-  Dv: number;
-}
-
-function tensor(rand: () => number, layout: Layout, B: number, H: number, S: number, D: number) {
-  const data = new Float32Array(B * H * S * D);
-  for (let n = 0; n < data.length; n++) data[n] = (rand() / 2 ** 32) * 2 - 1;
-  return { data, shape: shapeOf(layout, B, H, S, D) };
-}
-
-export function makeRequest(
-  dims: Dims,
-  pattern: Pattern | Pattern[],
-  opts: { layout?: Layout; seed?: number; queryOffset?: number; returnLse?: boolean } = {},
-): AttentionRequest {
-  const rand = mulberry32(opts.seed ?? 1234);
-  const layout = opts.layout ?? 'bhsd';
-  const req: AttentionRequest = {
-    q: tensor(rand, layout, dims.B, dims.Hq, dims.Sq, dims.D),
-    k: tensor(rand, layout, dims.B, dims.Hkv, dims.Sk, dims.D),
-    v: tensor(rand, layout, dims.B, dims.Hkv, dims.Sk, dims.Dv),
-    pattern,
-    layout,
-    returnLse: opts.returnLse ?? true,
-  };
-  if (opts.queryOffset !== undefined) req.queryOffset = opts.queryOffset;
-  return req;
-}
-
-/** Keys with exact duplicates (every key equals its neighbour) so that top-k has ties to break by j. */
-export function withDuplicateKeys(req: AttentionRequest, D: number): AttentionRequest {
-  const k = Float32Array.from(req.k.data);
-  for (let row = 1; row < k.length / D; row += 2) k.copyWithin(row * D, (row - 1) * D, row * D);
-  return { ...req, k: { data: k, shape: req.k.shape } };
-}
+// Small requests covering the contract's corners (docs/design.md: tensors, patterns, block masks), built from the shared seeded data.
+import { makeRequest, withDuplicateKeys } from '@sparse/conformance/testing';
+import type { AttentionRequest } from '@sparse/core';
 
 export const CASES: { id: string; make: () => AttentionRequest }[] = [
   { id: 'dense', make: () => makeRequest({ B: 1, Hq: 2, Hkv: 2, Sq: 37, Sk: 37, D: 16, Dv: 16 }, { kind: 'dense' }) },
   {
     id: 'causal gqa bshd sq<sk dv!=d',
-    make: () => makeRequest({ B: 2, Hq: 4, Hkv: 2, Sq: 50, Sk: 70, D: 8, Dv: 12 }, { kind: 'causal' }, { layout: 'bshd' }),
+    make: () => makeRequest({ B: 2, Hq: 4, Hkv: 2, Sq: 50, Sk: 70, D: 8, Dv: 12, layout: 'bshd' }, { kind: 'causal' }),
   },
   { id: 'local odd D ragged', make: () => makeRequest({ B: 1, Hq: 1, Hkv: 1, Sq: 100, Sk: 100, D: 5, Dv: 5 }, { kind: 'local', left: 5, right: 3 }) },
   {
@@ -75,7 +32,6 @@ export const CASES: { id: string; make: () => AttentionRequest }[] = [
     make: () =>
       withDuplicateKeys(
         makeRequest({ B: 1, Hq: 2, Hkv: 1, Sq: 45, Sk: 45, D: 6, Dv: 6 }, { kind: 'topk', k: 3, within: { kind: 'local', left: 6, right: 6 } }),
-        6,
       ),
   },
   {

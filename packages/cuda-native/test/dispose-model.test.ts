@@ -1,9 +1,10 @@
 // dispose() of the cuda-native backend (docs/design.md, "Backends and dispose") over the addon model: final and
 // idempotent; afterwards probe() says unavailable with a reason, supports() returns that reason, attention()
 // rejects with BACKEND_UNAVAILABLE; a call in flight when it began settles (a result or a typed error).
+
+import { makeRequest } from '@sparse/conformance/testing';
 import { isSparseAttentionError } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
-import { makeRequest } from './cases.js';
 import { modelBackend } from './model-backend.js';
 
 const req = () => makeRequest({ B: 1, Hq: 2, Hkv: 1, Sq: 30, Sk: 30, D: 8, Dv: 8 }, { kind: 'causal' });

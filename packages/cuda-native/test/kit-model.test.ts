@@ -1,12 +1,13 @@
 // The backend API every backend shares (core's kit) on cuda-native over the addon model: probe() and lastRun()
 // with the addon's own figures, the pieces of a dilated call, the tiles request, and that the caller's arrays
 // are the caller's again once a call returned (the addon, like its model, reads host arrays on its worker thread).
+
+import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, HostTensor } from '@sparse/core';
 import { referenceAttention64, toResult } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { TOLERANCES, toleranceFor } from '../src/tolerance.js';
 import { modelBinding } from './addon-model.js';
-import { makeRequest } from './cases.js';
 import { modelBackend } from './model-backend.js';
 
 const close = (got: HostTensor, want: HostTensor, what: string, tol = { atol: 1e-5, rtol: 1e-4 }) => {
@@ -54,7 +55,7 @@ describe('the kit API of cuda-native over the addon model', () => {
   });
 
   it('runs a dilated call as its residue groups (partitionDilation), or whole when asked', async () => {
-    const req = makeRequest({ B: 2, Hq: 2, Hkv: 1, Sq: 37, Sk: 37, D: 8, Dv: 8 }, { kind: 'dilated', dilation: 3, left: 6, right: 6 }, { layout: 'bshd' });
+    const req = makeRequest({ B: 2, Hq: 2, Hkv: 1, Sq: 37, Sk: 37, D: 8, Dv: 8, layout: 'bshd' }, { kind: 'dilated', dilation: 3, left: 6, right: 6 });
     const want = toResult(referenceAttention64(req));
     for (const [partitionDilation, pieces] of [
       [true, 3],

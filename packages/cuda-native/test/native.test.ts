@@ -1,6 +1,8 @@
 // The addon itself, called directly (no JS validation in front of it): every size and offset must be
 // re-checked natively and rejected with a clear, coded error, and valid arguments must get through to the
 // device layer (which here reports that there is no CUDA device).
+
+import { makeRequest } from '@sparse/conformance/testing';
 import { BlockMaskCache } from '@sparse/core';
 import { planAttention } from '@sparse/core/backend';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import { expectedKernel } from '../src/check.js';
 import { PRECISIONS } from '../src/options.js';
 import { packRequest } from '../src/pack.js';
 import { loadAddon, skipReason } from './addon.js';
-import { CASES, makeRequest } from './cases.js';
+import { CASES } from './cases.js';
 
 function validArgs(binding: NativeBinding, precision = 0): HostNativeArgs {
   const req = makeRequest({ B: 1, Hq: 2, Hkv: 1, Sq: 70, Sk: 70, D: 16, Dv: 16 }, { kind: 'local', left: 9, right: 9 });

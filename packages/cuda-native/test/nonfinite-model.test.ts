@@ -1,11 +1,12 @@
 // The non-finite rule of docs/design.md through cudaNative() over the addon model, clause by clause, on the
 // CUDA-core kernel (float32) and every tensor-core tier (bf16/f16, max(D, Dv) ≤ 64 / 128 / 256): only the rows
 // the rule names change, the others are bit-for-bit what they are without the bad value.
+
+import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { referenceAttention64 } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import type { Precision } from '../src/options.js';
-import { makeRequest } from './cases.js';
 import { modelBackend } from './model-backend.js';
 import { roundTo } from './rounding.js';
 

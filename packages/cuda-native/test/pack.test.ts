@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { uniform } from '@sparse/conformance/testing';
 import { BlockMaskCache } from '@sparse/core';
 import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, headTableSource, planAttention, topkCut } from '@sparse/core/backend';
 import { referenceAttention64 } from '@sparse/core/reference';
@@ -71,11 +72,8 @@ describe('top-k radix select (the algorithm of content.cu)', () => {
   });
 
   it('finds the threshold and tie cut of core for random rows with many ties', () => {
-    let seed = 7;
-    const rand = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    const u = uniform(7);
+    const rand = () => (u() + 1) / 2;
     for (let trial = 0; trial < 300; trial++) {
       const count = 1 + Math.floor(rand() * 60);
       const levels = 1 + Math.floor(rand() * 6);

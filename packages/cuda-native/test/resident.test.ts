@@ -3,12 +3,13 @@
 // the device (the probe says there is none). Tensors here are made with the (internal) constructor and ids the
 // addon never issued; the addon's own re-check of such ids is tested on the binding (test/native.test.ts). On a
 // GPU the same API is checked end to end by test/resident-device.test.ts.
+
+import { makeRequest } from '@sparse/conformance/testing';
 import { isSparseAttentionError } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 import { type CudaNativeBackend, CudaTensor, cudaNative, isCudaTensor } from '../src/index.js';
 import { sequenced } from '../src/tensor.js';
 import { skipReason } from './addon.js';
-import { makeRequest } from './cases.js';
 
 const dims = { B: 1, Hq: 2, Hkv: 1, Sq: 20, Sk: 20, D: 8, Dv: 8 };
 const hostReq = () => makeRequest(dims, { kind: 'local', left: 3, right: 3 });
