@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCases } from '@sparse/conformance';
+import { assertClose } from '@sparse/conformance/testing';
 import { reference } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain-JS scripts
@@ -50,11 +51,7 @@ describe('device-run steps over the addon model', () => {
         const req = c.make();
         const got = await backend.attention(req);
         const want = await reference().attention(req);
-        const tol = toleranceFor(precision, req);
-        for (let n = 0; n < got.out.data.length; n++) {
-          const w = want.out.data[n]!;
-          expect(Math.abs(got.out.data[n]! - w), `${precision} ${c.name} out[${n}]`).toBeLessThanOrEqual(tol.atol + tol.rtol * Math.abs(w));
-        }
+        assertClose(got.out.data, want.out.data, toleranceFor(precision, req), `${precision} ${c.name} out`);
       }
       await backend.dispose();
     }

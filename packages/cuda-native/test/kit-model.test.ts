@@ -2,22 +2,13 @@
 // with the addon's own figures, the pieces of a dilated call, the tiles request, and that the caller's arrays
 // are the caller's again once a call returned (the addon, like its model, reads host arrays on its worker thread).
 
-import { makeRequest } from '@sparse/conformance/testing';
-import type { AttentionRequest, HostTensor } from '@sparse/core';
+import { FLOAT32_TOLERANCE, makeRequest, resultMismatch } from '@sparse/conformance/testing';
+import type { AttentionRequest } from '@sparse/core';
 import { referenceAttention64, toResult } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
 import { TOLERANCES, toleranceFor } from '../src/tolerance.js';
 import { modelBinding } from './addon-model.js';
 import { modelBackend } from './model-backend.js';
-
-const close = (got: HostTensor, want: HostTensor, what: string, tol = { atol: 1e-5, rtol: 1e-4 }) => {
-  expect(got.shape, what).toEqual(want.shape);
-  for (let n = 0; n < want.data.length; n++) {
-    const w = want.data[n]!;
-    if (w === Number.NEGATIVE_INFINITY) expect(got.data[n], `${what}[${n}]`).toBe(w);
-    else expect(Math.abs(got.data[n]! - w), `${what}[${n}]`).toBeLessThanOrEqual(tol.atol + tol.rtol * Math.abs(w));
-  }
-};
 
 const spoil = (r: AttentionRequest) => {
   r.q.data.fill(Number.NaN);
@@ -63,8 +54,7 @@ describe('the kit API of cuda-native over the addon model', () => {
     ] as const) {
       const b = modelBackend({ partitionDilation });
       const got = await b.attention(req);
-      close(got.out, want.out, `out (partitionDilation ${partitionDilation})`);
-      close(got.lse!, want.lse!, `lse (partitionDilation ${partitionDilation})`);
+      expect(resultMismatch(got, want, FLOAT32_TOLERANCE, `partitionDilation ${partitionDilation}`)).toBeNull();
       expect(b.lastRun()!.pieces).toBe(pieces);
       await b.dispose();
     }
@@ -82,7 +72,7 @@ describe('the kit API of cuda-native over the addon model', () => {
       );
       await expect(bf16.attention(wide)).rejects.toMatchObject({ code: 'UNSUPPORTED', field: 'tiles' });
     }
-    close((await bf16.attention(req)).out, toResult(referenceAttention64(req)).out, 'out', bf16.tolerance(req));
+    expect(resultMismatch(await bf16.attention(req), { out: toResult(referenceAttention64(req)).out }, bf16.tolerance(req))).toBeNull();
     const f32 = modelBackend({ tiles: { blockK: 64 } });
     expect(f32.supports(req)).toMatch(
       /tiles \{ blockK: 64 \} were requested, but this call runs on the simt kernel \(float32 storage\), compiled for tiles 32 × 32/,
@@ -100,14 +90,15 @@ describe('the kit API of cuda-native over the addon model', () => {
       const req = make();
       const pending = b.attention(req);
       spoil(req);
-      close((await pending).out, want.out, `attention (started ${started})`);
+      expect(resultMismatch(await pending, { out: want.out }, FLOAT32_TOLERANCE, `attention (started ${started})`)).toBeNull();
 
       const host = make();
       const k = b.upload(host.k);
       const v = b.upload(host.v);
       const resident = b.attentionResident({ ...host, k: await k, v: await v });
       spoil(host);
-      close(await b.download((await resident).out), want.out, `attentionResident (started ${started})`);
+      const out = await b.download((await resident).out);
+      expect(resultMismatch({ out }, { out: want.out }, FLOAT32_TOLERANCE, `attentionResident (started ${started})`)).toBeNull();
       await b.dispose();
     }
   });

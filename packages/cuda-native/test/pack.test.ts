@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniform } from '@sparse/conformance/testing';
+import { maxAbsDiff, uniform } from '@sparse/conformance/testing';
 import { BlockMaskCache } from '@sparse/core';
 import { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, headTableSource, planAttention, topkCut } from '@sparse/core/backend';
 import { referenceAttention64 } from '@sparse/core/reference';
@@ -20,17 +20,6 @@ const TILES = [
   { kernel: 3, blockQ: 64, blockK: 32 },
 ];
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let n = 0; n < a.length; n++) {
-    const x = a[n]!;
-    const y = b[n]!;
-    if (x === y) continue; // also -Infinity == -Infinity
-    m = Math.max(m, Math.abs(x - y));
-  }
-  return m;
-}
-
 describe('packRequest: the packed arguments, read the way the kernels read them, give the reference results', () => {
   for (const c of CASES)
     for (const tiles of TILES)
@@ -45,8 +34,8 @@ describe('packRequest: the packed arguments, read the way the kernels read them,
         const ref = referenceAttention64(req);
         // The emulator forms each exponent argument in float32 as the kernels do (a few 1e-8 here); a packing
         // error moves results by far more.
-        expect(maxDiff(got.out, ref.out)).toBeLessThan(1e-7);
-        expect(maxDiff(got.lse, ref.lse)).toBeLessThan(1e-7);
+        expect(maxAbsDiff(got.out, ref.out)).toBeLessThan(1e-7);
+        expect(maxAbsDiff(got.lse, ref.lse)).toBeLessThan(1e-7);
         expect(got.out.some(Number.isNaN)).toBe(false);
       });
 
