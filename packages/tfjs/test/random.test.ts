@@ -1,4 +1,4 @@
-import { assertClose, FLOAT32_TOLERANCE, randomTensor } from '@sparse/conformance/testing';
+import { assertClose, FLOAT32_TOLERANCE, randomTensor, uniform } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
 import { shapeOf } from '@sparse/core/backend';
 import { referenceAttention } from '@sparse/core/reference';
@@ -8,11 +8,8 @@ import { LSE_F32, TF_BACKENDS, tf, useBackend, viaResident } from './helpers.js'
 
 /** Seeded choices, so that a failure names a reproducible configuration. */
 function rng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
-    return s / 2 ** 32;
-  };
+  const u = uniform(seed);
+  const next = () => (u() + 1) / 2;
   return { int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
 }
 
