@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { maxAbsDiff } from '@sparse/conformance/testing';
 import { local, readNpy, writeNpy } from '@sparse/core';
 import { referenceAttention } from '@sparse/core/reference';
 import { describe, expect, it } from 'vitest';
+import { npyTensor } from './npy.js';
 
 const exec = promisify(execFile);
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
@@ -16,18 +18,11 @@ const fails = (...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
 
-function tensor(shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float32') {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = Math.sin(seed * 1000 + i * 0.37);
-  return { dtype, shape, data } as const;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'sparse-cli-'));
 const file = (name: string) => join(dir, name);
-writeFileSync(file('q.npy'), writeNpy(tensor([1, 2, 9, 4], 1)));
-writeFileSync(file('k.npy'), writeNpy(tensor([1, 1, 12, 4], 2)));
-writeFileSync(file('v.npy'), writeNpy(tensor([1, 1, 12, 3], 3, 'float64')));
+writeFileSync(file('q.npy'), writeNpy(npyTensor([1, 2, 9, 4], 1)));
+writeFileSync(file('k.npy'), writeNpy(npyTensor([1, 1, 12, 4], 2)));
+writeFileSync(file('v.npy'), writeNpy(npyTensor([1, 1, 12, 3], 3, 'float64')));
 
 describe('sparse-attn run', () => {
   it('computes attention from .npy files (float64 accepted) and writes float32 out and lse', async () => {
@@ -53,24 +48,22 @@ describe('sparse-attn run', () => {
     expect(r.stdout).toMatch(/^wrote .*out\.npy \[1,2,9,3\] and .*lse\.npy \[1,2,9\] \(reference\)/);
     const out = readNpy(new Uint8Array(readFileSync(file('out.npy'))));
     expect(out.dtype).toBe('float32');
-    const v = tensor([1, 1, 12, 3], 3);
+    const v = npyTensor([1, 1, 12, 3], 3);
     const want = referenceAttention({
-      q: { data: tensor([1, 2, 9, 4], 1).data as Float32Array, shape: [1, 2, 9, 4] },
-      k: { data: tensor([1, 1, 12, 4], 2).data as Float32Array, shape: [1, 1, 12, 4] },
+      q: { data: npyTensor([1, 2, 9, 4], 1).data as Float32Array, shape: [1, 2, 9, 4] },
+      k: { data: npyTensor([1, 1, 12, 4], 2).data as Float32Array, shape: [1, 1, 12, 4] },
       v: { data: Float32Array.from(v.data), shape: v.shape },
       pattern: local(2, 1),
       scale: 0.7,
     });
-    Array.from(out.data).forEach((x, n) => {
-      expect(Math.abs(x - want.out.data[n]!)).toBeLessThan(1e-6);
-    });
+    expect(maxAbsDiff(out.data, want.out.data)).toBeLessThan(1e-6);
     expect(readNpy(new Uint8Array(readFileSync(file('lse.npy')))).shape).toEqual([1, 2, 9]);
   });
   it('reads a pattern from @file, with per-head patterns and bshd layout', async () => {
     writeFileSync(file('p.json'), JSON.stringify([{ kind: 'causal' }, { kind: 'dense' }]));
-    writeFileSync(file('qs.npy'), writeNpy(tensor([1, 9, 2, 4], 1)));
-    writeFileSync(file('ks.npy'), writeNpy(tensor([1, 12, 1, 4], 2)));
-    writeFileSync(file('vs.npy'), writeNpy(tensor([1, 12, 1, 3], 3)));
+    writeFileSync(file('qs.npy'), writeNpy(npyTensor([1, 9, 2, 4], 1)));
+    writeFileSync(file('ks.npy'), writeNpy(npyTensor([1, 12, 1, 4], 2)));
+    writeFileSync(file('vs.npy'), writeNpy(npyTensor([1, 12, 1, 3], 3)));
     const r = await cli(
       'run',
       '--backend',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeNpy } from '@sparse/core';
 import { describe, expect, it } from 'vitest';
+import { npyTensor } from './npy.js';
 
 const exec = promisify(execFile);
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
@@ -14,12 +15,7 @@ const run = (...args: string[]) =>
     (e: { code: number; stdout: string; stderr: string }) => e,
   );
 
-function tensor(shape: number[], dtype: 'float32' | 'float64' = 'float32') {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37);
-  return { dtype, shape, data };
-}
+const tensor = (shape: number[], dtype: 'float32' | 'float64' = 'float32') => npyTensor(shape, 1, dtype);
 
 const dir = mkdtempSync(join(tmpdir(), 'sparse-cli-errors-'));
 const file = (name: string) => join(dir, name);
