@@ -5,6 +5,8 @@
 // -Infinity by selection, never by a multiply. A NaN score left after masking is a key the row attends, so the
 // softmax lets it through: its weight is NaN, which makes the row's l and accumulator NaN. Masked keys weigh
 // exactly 0, and their v rows are finite (the prep phase zeroes non-finite v rows and flags their keys).
+import { madd } from './madd';
+
 const NEG_INF: f32 = -Infinity;
 const LOG2E: f32 = <f32>Math.LOG2E;
 
@@ -28,12 +30,12 @@ function exp2v(x: v128): v128 {
   const kf = f32x4.add(xc, magic);
   const r = f32x4.sub(xc, f32x4.sub(kf, magic));
   let p = f32x4.splat(0.00015403530393381606);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.0013333558146428441));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.009618129107628477));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.055504108664821576));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.2402265069591007));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>Math.LN2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(0.0013333558146428441));
+  p = madd(p, r, f32x4.splat(0.009618129107628477));
+  p = madd(p, r, f32x4.splat(0.055504108664821576));
+  p = madd(p, r, f32x4.splat(0.2402265069591007));
+  p = madd(p, r, f32x4.splat(<f32>Math.LN2));
+  p = madd(p, r, f32x4.splat(1.0));
   const e = i32x4.shl(i32x4.add(kf, i32x4.splat(EXP_BITS_OFFSET)), 23);
   return v128.andnot(f32x4.mul(p, e), f32x4.lt(x, lo));
 }

@@ -4,7 +4,9 @@
 //   pvGroup    — ACC[r][:Dv] = ACC[r][:Dv] · corr[r] + Σ_c P[c][r] · V[c][:Dv].
 //
 // Every score is summed in the same order whatever the blocking (lane adds q[d] · k[d] for d = 0, 1, …, D-1, one
-// f32 multiply then one f32 add), so the top-k pass and the fused kernel compute bit-identical scores.
+// multiply-add each: see madd.ts), so the top-k pass and the fused kernel compute bit-identical scores.
+
+import { madd } from './madd';
 
 /**
  * Qp[g][d][4] for the groups of four rows of q (row stride qs bytes) times qscale (a power of two, so exact), zero
@@ -51,17 +53,17 @@ export function scoreGroup(qp: usize, kt: usize, bk: i32, D: i32, scale: f32, St
       const k0 = v128.load(kp);
       const k1 = v128.load(kp, 16);
       let x = v128.load32_splat(qq);
-      a0 = f32x4.add(a0, f32x4.mul(x, k0));
-      a1 = f32x4.add(a1, f32x4.mul(x, k1));
+      a0 = madd(x, k0, a0);
+      a1 = madd(x, k1, a1);
       x = v128.load32_splat(qq, 4);
-      a2 = f32x4.add(a2, f32x4.mul(x, k0));
-      a3 = f32x4.add(a3, f32x4.mul(x, k1));
+      a2 = madd(x, k0, a2);
+      a3 = madd(x, k1, a3);
       x = v128.load32_splat(qq, 8);
-      a4 = f32x4.add(a4, f32x4.mul(x, k0));
-      a5 = f32x4.add(a5, f32x4.mul(x, k1));
+      a4 = madd(x, k0, a4);
+      a5 = madd(x, k1, a5);
       x = v128.load32_splat(qq, 12);
-      a6 = f32x4.add(a6, f32x4.mul(x, k0));
-      a7 = f32x4.add(a7, f32x4.mul(x, k1));
+      a6 = madd(x, k0, a6);
+      a7 = madd(x, k1, a7);
       kp += 32;
       qq += 16;
     }
@@ -122,17 +124,17 @@ export function pvGroup(P: usize, width: i32, v: usize, vs: usize, acc: usize, l
       const v0 = v128.load(vp);
       const v1 = v128.load(vp, 16);
       let x = v128.load32_splat(pp);
-      a0 = f32x4.add(a0, f32x4.mul(x, v0));
-      a1 = f32x4.add(a1, f32x4.mul(x, v1));
+      a0 = madd(x, v0, a0);
+      a1 = madd(x, v1, a1);
       x = v128.load32_splat(pp, 4);
-      a2 = f32x4.add(a2, f32x4.mul(x, v0));
-      a3 = f32x4.add(a3, f32x4.mul(x, v1));
+      a2 = madd(x, v0, a2);
+      a3 = madd(x, v1, a3);
       x = v128.load32_splat(pp, 8);
-      a4 = f32x4.add(a4, f32x4.mul(x, v0));
-      a5 = f32x4.add(a5, f32x4.mul(x, v1));
+      a4 = madd(x, v0, a4);
+      a5 = madd(x, v1, a5);
       x = v128.load32_splat(pp, 12);
-      a6 = f32x4.add(a6, f32x4.mul(x, v0));
-      a7 = f32x4.add(a7, f32x4.mul(x, v1));
+      a6 = madd(x, v0, a6);
+      a7 = madd(x, v1, a7);
       vp += vs;
       pp += 16;
     }
@@ -155,10 +157,10 @@ export function pvGroup(P: usize, width: i32, v: usize, vs: usize, acc: usize, l
     let pp = P;
     while (pp < pEnd) {
       const v0 = v128.load(vp);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), v0));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 4), v0));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 8), v0));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 12), v0));
+      a0 = madd(v128.load32_splat(pp), v0, a0);
+      a1 = madd(v128.load32_splat(pp, 4), v0, a1);
+      a2 = madd(v128.load32_splat(pp, 8), v0, a2);
+      a3 = madd(v128.load32_splat(pp, 12), v0, a3);
       vp += vs;
       pp += 16;
     }

@@ -1,6 +1,10 @@
-// Compiles the AssemblyScript kernel twice into dist/: kernel.wasm (shared memory, atomics: the worker pool) and
-// kernel-st.wasm (plain memory: the single-threaded fallback where SharedArrayBuffer is unavailable), and both as
-// base64 in dist/kernel-embedded.js, which browsers load when a bundler or server did not ship the .wasm files.
+// Compiles the AssemblyScript kernel four times into dist/, one source for all of them:
+//   kernel.wasm, kernel-st.wasm                 SIMD128 (every engine with WebAssembly SIMD);
+//   relaxed/kernel.wasm, relaxed/kernel-st.wasm the same sources with --enable relaxed-simd, where ASC_FEATURE_RELAXED_SIMD
+//                                               turns the kernels' multiply-adds into f32x4.relaxed_madd (assembly/madd.ts);
+// each as kernel.wasm (shared memory, atomics: the worker pool) and kernel-st.wasm (plain memory: the single-threaded
+// fallback where SharedArrayBuffer is unavailable). Both pairs also go as base64 into dist/kernel-embedded.js and
+// dist/kernel-relaxed-embedded.js, which browsers load when a bundler or server did not ship the .wasm files.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,27 +12,33 @@ import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = ['assembly/index.ts', '--runtime', 'stub', '-O3', '--noAssert', '--enable', 'simd', '--importMemory', '--noExportMemory'];
-const builds = [
-  { out: 'dist/kernel.wasm', flags: ['--enable', 'threads', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536'] },
-  { out: 'dist/kernel-st.wasm', flags: ['--initialMemory', '2', '--maximumMemory', '65536'] },
+const memories = [
+  { file: 'kernel.wasm', flags: ['--enable', 'threads', '--sharedMemory', '--initialMemory', '2', '--maximumMemory', '65536'] },
+  { file: 'kernel-st.wasm', flags: ['--initialMemory', '2', '--maximumMemory', '65536'] },
+];
+const variants = [
+  { dir: 'dist', embedded: 'kernel-embedded', flags: [] },
+  { dir: 'dist/relaxed', embedded: 'kernel-relaxed-embedded', flags: ['--enable', 'relaxed-simd'] },
 ];
 
-mkdirSync(join(root, 'dist'), { recursive: true });
 process.chdir(root);
-for (const b of builds) {
-  const { error, stderr } = await asc.main([...common, ...b.flags, '-o', b.out]);
-  if (error) {
-    console.error(stderr.toString());
-    console.error(`asc failed for ${b.out}: ${error.message}`);
-    process.exit(1);
+for (const v of variants) {
+  mkdirSync(join(root, v.dir), { recursive: true });
+  for (const m of memories) {
+    const out = `${v.dir}/${m.file}`;
+    const { error, stderr } = await asc.main([...common, ...v.flags, ...m.flags, '-o', out]);
+    if (error) {
+      console.error(stderr.toString());
+      console.error(`asc failed for ${out}: ${error.message}`);
+      process.exit(1);
+    }
+    console.log(`built ${out}`);
   }
-  console.log(`built ${b.out}`);
+  const base64 = (f) => JSON.stringify(readFileSync(join(root, v.dir, f)).toString('base64'));
+  writeFileSync(
+    join(root, `dist/${v.embedded}.js`),
+    `export const KERNEL_SHARED = ${base64('kernel.wasm')};\nexport const KERNEL_SINGLE = ${base64('kernel-st.wasm')};\n`,
+  );
+  writeFileSync(join(root, `dist/${v.embedded}.d.ts`), readFileSync(join(root, 'src/kernel-embedded.d.ts')));
+  console.log(`built dist/${v.embedded}.js`);
 }
-
-const base64 = (f) => JSON.stringify(readFileSync(join(root, 'dist', f)).toString('base64'));
-writeFileSync(
-  join(root, 'dist/kernel-embedded.js'),
-  `export const KERNEL_SHARED = ${base64('kernel.wasm')};\nexport const KERNEL_SINGLE = ${base64('kernel-st.wasm')};\n`,
-);
-writeFileSync(join(root, 'dist/kernel-embedded.d.ts'), readFileSync(join(root, 'src/kernel-embedded.d.ts')));
-console.log('built dist/kernel-embedded.js');
