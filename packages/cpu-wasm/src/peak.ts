@@ -1,22 +1,39 @@
-import { instantiateKernel } from './instance.js';
-import { compileKernel } from './loader.js';
+import { instantiateKernel, type KernelBuild } from './instance.js';
+import { chooseKernel, compileKernel } from './loader.js';
+import type { KernelOption } from './options.js';
 import type { Platform } from './platform/types.js';
 
+export interface SimdPeakOptions {
+  /** Milliseconds in total over the repeats (default 600). */
+  durationMs?: number;
+  /** Short runs; the best counts (default 15). */
+  repeats?: number;
+  /**
+   * Whose peak: the relaxed build's (f32x4.relaxed_madd) or the SIMD128 build's (f32x4.mul then f32x4.add), chosen
+   * as cpuWasm()'s `kernel` option chooses (default 'auto'; a forced 'relaxed' rejects with BACKEND_UNAVAILABLE where
+   * the engine lacks relaxed SIMD).
+   */
+  kernel?: KernelOption;
+}
+
 export interface SimdPeak {
+  /** The kernel build measured. */
+  kernel: KernelBuild;
   /** Best f32 GFLOP/s of one thread over the repeats. */
   gflops: number;
   /** Every repeat's GFLOP/s, in order. */
   runs: number[];
-  /** Flops counted per loop iteration (12 independent f32x4 multiply + add pairs). */
+  /** Flops counted per loop iteration (12 independent f32x4 multiply-adds, 8 flops each). */
   flopsPerIteration: number;
   iterations: number;
 }
 
 /** measureSimdPeak (documented in index.ts) on one platform. */
-export async function measureSimdPeakOn(platform: Platform, options: { durationMs?: number; repeats?: number } = {}): Promise<SimdPeak> {
+export async function measureSimdPeakOn(platform: Platform, options: SimdPeakOptions = {}): Promise<SimdPeak> {
   const durationMs = options.durationMs ?? 600;
   const repeats = Math.max(1, options.repeats ?? 15);
-  const kernel = instantiateKernel(await compileKernel(platform, false), new WebAssembly.Memory({ initial: 2, maximum: 2 }));
+  const { build } = chooseKernel(options.kernel ?? 'auto');
+  const kernel = instantiateKernel(await compileKernel(platform, false, build), new WebAssembly.Memory({ initial: 2, maximum: 2 }));
   const fpi = kernel.PEAK_FLOPS_PER_ITER.value as number;
   let iters = 1 << 16;
   // Warm-up and calibration: grow the count until one run takes ~5 ms.
@@ -39,5 +56,5 @@ export async function measureSimdPeakOn(platform: Platform, options: { durationM
     runs.push((iters * fpi) / s / 1e9);
   }
   if (Number.isNaN(sink)) runs.push(0);
-  return { gflops: Math.max(...runs), runs, flopsPerIteration: fpi, iterations: iters };
+  return { kernel: build, gflops: Math.max(...runs), runs, flopsPerIteration: fpi, iterations: iters };
 }

@@ -14,7 +14,9 @@ import type { PageReport } from './browser/page.js';
  * page does without a bundler: native ES modules through an import map (dist/browser.js, the package's `browser`
  * entry), dist/worker.js started as a module Web Worker and dist/*.wasm fetched through `new URL(…, import.meta.url)`.
  * One page is cross-origin isolated (COOP same-origin, COEP require-corp) and must run on two Web Workers over a
- * shared memory; the other is not, and must fall back to the calling thread and say why. Both run every conformance case. In CI (CI=true) a missing browser fails;
+ * shared memory; the other is not, and must fall back to the calling thread and say why. Both run every conformance case
+ * with each build of the kernel: the relaxed-SIMD one (kernel 'auto' picks it: Chromium runs relaxed SIMD) and the
+ * SIMD128 one (forced). In CI (CI=true) a missing browser fails;
  * elsewhere the suite is skipped with a message saying how to get one.
  */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -128,10 +130,10 @@ describe.skipIf(!CHROMIUM)('headless Chromium pages', () => {
     }
   }
 
-  function conformance(label: string, get: () => PageReport) {
+  function conformance(label: string, get: () => PageReport['conformance']) {
     for (const m of manifests) {
       it(`${label}: conformance ${m.id}`, () => {
-        const outcome = get().conformance.find((o) => o.id === m.id);
+        const outcome = get().find((o) => o.id === m.id);
         expect(outcome, `${m.id} did not run in the page`).toBeDefined();
         expect(outcome!.pass, `${m.id} (${m.pins}): ${outcome!.message}`).toBe(true);
       });
@@ -147,19 +149,29 @@ describe.skipIf(!CHROMIUM)('headless Chromium pages', () => {
       ({ report, served, logs } = await openPage(true));
     }, 180_000);
 
-    it('runs on two module Web Workers over one shared memory', () => {
+    it('runs the relaxed-SIMD kernel on two module Web Workers over one shared memory', () => {
       expect(report.crossOriginIsolated, logs.join('\n')).toBe(true);
       expect(report.sharedArrayBuffer).toBe(true);
       expect(report.probe, `${report.probe.reason}\n${logs.join('\n')}`).toMatchObject({ available: true });
-      expect(report.probe.device).toMatch(/2 worker threads over one shared memory/);
-      expect(report.info).toMatchObject({ backend: 'cpu-wasm', mode: 'workers', threads: 2 });
+      expect(report.probe.device).toMatch(/^WebAssembly relaxed SIMD \(AssemblyScript\), 2 worker threads over one shared memory/);
+      expect(report.info).toMatchObject({ backend: 'cpu-wasm', mode: 'workers', threads: 2, kernel: 'relaxed' });
       expect(report.info?.fallbackReason).toBeUndefined();
+      expect(report.info?.kernelReason).toBeUndefined();
       expect(report.info?.nnz).toBeGreaterThan(0);
     });
 
-    it('loads dist/worker.js and the shared-memory kernel relative to the module, as a page would', () => {
+    it("runs the SIMD128 kernel there when kernel: 'simd128' is asked for", () => {
+      const { probe, info } = report.simd128;
+      expect(probe, `${probe.reason}\n${logs.join('\n')}`).toMatchObject({ available: true });
+      expect(probe.device).toMatch(/^WebAssembly SIMD128 \(AssemblyScript; kernel: 'simd128' was requested\), 2 worker threads/);
+      expect(info).toMatchObject({ mode: 'workers', threads: 2, kernel: 'simd128' });
+    });
+
+    it('loads dist/worker.js and the shared-memory kernels relative to the module, as a page would', () => {
       expect(served).toContain('/node_modules/@sparse/cpu-wasm/dist/worker.js');
+      expect(served).toContain('/node_modules/@sparse/cpu-wasm/dist/relaxed/kernel.wasm');
       expect(served).toContain('/node_modules/@sparse/cpu-wasm/dist/kernel.wasm');
+      expect(served).not.toContain('/node_modules/@sparse/cpu-wasm/dist/relaxed/kernel-st.wasm');
       expect(served).not.toContain('/node_modules/@sparse/cpu-wasm/dist/kernel-st.wasm');
     });
 
@@ -178,12 +190,14 @@ describe.skipIf(!CHROMIUM)('headless Chromium pages', () => {
       expect(served).toContain('/without-coep/node_modules/@sparse/cpu-wasm/dist/worker-embedded.js');
     });
 
-    it('ran every conformance case', () => {
+    it('ran every conformance case with both kernels', () => {
       expect(report.conformance.map((o) => o.id)).toEqual(manifests.map((m) => m.id));
-      console.info(`cpu-wasm browser, 2 workers: ${manifests.length} cases in ${report.ms.toFixed(0)} ms`);
+      expect(report.simd128.conformance.map((o) => o.id)).toEqual(manifests.map((m) => m.id));
+      console.info(`cpu-wasm browser, 2 workers, relaxed SIMD: ${manifests.length} cases in ${report.ms.toFixed(0)} ms`);
     });
 
-    conformance('2 workers', () => report);
+    conformance('2 workers, relaxed SIMD', () => report.conformance);
+    conformance('2 workers, SIMD128', () => report.simd128.conformance);
 
     it('turns a wasm trap into INTERNAL and a dead worker into DEVICE_LOST, and recovers from both', () => {
       expect(report.drills.map((d) => d.name)).toEqual(['trap', 'kill-worker']);
@@ -203,9 +217,10 @@ describe.skipIf(!CHROMIUM)('headless Chromium pages', () => {
     it('falls back to the calling thread and says why', () => {
       expect(report.crossOriginIsolated).toBe(false);
       expect(report.probe, `${report.probe.reason}\n${logs.join('\n')}`).toMatchObject({ available: true });
-      expect(report.probe.device).toMatch(/single-threaded on the calling thread/);
+      expect(report.probe.device).toMatch(/^WebAssembly relaxed SIMD \(AssemblyScript\), single-threaded on the calling thread/);
       expect(report.probe.device).toMatch(/cross-origin isolation|not cross-origin isolated/);
-      expect(report.info).toMatchObject({ mode: 'inline', threads: 1 });
+      expect(report.info).toMatchObject({ mode: 'inline', threads: 1, kernel: 'relaxed' });
+      expect(report.simd128.info).toMatchObject({ mode: 'inline', threads: 1, kernel: 'simd128' });
       expect(report.info?.fallbackReason).toMatch(/cross-origin isolation|not cross-origin isolated/);
       expect(report.defaults.probe.device).toMatch(/single-threaded on the calling thread/);
     });
@@ -215,18 +230,22 @@ describe.skipIf(!CHROMIUM)('headless Chromium pages', () => {
       expect(report.broken.withoutCoep, JSON.stringify(report.broken)).toMatchObject({ available: true });
     });
 
-    it('loads only the single-threaded kernel and starts no worker', () => {
+    it('loads only the single-threaded kernels and starts no worker', () => {
+      expect(served).toContain('/node_modules/@sparse/cpu-wasm/dist/relaxed/kernel-st.wasm');
       expect(served).toContain('/node_modules/@sparse/cpu-wasm/dist/kernel-st.wasm');
+      expect(served).not.toContain('/node_modules/@sparse/cpu-wasm/dist/relaxed/kernel.wasm');
       expect(served).not.toContain('/node_modules/@sparse/cpu-wasm/dist/kernel.wasm');
       expect(served).not.toContain('/node_modules/@sparse/cpu-wasm/dist/worker.js');
     });
 
-    it('ran every conformance case', () => {
+    it('ran every conformance case with both kernels', () => {
       expect(report.conformance.map((o) => o.id)).toEqual(manifests.map((m) => m.id));
-      console.info(`cpu-wasm browser, inline: ${manifests.length} cases in ${report.ms.toFixed(0)} ms`);
+      expect(report.simd128.conformance.map((o) => o.id)).toEqual(manifests.map((m) => m.id));
+      console.info(`cpu-wasm browser, inline, relaxed SIMD: ${manifests.length} cases in ${report.ms.toFixed(0)} ms`);
     });
 
-    conformance('inline', () => report);
+    conformance('inline, relaxed SIMD', () => report.conformance);
+    conformance('inline, SIMD128', () => report.simd128.conformance);
 
     it('turns a wasm trap into INTERNAL and recovers', () => {
       expect(report.drills.map((d) => d.name)).toEqual(['trap']);

@@ -2,9 +2,10 @@ import { assertMatchesReference, FLOAT32_TOLERANCE } from '@sparse/conformance/t
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CpuWasmOptions, cpuWasm } from '../dist/index.js';
 import { CASES } from './cases.js';
+import { KERNEL } from './kernel.js';
 
 // Every case against core's float64 reference, on the worker pool (1 and 2 threads, several tile shapes) and on
-// the single-threaded inline fallback.
+// the single-threaded inline fallback, with the kernel build of the project.
 const CONFIGS: [string, CpuWasmOptions][] = [
   ['1 thread', { threads: 1 }],
   ['2 threads', { threads: 2 }],
@@ -13,8 +14,8 @@ const CONFIGS: [string, CpuWasmOptions][] = [
   ['3 threads, 16 × 64 tiles', { threads: 3, tiles: { blockQ: 16, blockK: 64 } }],
 ];
 
-describe.each(CONFIGS)('cpu-wasm %s', (_label, options) => {
-  const backend = cpuWasm(options);
+describe.each(CONFIGS)(`cpu-wasm ${KERNEL} %s`, (_label, options) => {
+  const backend = cpuWasm({ ...options, kernel: KERNEL });
   afterAll(() => backend.dispose());
 
   it('probes available', async () => {

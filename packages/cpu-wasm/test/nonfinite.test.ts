@@ -7,6 +7,7 @@ import { clusterLabel, normalisedCentroids } from '@sparse/core/backend';
 import { referenceAttention64 } from '@sparse/core/reference';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuWasm } from '../dist/index.js';
+import { KERNEL } from './kernel.js';
 
 type Tensor = 'q' | 'k' | 'v';
 
@@ -56,8 +57,8 @@ function rowsKeeping(req: AttentionRequest, key: number): Set<number> {
 describe.each([
   ['2 threads', { threads: 2 }],
   ['inline', { inline: true }],
-])('non-finite values (%s)', (_label, options) => {
-  const backend = cpuWasm(options);
+])(`non-finite values (${KERNEL}, %s)`, (_label, options) => {
+  const backend = cpuWasm({ ...options, kernel: KERNEL });
   afterAll(() => backend.dispose());
 
   /**

@@ -1,3 +1,4 @@
+import type { KernelBuild } from '../instance.js';
 import type { FromWorker } from '../protocol.js';
 import { base64Bytes, describeResponse, diagnoseScript, isWasm } from './fetched.js';
 import type { Platform, WorkerEvents, WorkerHandle } from './types.js';
@@ -6,12 +7,13 @@ import type { Platform, WorkerEvents, WorkerHandle } from './types.js';
  * The literal `new URL('…', import.meta.url)` and `new Worker(new URL('…', import.meta.url), { type: 'module' })`
  * forms are what bundlers recognise: they emit the .wasm files as assets and bundle the worker with its imports.
  * Where a bundler does neither (or a dev server moves the module), the files are not next to the bundle: the
- * kernel then comes from a base64 copy and the worker from a bundled copy started from a blob: URL, both loaded only
- * when needed.
+ * kernel (of either build, SIMD128 or relaxed) then comes from a base64 copy and the worker from a bundled copy
+ * started from a blob: URL, both loaded only when needed.
  */
 
-function kernelUrl(shared: boolean): URL | null {
+function kernelUrl(shared: boolean, build: KernelBuild): URL | null {
   try {
+    if (build === 'relaxed') return shared ? new URL('../relaxed/kernel.wasm', import.meta.url) : new URL('../relaxed/kernel-st.wasm', import.meta.url);
     return shared ? new URL('../kernel.wasm', import.meta.url) : new URL('../kernel-st.wasm', import.meta.url);
   } catch {
     // A classic-script bundle has no import.meta.url.
@@ -19,8 +21,8 @@ function kernelUrl(shared: boolean): URL | null {
   }
 }
 
-async function kernelBytes(shared: boolean): Promise<{ bytes: ArrayBuffer | Uint8Array; source: string }> {
-  const url = kernelUrl(shared);
+async function kernelBytes(shared: boolean, build: KernelBuild): Promise<{ bytes: ArrayBuffer | Uint8Array; source: string }> {
+  const url = kernelUrl(shared, build);
   let problem = 'import.meta.url is unavailable';
   if (url) {
     try {
@@ -32,7 +34,7 @@ async function kernelBytes(shared: boolean): Promise<{ bytes: ArrayBuffer | Uint
       problem = `cannot fetch ${url.href}: ${(e as Error).message}`;
     }
   }
-  const embedded = await import('../kernel-embedded.js');
+  const embedded = build === 'relaxed' ? await import('../kernel-relaxed-embedded.js') : await import('../kernel-embedded.js');
   return { bytes: base64Bytes(shared ? embedded.KERNEL_SHARED : embedded.KERNEL_SINGLE), source: `the embedded copy (${problem})` };
 }
 

@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { KernelBuild } from '../instance.js';
 import type { FromWorker } from '../protocol.js';
 import type { Platform, WorkerEvents, WorkerHandle } from './types.js';
 
-async function kernelBytes(shared: boolean): Promise<{ bytes: Uint8Array; source: string }> {
-  const url = shared ? new URL('../kernel.wasm', import.meta.url) : new URL('../kernel-st.wasm', import.meta.url);
+function kernelUrl(shared: boolean, build: KernelBuild): URL {
+  if (build === 'relaxed') return shared ? new URL('../relaxed/kernel.wasm', import.meta.url) : new URL('../relaxed/kernel-st.wasm', import.meta.url);
+  return shared ? new URL('../kernel.wasm', import.meta.url) : new URL('../kernel-st.wasm', import.meta.url);
+}
+
+async function kernelBytes(shared: boolean, build: KernelBuild): Promise<{ bytes: Uint8Array; source: string }> {
+  const url = kernelUrl(shared, build);
   if (url.protocol === 'file:') return { bytes: await readFile(url), source: url.href };
   const res = await fetch(url);
   if (!res.ok) throw new Error(`HTTP ${res.status} for ${url.href}`);

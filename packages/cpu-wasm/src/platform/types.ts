@@ -1,3 +1,4 @@
+import type { KernelBuild } from '../instance.js';
 import type { FromWorker, ToWorker } from '../protocol.js';
 
 /** One worker thread, whatever the runtime. */
@@ -20,8 +21,11 @@ export interface WorkerEvents {
  * `node` / `browser` export conditions) passes its own, so Node-only modules never reach a browser bundle.
  */
 export interface Platform {
-  /** The kernel's bytes: kernel.wasm (shared memory, for the worker pool) or kernel-st.wasm. */
-  kernelBytes(shared: boolean): Promise<{ bytes: ArrayBuffer | Uint8Array; source: string }>;
+  /**
+   * The kernel's bytes: kernel.wasm (shared memory, for the worker pool) or kernel-st.wasm, of the SIMD128 build
+   * (dist/) or the relaxed-SIMD one (dist/relaxed/).
+   */
+  kernelBytes(shared: boolean, build: KernelBuild): Promise<{ bytes: ArrayBuffer | Uint8Array; source: string }>;
   spawnWorker(events: WorkerEvents): Promise<WorkerHandle>;
   defaultThreadCount(): Promise<number>;
 }

@@ -2,8 +2,9 @@
  * The browser test page. It loads the built package as a page without a bundler would (native ES modules and an
  * import map; dist/worker.js and dist/*.wasm found through `new URL(…, import.meta.url)`), runs the backend in
  * whatever mode the page allows (module Web Workers over a shared memory when cross-origin isolated, the inline
- * fallback otherwise) over the conformance cases the server lists, then the fault drills, and leaves the report on
- * window.__report for the test runner.
+ * fallback otherwise) over the conformance cases the server lists, with each build of the kernel (relaxed SIMD, which
+ * kernel 'auto' picks in Chromium, and SIMD128 forced), then the fault drills, and leaves the report on window.__report
+ * for the test runner.
  */
 import { type CaseManifest, type CaseOutcome, caseFromFiles, type GoldenCase, runCase } from '@sparse/conformance/browser';
 import { isSparseAttentionError, type ProbeResult } from '@sparse/core';
@@ -14,9 +15,11 @@ export interface PageReport {
   crossOriginIsolated: boolean;
   sharedArrayBuffer: boolean;
   hardwareConcurrency: number;
-  /** cpuWasm({ threads: 2 }): its probe, and lastRun() after the conformance cases ran. */
+  /** cpuWasm({ threads: 2 }) (kernel 'auto': the relaxed-SIMD build in Chromium): its probe, and lastRun() after the conformance cases ran. */
   probe: ProbeResult;
   info: ReturnType<CpuWasmBackend['lastRun']>;
+  /** The same with the SIMD128 build forced (kernel: 'simd128'), over the same cases. */
+  simd128: { probe: ProbeResult; info: ReturnType<CpuWasmBackend['lastRun']>; conformance: CaseOutcome[] };
   /** cpuWasm() with the default thread count (navigator.hardwareConcurrency): its probe. */
   defaults: { probe: ProbeResult };
   /**
@@ -97,15 +100,19 @@ async function run(): Promise<PageReport> {
   const manifests = (await (await fetch('/cases.json')).json()) as CaseManifest[];
   const cases = await Promise.all(manifests.map(golden));
 
-  const backend = cpuWasm({ threads: 2 });
-  const probe = await backend.probe();
-  const started = performance.now();
-  const conformance: CaseOutcome[] = [];
   // The backend's declared tolerance is the float32 one of docs/design.md (Conformance), which every case's manifest carries.
-  if (probe.available) for (const c of cases) conformance.push(await runCase(backend, c));
+  const runAll = async (backend: CpuWasmBackend) => {
+    const probe = await backend.probe();
+    const conformance: CaseOutcome[] = [];
+    if (probe.available) for (const c of cases) conformance.push(await runCase(backend, c));
+    const info = backend.lastRun();
+    await backend.dispose();
+    return { probe, info, conformance };
+  };
+  const started = performance.now();
+  const { probe, info, conformance } = await runAll(cpuWasm({ threads: 2 }));
   const ms = performance.now() - started;
-  const info = backend.lastRun();
-  await backend.dispose();
+  const simd128 = await runAll(cpuWasm({ threads: 2, kernel: 'simd128' }));
 
   const byDefault = cpuWasm();
   const defaults = { probe: await byDefault.probe() };
@@ -125,6 +132,7 @@ async function run(): Promise<PageReport> {
     hardwareConcurrency: navigator.hardwareConcurrency,
     probe,
     info,
+    simd128,
     defaults,
     broken,
     conformance,
