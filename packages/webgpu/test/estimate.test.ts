@@ -1,21 +1,12 @@
 import { makeRequest } from '@sparse/conformance/testing';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type DeviceLimits, type WebGpuBackend, webgpu } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { mismatch } from './support/data.js';
-import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
+import { limitedBackends, probeGpu } from './support/gpu.js';
 
 const gpu = await probeGpu();
 
 describe.skipIf(!gpu.available)('supports() and attention() use one resource estimate', () => {
-  const backends: WebGpuBackend[] = [];
-  const make = (limits: Partial<DeviceLimits>) => {
-    const b = webgpu({ ...TEST_OPTIONS, limits });
-    backends.push(b);
-    return b;
-  };
-  afterAll(async () => {
-    await Promise.all(backends.map((b) => b.dispose()));
-  });
+  const make = limitedBackends();
   // Dilation by partition runs 4 residue groups of 100 rows with local(8, 8): a query block there spans far fewer
   // keys than one of the whole dilated request.
   const dilated = makeRequest({ Sq: 400, D: 8 }, { kind: 'dilated', dilation: 4, left: 8, right: 8 });

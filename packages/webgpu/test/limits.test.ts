@@ -1,10 +1,10 @@
 import { makeRequest } from '@sparse/conformance/testing';
 import type { AttentionRequest, Pattern } from '@sparse/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DeviceLimits, type WebGpuBackend, webgpu } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WebGpuBackend } from '../src/index.js';
 import { download, upload } from './support/buffers.js';
 import { mismatch } from './support/data.js';
-import { probeGpu, TEST_OPTIONS } from './support/gpu.js';
+import { limitedBackends, probeGpu } from './support/gpu.js';
 
 const gpu = await probeGpu();
 
@@ -15,15 +15,7 @@ const centroids = [
 ];
 
 describe.skipIf(!gpu.available)('device limits', () => {
-  const backends: WebGpuBackend[] = [];
-  const make = (limits: Partial<DeviceLimits>) => {
-    const b = webgpu({ ...TEST_OPTIONS, limits });
-    backends.push(b);
-    return b;
-  };
-  afterAll(async () => {
-    await Promise.all(backends.map((b) => b.dispose()));
-  });
+  const make = limitedBackends();
 
   describe('splits inputs larger than maxStorageBufferBindingSize across dispatches', () => {
     let small: WebGpuBackend;

@@ -1,4 +1,5 @@
-import { type WebGpuOptions, webgpu } from '../../src/index.js';
+import { afterAll } from 'vitest';
+import { type DeviceLimits, type WebGpuBackend, type WebGpuOptions, webgpu } from '../../src/index.js';
 
 /**
  * The options every GPU test uses: a real adapter when there is one, else Chromium's SwiftShader (software: true
@@ -30,4 +31,17 @@ export function probeGpu(): Promise<GpuProbe> {
     return p;
   })();
   return cached;
+}
+
+/** Makes backends on TEST_OPTIONS with these device limits; every one is disposed after the calling suite. */
+export function limitedBackends(): (limits: Partial<DeviceLimits>) => WebGpuBackend {
+  const backends: WebGpuBackend[] = [];
+  afterAll(async () => {
+    await Promise.all(backends.map((b) => b.dispose()));
+  });
+  return (limits) => {
+    const b = webgpu({ ...TEST_OPTIONS, limits });
+    backends.push(b);
+    return b;
+  };
 }
