@@ -2,7 +2,7 @@
  * One target per child process: a native crash, a hung kernel or a leak in one backend or peer cannot take the
  * harness down or skew another's memory figures. The parent sends `init`, then one `run` per case.
  */
-import { type Inputs, makeInputs } from './data.js';
+import { type Inputs, inputsKey as keyOf, makeInputs } from './data.js';
 import { collectGarbage, RssSampler } from './memory.js';
 import { SOFTWARE_PENDING } from './software.js';
 import { createTarget, Unavailable } from './targets/registry.js';
@@ -24,7 +24,7 @@ function send(msg: FromChild): void {
 }
 
 function inputsFor(c: BenchCase): Inputs {
-  const key = `${c.seq}/${c.headDim}/${c.headsQ}/${c.headsKv}`;
+  const key = keyOf(c);
   if (key !== inputsKey || !inputs) {
     inputs = null; // let the old ones go before allocating the new ones
     inputs = makeInputs(c);

@@ -18,16 +18,23 @@ function fill(n: number, seed: number): Float32Array {
 }
 
 /** Seed from the sizes: every workload of one shape (and every target) sees the same inputs. */
-export function shapeSeed(s: Pick<Shape, 'seq' | 'headDim' | 'headsQ' | 'headsKv'>): number {
-  return (Math.imul(s.seq, 0x9e3779b1) ^ Math.imul(s.headDim, 0x85ebca6b) ^ Math.imul(s.headsQ * 131 + s.headsKv, 0xc2b2ae35)) >>> 0;
+export function shapeSeed(s: Pick<Shape, 'seq' | 'headDim' | 'headsQ' | 'headsKv'> & { queries?: number }): number {
+  const base = (Math.imul(s.seq, 0x9e3779b1) ^ Math.imul(s.headDim, 0x85ebca6b) ^ Math.imul(s.headsQ * 131 + s.headsKv, 0xc2b2ae35)) >>> 0;
+  return s.queries === undefined ? base : (base ^ Math.imul(s.queries + 1, 0x27d4eb2f)) >>> 0;
 }
 
-/** q [1, Hq, N, D], k and v [1, Hkv, N, D] in bhsd, deterministic. */
-export function makeInputs(s: Pick<Shape, 'seq' | 'headDim' | 'headsQ' | 'headsKv'>): Inputs {
+/** The inputs' identity: cases with equal keys share their inputs (a child keeps them between such cases). */
+export function inputsKey(s: Pick<Shape, 'seq' | 'headDim' | 'headsQ' | 'headsKv'> & { queries?: number }): string {
+  return `${s.seq}/${s.headDim}/${s.headsQ}/${s.headsKv}${s.queries === undefined ? '' : `/q${s.queries}`}`;
+}
+
+/** q [1, Hq, Sq, D] (Sq = `queries`, else N), k and v [1, Hkv, N, D] in bhsd, deterministic. */
+export function makeInputs(s: Pick<Shape, 'seq' | 'headDim' | 'headsQ' | 'headsKv'> & { queries?: number }): Inputs {
   const seed = shapeSeed(s);
   const { seq: N, headDim: D, headsQ, headsKv } = s;
+  const Sq = s.queries ?? N;
   return {
-    q: { data: fill(headsQ * N * D, seed ^ 1), shape: [1, headsQ, N, D] },
+    q: { data: fill(headsQ * Sq * D, seed ^ 1), shape: [1, headsQ, Sq, D] },
     k: { data: fill(headsKv * N * D, seed ^ 2), shape: [1, headsKv, N, D] },
     v: { data: fill(headsKv * N * D, seed ^ 3), shape: [1, headsKv, N, D] },
   };

@@ -17,8 +17,9 @@ export interface DenseMask {
  * timed region: the peer is timed on the attention only, which flatters it.
  */
 export function denseMask(pattern: Pattern, inputs: Inputs, rows: number, scale: number): DenseMask {
-  const [, headsQ, N, D] = inputs.q.shape as [number, number, number, number];
-  const headsKv = inputs.k.shape[1]!;
+  // q [1, Hq, Sq, D] holds the last Sq positions of the N keys (Sq = N for prefill; bottom-right aligned).
+  const [, headsQ, Sq, D] = inputs.q.shape as [number, number, number, number];
+  const [, headsKv, N] = inputs.k.shape as [number, number, number, number];
   const group = headsQ / headsKv;
   const offset = N - rows;
   const content = pattern.kind === 'topk' || pattern.kind === 'cluster';
@@ -42,7 +43,7 @@ export function denseMask(pattern: Pattern, inputs: Inputs, rows: number, scale:
     for (let g = 0; g < group; g++) {
       const h = hk * group + g;
       for (let i = 0; i < rows; i++) {
-        const qa = rowOffset('bhsd', headsQ, N, D, 0, h, offset + i);
+        const qa = rowOffset('bhsd', headsQ, Sq, D, 0, h, Sq - rows + i);
         const at = (hk * group + g) * rows * N + i * N;
         if (unit && kLabels) {
           const lq = clusterLabel(q, qa, unit, D);

@@ -1,7 +1,7 @@
 import { type BlockMask, type ClusterPattern, compileBlockMask, type Pattern } from '@sparse/core';
 import { clusterLabel, forEachAllowedKey, normalisedCentroids, rowOffset } from '@sparse/core/backend';
 import type { Inputs } from './data.js';
-import type { BenchCase } from './workloads.js';
+import { type BenchCase, seqQ } from './workloads.js';
 
 /** What one workload costs, from core's compiled BlockMask (B = 1, all heads). */
 export interface CaseStats {
@@ -20,8 +20,15 @@ export interface CaseStats {
   mask: { bytes: number; fullBlocks: number; partialBlocks: number; skippedBlocks: number; blockEfficiency: number };
   /** q + k + v + out, float32. */
   ioBytes: number;
-  /** Hq · N² · 4: the score matrix a dense implementation materialises. */
+  /** Hq · Sq · Sk · 4: the score matrix a dense implementation materialises. */
   denseScoreBytes: number;
+  /** Distinct keys any query row may attend (per kv head; the `within` candidates of top-k / cluster): the K and V rows a kernel must read. */
+  keysRead: number;
+  /**
+   * Bytes the pattern requires moving, float32: the K and V rows of `keysRead` for every kv head, plus q and out.
+   * Effective GB/s = requiredBytes / time (see `bandwidthFigures`).
+   */
+  requiredBytes: number;
 }
 
 const TILES = { blockQ: 64, blockK: 64 };
@@ -91,23 +98,55 @@ function clusterPairs(p: ClusterPattern, mask: BlockMask, c: BenchCase, inputs: 
   return { nnz: exact ? kept : Math.round((kept / rows) * N * headsQ), exact };
 }
 
+/** Distinct key columns a compiled mask allows in any row (the union of the rows' keys). */
+export function keysRead(mask: BlockMask): number {
+  const seen = new Uint8Array(mask.seqK);
+  for (let qb = 0; qb < mask.numQBlocks; qb++) {
+    const rows = Math.min(mask.blockQ, mask.seqQ - qb * mask.blockQ);
+    for (let n = mask.rowPtr[qb]!; n < mask.rowPtr[qb + 1]!; n++) {
+      const j0 = mask.colIdx[n]! * mask.blockK;
+      const width = Math.min(mask.blockK, mask.seqK - j0);
+      const P = mask.partialIdx[n]!;
+      if (P < 0) {
+        seen.fill(1, j0, j0 + width);
+        continue;
+      }
+      for (let r = 0; r < rows; r++) {
+        const off = (P * mask.blockQ + r) * mask.wordsPerRow;
+        for (let c = 0; c < width; c++) if ((mask.bits[off + (c >>> 5)]! >>> (c & 31)) & 1) seen[j0 + c] = 1;
+      }
+    }
+  }
+  let count = 0;
+  for (let j = 0; j < seen.length; j++) count += seen[j]!;
+  return count;
+}
+
+/** Bytes a case requires moving (float32): K and V rows of the keys read for every kv head, plus q and out. */
+export function requiredBytes(c: Pick<BenchCase, 'headDim' | 'headsQ' | 'headsKv' | 'seq' | 'queries'>, keys: number): number {
+  const D = c.headDim;
+  return 4 * (c.headsKv * keys * 2 * D + c.headsQ * seqQ(c) * 2 * D);
+}
+
 export function caseStats(c: BenchCase, pattern: Pattern, inputs: Inputs | null, budget = 5e7): CaseStats {
   const N = c.seq;
-  const mask = compileBlockMask(pattern, { seqQ: N, seqK: N, offset: 0 }, TILES);
+  const Sq = seqQ(c);
+  const mask = compileBlockMask(pattern, { seqQ: Sq, seqK: N, offset: N - Sq }, TILES);
   const candidate = mask.stats.nnz * c.headsQ;
   let nnz = candidate;
   let exact = true;
   if (pattern.kind === 'topk') {
     const counts = rowCounts(mask);
     let perHead = 0;
-    for (let i = 0; i < N; i++) perHead += Math.min(pattern.k, counts[i]!);
+    for (let i = 0; i < Sq; i++) perHead += Math.min(pattern.k, counts[i]!);
     nnz = perHead * c.headsQ;
   } else if (pattern.kind === 'cluster') {
     if (!inputs) throw new Error('caseStats: a cluster workload needs its inputs to count kept pairs');
     ({ nnz, exact } = clusterPairs(pattern, mask, c, inputs, budget));
   }
-  const all = c.headsQ * N * N;
+  const all = c.headsQ * Sq * N;
   const s = mask.stats;
+  const keys = keysRead(mask);
   return {
     nnz,
     density: nnz / all,
@@ -116,7 +155,9 @@ export function caseStats(c: BenchCase, pattern: Pattern, inputs: Inputs | null,
     exact,
     flops: 4 * nnz * c.headDim,
     mask: { bytes: s.bytes, fullBlocks: s.fullBlocks, partialBlocks: s.partialBlocks, skippedBlocks: s.skippedBlocks, blockEfficiency: s.blockEfficiency },
-    ioBytes: 4 * N * c.headDim * (2 * c.headsQ + 2 * c.headsKv),
-    denseScoreBytes: 4 * c.headsQ * N * N,
+    ioBytes: 4 * c.headDim * (2 * c.headsQ * Sq + 2 * c.headsKv * N),
+    denseScoreBytes: 4 * c.headsQ * Sq * N,
+    keysRead: keys,
+    requiredBytes: requiredBytes(c, keys),
   };
 }

@@ -1,9 +1,10 @@
 import { type AttentionRequest, type AttentionResult, type Backend, dense } from '@sparse/core';
 import { checkOutput } from '../check.js';
-import { lastRows } from '../data.js';
+import { inputsKey, lastRows } from '../data.js';
 import type { MeasureOptions } from '../timing.js';
 import type { RowTiming, Status, TargetInfo, TargetResult } from '../types.js';
-import { buildPattern } from '../workloads.js';
+import { buildPattern, isDecode, seqQ } from '../workloads.js';
+import { decodeCall, perCall } from './calls.js';
 import { denseRows, errorText, estimateMs, extrapolate, type RunContext, remember, skipReason, type Target, timeRows } from './target.js';
 import type { TfLike } from './tf-wasm.js';
 
@@ -42,7 +43,7 @@ export class BackendTarget implements Target {
       return { status: 'skipped', reason: `the float64 reference runs only up to ${s.referenceMaxFlops / 1e9} GFLOP per run (a yardstick, not a contender)` };
     const key = `sparse:${c.pattern}`;
     let est = ctx.history.has(key) ? estimateMs(ctx, key, ctx.stats.flops) : undefined;
-    if (est === undefined && c.seq > 4 * CALIBRATION_ROWS && ctx.stats.flops > this.calibrateAboveFlops) {
+    if (est === undefined && seqQ(c) > 4 * CALIBRATION_ROWS && ctx.stats.flops > this.calibrateAboveFlops) {
       // First time this target sees the pattern on a big problem: time the last 2r and r rows alone (every key)
       // and extend the fixed + per-row fit to N, to skip a run that would take far longer than --max-run.
       ctx.phase('calibrate');
@@ -56,7 +57,7 @@ export class BackendTarget implements Target {
       const big = await timeRowsOnce(2 * CALIBRATION_ROWS);
       const small = await timeRowsOnce(CALIBRATION_ROWS);
       const t = { medianMs: big, minMs: big, maxMs: big, reps: 1, samplesMs: [big] };
-      est = extrapolate(t, 2 * CALIBRATION_ROWS, c.seq, { rows: CALIBRATION_ROWS, ms: small }).fullMs;
+      est = extrapolate(t, 2 * CALIBRATION_ROWS, seqQ(c), { rows: CALIBRATION_ROWS, ms: small }).fullMs;
       remember(ctx, key, ctx.stats.flops, est);
     }
     const skip = skipReason(est, s, 'sparse run');
@@ -77,7 +78,8 @@ export class BackendTarget implements Target {
         return out!;
       };
     }
-    const { time, last, memory } = await timeRows(ctx, c.seq, () => ({ call: () => this.backend.attention(request) }), s.timing, options);
+    const strategy = isDecode(c) ? decodeCall(this.info.name, this.backend) : perCall;
+    const { time, last, memory } = await timeRows(ctx, seqQ(c), () => strategy.prepare(this.backend, request, ctx), s.timing, options);
     remember(ctx, key, ctx.stats.flops, time.medianMs);
     if (this.tf) {
       memory.tfPeakBytes = tfPeak;
@@ -86,8 +88,9 @@ export class BackendTarget implements Target {
     ctx.phase('check');
     const check = checkOutput(request, last.out.data, s.checkRows);
     const result: TargetResult = { status: 'ok', time, memory, check };
+    if (isDecode(c)) result.notes = [strategy.note];
 
-    const shape = `${c.seq}/${c.headDim}/${c.headsQ}/${c.headsKv}`;
+    const shape = inputsKey(c);
     let d = this.denseCache.get(shape);
     if (!d) {
       ctx.phase('dense');

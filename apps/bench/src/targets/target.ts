@@ -4,7 +4,7 @@ import { collectGarbage, type RssSampler } from '../memory.js';
 import type { CaseStats } from '../stats.js';
 import { type MeasureOptions, measure, type Timing, type TimingSettings } from '../timing.js';
 import type { ChildSettings, MemoryFigures, RowTiming, TargetInfo, TargetResult } from '../types.js';
-import { type BenchCase, buildPattern } from '../workloads.js';
+import { type BenchCase, buildPattern, seqQ } from '../workloads.js';
 
 /** What a target gets for one case. */
 export interface RunContext {
@@ -55,12 +55,12 @@ export function remember(ctx: RunContext, key: string, flops: number, ms: number
 }
 
 /**
- * Query rows to time for a dense run of `flopsPerRow` each (`bytesPerRow` of score matrix): all N when they fit
- * the flop, memory and time budgets, else the largest power of two that does (at least min(N, 64)).
+ * Query rows to time for a dense run of `flopsPerRow` each (`bytesPerRow` of score matrix): all Sq (N for prefill)
+ * when they fit the flop, memory and time budgets, else the largest power of two that does (at least min(Sq, 64)).
  */
 export function denseRows(ctx: RunContext, key: string, flopsPerRow: number, bytesPerRow: number, flopBudget?: number): number {
   const s = ctx.settings;
-  const N = ctx.case.seq;
+  const N = seqQ(ctx.case);
   const perRowMs = estimateMs(ctx, key, flopsPerRow);
   let rows = Math.min(
     (flopBudget ?? s.denseBudgetFlops) / flopsPerRow,
@@ -115,7 +115,7 @@ export async function timeRows<T>(
   timing: TimingSettings,
   options: MeasureOptions<T> = {},
 ): Promise<{ time: RowTiming; last: T; memory: MemoryFigures }> {
-  const N = ctx.case.seq;
+  const N = seqQ(ctx.case);
   const p = await prepare(rows);
   let result: { timing: Timing; last: T };
   let memory: MemoryFigures;
@@ -163,7 +163,10 @@ export type { TargetResult };
 
 /** What a dense peer decides before timing: how many query rows to time (the rest is extrapolated), or why it skips. */
 export interface DensePeerSetup {
+  /** Keys Sk. */
   N: number;
+  /** Query rows Sq (N for prefill). */
+  Sq: number;
   D: number;
   group: number;
   flopsPerRow: number;
@@ -180,5 +183,5 @@ export function densePeerSetup(ctx: RunContext): DensePeerSetup | { skip: string
   const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
   const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
   if (skip) return { skip };
-  return { N, D, group: c.headsQ / c.headsKv, flopsPerRow, rows, pattern: buildPattern(c), scale: 1 / Math.sqrt(D) };
+  return { N, Sq: seqQ(c), D, group: c.headsQ / c.headsKv, flopsPerRow, rows, pattern: buildPattern(c), scale: 1 / Math.sqrt(D) };
 }

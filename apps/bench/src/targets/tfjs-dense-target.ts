@@ -23,7 +23,7 @@ export class TfjsDenseTarget implements Target {
     const c = ctx.case;
     const setup = densePeerSetup(ctx);
     if ('skip' in setup) return { status: 'skipped', reason: setup.skip };
-    const { N, D, group, flopsPerRow, rows, pattern, scale } = setup;
+    const { N, Sq, D, group, flopsPerRow, rows, pattern, scale } = setup;
 
     const prepare = (r: number): Prepared<Float32Array> => {
       const q = lastRows(ctx.inputs.q, r);
@@ -60,7 +60,7 @@ export class TfjsDenseTarget implements Target {
     };
 
     let tfPeak: number | undefined;
-    ctx.phase(rows < N ? `dense ${rows}/${N} rows` : 'dense');
+    ctx.phase(rows < Sq ? `dense ${rows}/${Sq} rows` : 'dense');
     const { time, last, memory } = await timeRows(ctx, rows, prepare, ctx.settings.timing, {
       firstRun: async (run) => {
         let out: Float32Array | undefined;
