@@ -116,3 +116,35 @@ export function gqaModel(s: GqaModelShape): Uint8Array {
     },
   });
 }
+
+export interface GqaDecodeModelShape {
+  headsQ: number;
+  headsKv: number;
+  headDim: number;
+  /** New tokens Sq per call. */
+  rows: number;
+  /** Sequence positions the kv cache buffers hold (max_sequence_length); at least Sk = past + Sq. */
+  capacity: number;
+  localWindowSize: number;
+  scale: number;
+}
+
+/**
+ * GroupQueryAttention for decode in its shared past/present buffer mode (past_present_share_buffer): past_key /
+ * past_value are the full-capacity cache buffers [1, Hkv, capacity, D] (BNSH), and the caller passes the same
+ * tensors as the present_key / present_value outputs, so present aliases past. onnxruntime's CPU kernel takes that
+ * mode when the two pointers are equal: it writes the new tokens' K and V in place at positions past … past + Sq − 1
+ * (past = seqlens_k + 1 − Sq) instead of copying the cache, and reads keys 0 … seqlens_k of the buffer. Feeds:
+ * seqlens_k [1] = Sk − 1, total_sequence_length (scalar) = Sk. The graph is gqaModel's with past = capacity.
+ */
+export function gqaDecodeModel(s: GqaDecodeModelShape): Uint8Array {
+  return gqaModel({
+    headsQ: s.headsQ,
+    headsKv: s.headsKv,
+    headDim: s.headDim,
+    rows: s.rows,
+    past: s.capacity,
+    localWindowSize: s.localWindowSize,
+    scale: s.scale,
+  });
+}
