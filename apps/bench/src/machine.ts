@@ -1,4 +1,5 @@
 import os from 'node:os';
+import type { BandwidthMeasurement } from './bandwidth.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -13,6 +14,8 @@ export interface MachineInfo {
   loadAverageStart: number;
   loadAverageEnd?: number;
   hostname: string;
+  /** Memory bandwidth measured in Node before the targets start (see bandwidth.ts); absent when not measured. */
+  memoryBandwidth?: BandwidthMeasurement;
 }
 
 export function describeMachine(): MachineInfo {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, USAGE, UsageError } from './args.js';
+import { measureMemoryBandwidth } from './bandwidth.js';
 import { makePlan } from './config.js';
 import { describeMachine, finishMachine } from './machine.js';
 import { runBenchmark } from './orchestrator.js';
@@ -22,6 +23,12 @@ async function main(argv: string[]): Promise<number> {
     `sparse-bench ${plan.quick ? '--quick ' : ''}· ${plan.cases.length} cases × ${plan.specs.length} targets · ${machine.cpuModel}, ${machine.availableParallelism} cores, ${fmtBytes(machine.memoryBytes)}, Node ${machine.node} · load ${machine.loadAverageStart.toFixed(2)}\n`,
   );
   for (const s of plan.sweep) out.write(`  sweep: ${s}\n`);
+  // Before any child starts, so the targets do not compete with it.
+  machine.memoryBandwidth = measureMemoryBandwidth();
+  const bw = machine.memoryBandwidth;
+  out.write(
+    `memory bandwidth (Node, 1 thread, ${fmtBytes(bw.bytes)} arrays): copy ${bw.copyGBps.toFixed(1)} GB/s, read ${bw.readGBps.toFixed(1)} GB/s; limit ${bw.limitGBps.toFixed(1)} GB/s\n`,
+  );
   out.write('targets:\n');
   const table = new LiveTable(out);
   const { targets, records } = await runBenchmark({
@@ -30,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     settings: plan.settings,
     caseTimeoutMs: plan.caseTimeoutMs,
     initTimeoutMs: plan.initTimeoutMs,
+    bandwidthGBps: machine.memoryBandwidth.limitGBps,
     onEvent: (e) => table.onEvent(e),
   });
   table.done();
@@ -42,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     command: `node apps/bench/dist/main.js ${argv.join(' ')}`.trim(),
     quick: plan.quick,
     sweep: plan.sweep,
-    settings: { ...plan.settings, threads: plan.threads, caseTimeoutMs: plan.caseTimeoutMs, webgpuSoftware: options.webgpuSoftware },
+    settings: { ...plan.settings, suite: plan.suite, threads: plan.threads, caseTimeoutMs: plan.caseTimeoutMs, webgpuSoftware: options.webgpuSoftware },
     machine: finishMachine(machine),
     targets,
     cases: records,

@@ -1,10 +1,10 @@
 import { type ChildFailure, ChildHandle } from './child-handle.js';
-import { makeInputs } from './data.js';
+import { inputsKey, makeInputs } from './data.js';
 import { linkBaselines, score } from './score.js';
 import { SOFTWARE_PENDING } from './software.js';
 import { caseStats } from './stats.js';
 import type { CaseRecord, ChildSettings, ScoredResult, TargetInfo, TargetResult, TargetSpec } from './types.js';
-import { type BenchCase, buildPattern, describePattern } from './workloads.js';
+import { type BenchCase, buildPattern, describeCase } from './workloads.js';
 
 export type BenchEvent =
   | { type: 'target'; info: TargetInfo }
@@ -18,6 +18,8 @@ export interface OrchestratorOptions {
   settings: ChildSettings;
   caseTimeoutMs: number;
   initTimeoutMs: number;
+  /** The machine's measured memory bandwidth (GB/s): each result's effective GB/s is compared with it. */
+  bandwidthGBps?: number;
   onEvent?: (e: BenchEvent) => void;
 }
 
@@ -43,7 +45,7 @@ async function startChild(spec: TargetSpec, o: OrchestratorOptions): Promise<{ h
   }
 }
 
-const shapeKey = (c: BenchCase) => `${c.seq}/${c.headDim}/${c.headsQ}/${c.headsKv}`;
+const shapeKey = (c: BenchCase) => inputsKey(c);
 
 /** Runs every case on every target (cases outer, targets inner) and returns the records. */
 export async function runBenchmark(o: OrchestratorOptions): Promise<{ targets: TargetInfo[]; records: CaseRecord[] }> {
@@ -72,7 +74,7 @@ export async function runBenchmark(o: OrchestratorOptions): Promise<{ targets: T
     for (const [index, c] of o.cases.entries()) {
       const pattern = buildPattern(c);
       const stats = caseStats(c, pattern, pattern.kind === 'cluster' ? makeInputs(c) : null);
-      const record: CaseRecord = { case: c, description: describePattern(c.pattern, c.window), stats, results: [] };
+      const record: CaseRecord = { case: c, description: describeCase(c), stats, results: [] };
       records.push(record);
       emit({ type: 'case', index, total: o.cases.length, record });
       for (const child of children) {
@@ -98,7 +100,7 @@ export async function runBenchmark(o: OrchestratorOptions): Promise<{ targets: T
             }
           }
         }
-        const scored = score(label, result, stats);
+        const scored = score(label, result, stats, o.bandwidthGBps);
         // A caveat of the target (a software adapter) goes with every figure of it, in every output.
         const notice = child.info.notice;
         if (notice && !scored.notes?.includes(notice)) scored.notes = [notice, ...(scored.notes ?? [])];

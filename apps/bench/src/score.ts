@@ -1,12 +1,21 @@
+import { bandwidthFigures } from './bandwidth.js';
 import type { CaseStats } from './stats.js';
 import type { ScoredResult, TargetResult } from './types.js';
 
-/** GFLOP/s = 4·nnz·D / t; speedup over the same target's dense kernel; η = speedup × density. */
-export function score(target: string, r: TargetResult, stats: CaseStats): ScoredResult {
+/**
+ * GFLOP/s = 4·nnz·D / t; effective GB/s = required bytes / t and the ratio to the bandwidth-bound time (when the
+ * machine's bandwidth `limitGBps` is known); speedup over the same target's dense kernel; η = speedup × density.
+ */
+export function score(target: string, r: TargetResult, stats: CaseStats, limitGBps?: number): ScoredResult {
   const out: ScoredResult = { target, ...r };
   if (r.status !== 'ok' || !r.time) return out;
   out.timeMs = r.time.fullMs;
   out.gflops = stats.flops / (r.time.fullMs * 1e6);
+  const bw = bandwidthFigures(stats.requiredBytes, r.time.fullMs, limitGBps);
+  if (bw) {
+    out.gbps = bw.gbps;
+    if (Number.isFinite(bw.ratio)) out.bandwidthRatio = bw.ratio;
+  }
   if (r.dense) {
     out.speedup = r.dense.fullMs / r.time.fullMs;
     out.speedupBase = 'self';

@@ -116,6 +116,10 @@ export interface ScoredResult extends TargetResult {
   wallMs?: number;
   timeMs?: number;
   gflops?: number;
+  /** Effective GB/s: the bytes the pattern requires reading (K and V rows of the keys read, every kv head) plus q and out, / time. */
+  gbps?: number;
+  /** time / (required bytes / the machine's measured bandwidth): 1 = at the bandwidth limit, 3 = three times the bandwidth-bound time. */
+  bandwidthRatio?: number;
   speedup?: number;
   /** Which dense time the speedup divides: 'self' (same backend) or a peer label. */
   speedupBase?: string;

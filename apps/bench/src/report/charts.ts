@@ -1,5 +1,5 @@
 import type { CaseRecord } from '../types.js';
-import { PATTERN_NAMES } from '../workloads.js';
+import { isDecode, PATTERN_NAMES, seqQ } from '../workloads.js';
 import { barChart, lineChart, PALETTE, type Series } from './svg.js';
 
 export interface Chart {
@@ -34,10 +34,11 @@ function mainFamily(records: CaseRecord[]): string | undefined {
  * extrapolated from a slice of rows), and η per pattern (bars: one group per pattern, one bar per target) at
  * each N of the main family.
  */
-export function buildCharts(records: CaseRecord[]): Chart[] {
+export function buildCharts(all: CaseRecord[]): Chart[] {
   const charts: Chart[] = [];
+  const records = all.filter((r) => !isDecode(r.case));
   // One colour per target across every chart.
-  const labels = [...new Set(records.flatMap((r) => r.results.map((x) => x.target)))];
+  const labels = [...new Set(all.flatMap((r) => r.results.map((x) => x.target)))];
   const color = (label: string) => PALETTE[labels.indexOf(label) % PALETTE.length]!;
   const families = [...new Set(records.map(family))];
   const main = mainFamily(records);
@@ -101,6 +102,49 @@ export function buildCharts(records: CaseRecord[]): Chart[] {
         }),
       });
     }
+  }
+  charts.push(...decodeCharts(all, color));
+  return charts;
+}
+
+/** Decode: time per step vs kv cache length per target, for every (Sq, D, heads, w) with at least two cache lengths. */
+function decodeCharts(all: CaseRecord[], color: (label: string) => string): Chart[] {
+  const charts: Chart[] = [];
+  const rs = all.filter((r) => isDecode(r.case));
+  const key = (r: CaseRecord) => `Sq${seqQ(r.case)}-D${r.case.headDim}-H${r.case.headsQ}-${r.case.headsKv}-w${r.case.window}`;
+  for (const fam of [...new Set(rs.map(key))]) {
+    const fr = rs.filter((r) => key(r) === fam);
+    const caches = [...new Set(fr.map((r) => r.case.seq - seqQ(r.case)))].sort((a, b) => a - b);
+    if (caches.length < 2) continue;
+    const byTarget = new Map<string, Series>();
+    for (const r of fr)
+      for (const x of r.results) {
+        if (x.status !== 'ok' || x.timeMs === undefined) continue;
+        let s = byTarget.get(x.target);
+        if (!s) {
+          s = { name: x.target, points: [], dashed: !isBackendLabel(x.target), color: color(x.target) };
+          byTarget.set(x.target, s);
+        }
+        s.points.push({ x: r.case.seq - seqQ(r.case), y: x.timeMs });
+      }
+    if (!byTarget.size) continue;
+    const c = fr[0]!.case;
+    const title = `decode, ${seqQ(c)} new token${seqQ(c) > 1 ? 's' : ''}: time per step vs kv cache (D=${c.headDim}, H=${c.headsQ}:${c.headsKv}, causal window ${c.window})`;
+    charts.push({
+      name: `decode-time-${fam}.svg`,
+      title,
+      svg: lineChart({
+        title,
+        xLabel: 'kv cache length',
+        yLabel: 'median time per step (ms, log)',
+        xLog: true,
+        yLog: true,
+        xTicks: caches,
+        xFormat: nLabel,
+        series: [...byTarget.values()],
+        footnote: 'solid: library backends, dashed: peers; a sliding window reads the same keys at every cache length',
+      }),
+    });
   }
   return charts;
 }

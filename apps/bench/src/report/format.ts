@@ -29,6 +29,17 @@ export function fmtGflops(x: number | undefined): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
+export function fmtGbps(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+/** time / bandwidth-bound time: "≈ 2.4×" (1× = at the machine's measured memory bandwidth). */
+export function fmtBwRatio(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '—';
+  return `≈ ${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
+}
+
 export function fmtPct(x: number | undefined): string {
   if (x === undefined || !Number.isFinite(x)) return '—';
   const p = x * 100;

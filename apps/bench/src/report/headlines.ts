@@ -1,5 +1,6 @@
 import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
-import { fmtBytes, fmtGflops, fmtNum, fmtRatio } from './format.js';
+import { DECODE_HEADLINE, makeDecodeCase } from '../workloads.js';
+import { fmtBwRatio, fmtBytes, fmtGbps, fmtGflops, fmtMs, fmtNum, fmtRatio } from './format.js';
 
 /** The headline figures of cpu-wasm, webgpu and tfjs against their goals, found in the records when this run has them. */
 
@@ -39,8 +40,46 @@ function status(rec: CaseRecord | undefined, prefix: string): string {
   return rs.map((r) => `${r.target}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
 }
 
+/**
+ * The decode headline (1 new token after a kv cache of 32768, Hq = 32, Hkv = 8, D = 128, causal window 4096):
+ * every target's time, GB/s and distance to the bandwidth limit, and our backends against each peer at the same
+ * thread count. Empty when the run does not have that case.
+ */
+export function decodeHeadline(records: CaseRecord[]): string[] {
+  const id = makeDecodeCase(DECODE_HEADLINE).id;
+  const rec = records.find((r) => r.case.id === id);
+  if (!rec) return [];
+  const lines = [
+    `**decode** — \`${id}\`: 1 new token, kv cache 32768, Hq = 32, Hkv = 8, D = 128, causal window 4096 (reads ${fmtBytes(rec.stats.requiredBytes)}):`,
+  ];
+  for (const x of rec.results) {
+    if (x.status !== 'ok' || x.timeMs === undefined) {
+      lines.push(`- ${x.target}: ${x.status}${x.reason ? ` (${x.reason})` : ''}`);
+      continue;
+    }
+    const bw = x.bandwidthRatio !== undefined ? `, ${fmtBwRatio(x.bandwidthRatio)} the bandwidth limit` : '';
+    lines.push(`- ${x.target}: ${fmtMs(x.timeMs)}, ${fmtGbps(x.gbps)} GB/s${bw}`);
+  }
+  // Our backends against each peer (same threads where the peer takes them), in the same run.
+  const isPeer = (label: string) => ['ort-gqa', 'ort-dense', 'tfjs-wasm-dense', 'plain-js'].includes(label.split('@')[0]!);
+  for (const b of rec.results.filter((x) => ok(x) && !isPeer(x.target) && x.target !== 'reference@1t')) {
+    const t = b.target.split('@')[1];
+    const peers = rec.results.filter((p) => ok(p) && isPeer(p.target) && (p.target.endsWith('@1t') || p.target.endsWith(`@${t}`)));
+    const parts = peers
+      .filter((p) => !(p.target.startsWith('ort-') && t && p.target.split('@')[1] !== t))
+      .map((p) => {
+        const r = p.timeMs! / b.timeMs!;
+        return r >= 1 ? `${fmtRatio(r)} faster than ${p.target}` : `${fmtRatio(1 / r)} slower than ${p.target}`;
+      });
+    if (parts.length) lines.push(`- ${b.target}: ${parts.join('; ')}`);
+  }
+  return lines;
+}
+
 export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[] {
   const lines: string[] = [];
+  const decode = decodeHeadline(records);
+  if (decode.length) lines.push(...decode, '');
   const w512 = findCase(records, { pattern: 'sliding', seq: 16384, window: 512 });
   const ref4 = 'sliding, B=1, H=8, N=16384, D=64, L=R=256';
   lines.push(`**cpu-wasm, sliding window** — ${ref4}:`);

@@ -1,8 +1,8 @@
 import type { MachineInfo } from '../machine.js';
 import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
-import { PATTERN_NAMES } from '../workloads.js';
+import { isDecode, PATTERN_NAMES, seqQ } from '../workloads.js';
 import { isBackendLabel } from './charts.js';
-import { fmtBytes, fmtCount, fmtGflops, fmtMs, fmtNum, fmtPct, fmtRatio } from './format.js';
+import { fmtBwRatio, fmtBytes, fmtCount, fmtGbps, fmtGflops, fmtMs, fmtNum, fmtPct, fmtRatio } from './format.js';
 import { headlines } from './headlines.js';
 
 export interface ReportInput {
@@ -82,6 +82,71 @@ function ratioRows(records: CaseRecord[]): { head: string[]; rows: string[][] } 
   return { head: ['case', 'backend', 'time', ...peers.map((p) => `vs ${p}`)], rows };
 }
 
+function decodeRow(r: CaseRecord, x: ScoredResult): string[] {
+  const lead = [r.case.id, x.target];
+  const extra = x.notes ?? [];
+  if (x.status === 'unavailable') return [...lead, '*unavailable*', '', '', '', '', '', ['see Targets', ...extra].join('; ')];
+  if (x.status !== 'ok') return [...lead, `*${x.status}*`, '', '', '', '', '', [x.reason ?? '', ...extra].filter(Boolean).join('; ')];
+  const notes = [x.time?.warmupOnly ? 'a single run, warm-up included (it exceeds --max-run)' : '', ...extra].filter(Boolean).join('; ');
+  return [
+    ...lead,
+    `${fmtMs(x.timeMs)}${x.time?.extrapolated ? '*' : ''}`,
+    fmtGflops(x.gflops),
+    fmtGbps(x.gbps),
+    fmtBwRatio(x.bandwidthRatio),
+    memText(x),
+    checkText(x),
+    notes,
+  ];
+}
+
+/** The decode cases: what they read, and every target's time, GFLOP/s, GB/s and distance to the bandwidth limit. */
+function decodeSection(o: ReportInput, rs: CaseRecord[]): string[] {
+  const bw = o.machine.memoryBandwidth;
+  const L: string[] = ['## Decode', ''];
+  L.push(
+    'Sq new tokens at the end of a kv cache (Sk = cache + Sq), causal sliding window of w keys including the token’s own: `local(w − 1, 0)` bottom-right aligned (queryOffset = Sk − Sq). ' +
+      '**GB/s** = bytes the pattern requires moving (the K and V rows of the keys any new token attends — min(Sk, w + Sq − 1) per kv head — for every kv head, plus q and out; float32) / time. ' +
+      (bw
+        ? `**× limit** = time / (those bytes ÷ ${fmtGbps(bw.limitGBps)} GB/s, the memory bandwidth measured on this machine): ≈ 1× is at the bandwidth limit.`
+        : '**× limit** needs the machine’s measured bandwidth, which this run does not have.'),
+    '',
+  );
+  L.push(
+    ...table(
+      ['case', 'Sq', 'kv cache', 'w', 'D', 'H', 'keys read', 'bytes required'],
+      rs.map((r) => [
+        r.case.id,
+        String(seqQ(r.case)),
+        String(r.case.seq - seqQ(r.case)),
+        String(r.case.window),
+        String(r.case.headDim),
+        heads(r),
+        String(r.stats.keysRead),
+        fmtBytes(r.stats.requiredBytes),
+      ]),
+    ),
+    '',
+  );
+  L.push(
+    ...table(
+      ['case', 'target', 'time', 'GFLOP/s', 'GB/s', '× limit', 'peak mem', 'check', 'notes'],
+      rs.flatMap((r) => r.results.map((x) => decodeRow(r, x))),
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'l'],
+    ),
+    '',
+  );
+  const ratios = ratioRows(rs);
+  if (ratios.rows.length)
+    L.push(
+      'Peer time / backend time per decode step, measured side by side in this run (> 1×: the backend is faster):',
+      '',
+      ...table(ratios.head, ratios.rows),
+      '',
+    );
+  return L;
+}
+
 export function markdownReport(o: ReportInput): string {
   const m = o.machine;
   const L: string[] = [];
@@ -113,6 +178,11 @@ export function markdownReport(o: ReportInput): string {
     ),
     '',
   );
+  if (m.memoryBandwidth)
+    L.push(
+      `Memory bandwidth: copy ${fmtGbps(m.memoryBandwidth.copyGBps)} GB/s, read ${fmtGbps(m.memoryBandwidth.readGBps)} GB/s; the limit the GB/s figures are compared with: **${fmtGbps(m.memoryBandwidth.limitGBps)} GB/s** (${m.memoryBandwidth.method}).`,
+      '',
+    );
   L.push('## Targets', '');
   L.push(
     ...table(
@@ -136,6 +206,7 @@ export function markdownReport(o: ReportInput): string {
     '',
     '- **time**: median wall time of one call (B = 1) over the repetitions after warm-up. `*` = extrapolated, because the full dense problem would not fit the time or memory budget: timed on the last r query rows (keys: all N) and on r/2 rows, and extended to N by the fitted fixed cost + per-row cost (proportional scaling where the two timings do not fit that model); the JSON keeps both timings.',
     '- **GFLOP/s**: effective, 4 · nnz · D / time, nnz = allowed (query, key) pairs × heads (from core’s compileBlockMask; top-k: k per row; cluster: same-cluster pairs). Dense peers do N² work for the same nnz, so their effective GFLOP/s is low by design.',
+    '- **GB/s**: effective, bytes the pattern requires moving / time: the K and V rows of every key some query row may attend (per kv head; top-k / cluster: their candidates), plus q and out, float32. **×bw** (× limit) = time / (those bytes ÷ the machine’s measured memory bandwidth): 1× is at the bandwidth limit. It matters for decode, where a step reads each window row once.',
     '- **density** = nnz / (H · N²). **speedup** = the same backend’s dense kernel (pattern `dense`, same threads) time / sparse time. **η** = speedup × density (1 = the sparse kernel is exactly as efficient per useful pair as the dense one).',
     '- **peak mem**: what the target itself holds at its peak: the highest RSS of its process during the timed runs (sampled every ~1 ms by a worker thread) minus the RSS after loading it (before any case) minus the caller’s q/k/v arrays. It includes the target’s copies of the inputs, outputs, masks, scratch and pools kept from earlier (smaller) cases; each target runs in its own process. The JSON also has the growth during the runs alone. tf.js targets also show `tf.profile` peak bytes. GPU memory is not included.',
     '- **check**: the output of sampled rows against core’s float64 reference (|err| ≤ 1e-4 + 1e-3·|ref|), max abs error in brackets.',
@@ -147,9 +218,9 @@ export function markdownReport(o: ReportInput): string {
     L.push('## Charts', '');
     for (const c of o.charts) L.push(`![${c.title}](${c.file})`, '');
   }
-  L.push('## Results by pattern', '');
+  if (o.records.some((r) => !isDecode(r.case))) L.push('## Results by pattern', '');
   for (const p of PATTERN_NAMES) {
-    const rs = o.records.filter((r) => r.case.pattern === p);
+    const rs = o.records.filter((r) => r.case.pattern === p && !isDecode(r.case));
     if (!rs.length) continue;
     L.push(`### ${p}`, '', `${rs[0]!.description}.`, '');
     L.push(
@@ -175,7 +246,9 @@ export function markdownReport(o: ReportInput): string {
       '',
     );
   }
-  const ratios = ratioRows(o.records);
+  const decode = o.records.filter((r) => isDecode(r.case));
+  if (decode.length) L.push(...decodeSection(o, decode));
+  const ratios = ratioRows(o.records.filter((r) => !isDecode(r.case)));
   if (ratios.rows.length) {
     L.push(
       '## Library backends against the peers',

@@ -1,6 +1,6 @@
 import type { BenchEvent } from '../orchestrator.js';
 import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
-import { fmtBytes, fmtCount, fmtGflops, fmtMs, fmtNum, fmtPct, fmtRatio, pad } from './format.js';
+import { fmtBwRatio, fmtBytes, fmtCount, fmtGbps, fmtGflops, fmtMs, fmtNum, fmtPct, fmtRatio, pad } from './format.js';
 
 /** The terminal view: case headers, one row per target as results arrive, and a progress line on a TTY. */
 export class LiveTable {
@@ -42,7 +42,7 @@ export class LiveTable {
       const nnz = `nnz ${fmtCount(stats.nnz)}${stats.exact ? '' : ' (est.)'}, density ${fmtPct(stats.density)}`;
       this.write(`\n[${e.index + 1}/${e.total}] ${c.id}  ${e.record.description}  (${nnz})\n`);
       this.write(
-        `  ${pad('target', 22)} ${pad('time', 10, true)} ${pad('GFLOP/s', 8, true)} ${pad('dense', 10, true)} ${pad('speedup', 8, true)} ${pad('η', 5, true)} ${pad('peak mem', 10, true)}  check  note\n`,
+        `  ${pad('target', 22)} ${pad('time', 10, true)} ${pad('GFLOP/s', 8, true)} ${pad('GB/s', 7, true)} ${pad('×bw', 7, true)} ${pad('dense', 10, true)} ${pad('speedup', 8, true)} ${pad('η', 5, true)} ${pad('peak mem', 10, true)}  check  note\n`,
       );
       this.setStatus(`[${e.index + 1}/${e.total}] ${c.id} … ${elapsed}`);
     } else if (e.type === 'phase') this.setStatus(`[${e.index + 1}/${e.total}] ${e.caseId} · ${e.target}: ${e.phase} … ${elapsed}`);
@@ -70,7 +70,7 @@ export function row(r: ScoredResult): string {
   ]
     .filter(Boolean)
     .join('; ');
-  return `  ${pad(r.target, 22)} ${pad(time, 10, true)} ${pad(fmtGflops(r.gflops), 8, true)} ${pad(dense, 10, true)} ${pad(fmtRatio(r.speedup), 8, true)} ${pad(fmtNum(r.eta), 5, true)} ${pad(fmtBytes(r.memory?.peakTargetBytes), 10, true)}  ${pad(check, 5)}  ${notes}`;
+  return `  ${pad(r.target, 22)} ${pad(time, 10, true)} ${pad(fmtGflops(r.gflops), 8, true)} ${pad(fmtGbps(r.gbps), 7, true)} ${pad(fmtBwRatio(r.bandwidthRatio), 7, true)} ${pad(dense, 10, true)} ${pad(fmtRatio(r.speedup), 8, true)} ${pad(fmtNum(r.eta), 5, true)} ${pad(fmtBytes(r.memory?.peakTargetBytes), 10, true)}  ${pad(check, 5)}  ${notes}`;
 }
 
 export function summaryLine(records: CaseRecord[]): string {
