@@ -13,6 +13,14 @@ export const USAGE = `usage: node apps/bench/dist/main.js [options]   (or: pnpm 
   --heads 8,32:8          query heads, or Hq:Hkv for GQA (default 8; the full sweep adds 16 and 32:8)
   --windows 256,512       attention windows w (default: quick 256; full 512, plus a window sweep)
   --threads 1,2           thread counts for multi-threaded targets (default: quick all cores; full 1 and all cores)
+  --suite S               prefill, decode or all (default: all; with --quick, or with --n / --d / --heads /
+                          --windows alone: prefill; with --decode-grid, --sq or --cache alone: decode).
+                          decode: Sq new tokens after a kv cache, causal window local(w - 1, 0) bottom-right
+                          aligned, GQA 32:8, plus short prefill (causal window w = 256 at N = 1024 and 2048)
+  --decode-grid           the full decode grid: Sq 1, 16 × kv cache 4096 … 131072 × w 1024 … 8192 × D 64, 128
+                          (default: a subset around decode/Sq1/kv32768/w4096/D128/H32:8)
+  --sq 1,16               decode: new tokens per step; with --cache, --windows, --d and --heads (defaults 1,
+  --cache 4096,32768      32768, 4096, 128, 32:8) their cross product replaces the decode preset
   --reps N                timed repetitions per run (default: quick 2, full 3..10 by time)
   --max-run SECONDS       skip a run estimated to take longer (default: quick 2, full 30)
   --out DIR               where the JSON, Markdown and SVG files go (default bench-results)
@@ -21,7 +29,10 @@ export const USAGE = `usage: node apps/bench/dist/main.js [options]   (or: pnpm 
                           it is marked "software adapter (SwiftShader) — not a GPU figure"
   --help                  this text
 
-Giving --n, --d, --heads or --windows replaces the preset sweep by their cross product.`;
+Giving --n, --d, --heads or --windows replaces the prefill preset by their cross product.`;
+
+export const SUITES = ['prefill', 'decode', 'all'] as const;
+export type Suite = (typeof SUITES)[number];
 
 export interface CliOptions {
   quick: boolean;
@@ -38,6 +49,13 @@ export interface CliOptions {
   out: string;
   /** --webgpu-software: the webgpu target may fall back to a software adapter (SwiftShader); its figures are marked as such. */
   webgpuSoftware: boolean;
+  /** --suite: null = chosen from the other options (see USAGE). */
+  suite: Suite | null;
+  /** --decode-grid: the full decode grid instead of the default subset. */
+  decodeGrid: boolean;
+  /** --sq / --cache: decode cross product (new tokens, kv cache lengths). */
+  sq: number[] | null;
+  cache: number[] | null;
   help: boolean;
 }
 
@@ -73,6 +91,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     maxRunS: null,
     out: 'bench-results',
     webgpuSoftware: false,
+    suite: null,
+    decodeGrid: false,
+    sq: null,
+    cache: null,
     help: false,
   };
   const args = [...argv];
@@ -92,6 +114,22 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--webgpu-software':
         if (inline !== undefined) throw new UsageError('--webgpu-software takes no value');
         o.webgpuSoftware = true;
+        break;
+      case '--decode-grid':
+        if (inline !== undefined) throw new UsageError('--decode-grid takes no value');
+        o.decodeGrid = true;
+        break;
+      case '--suite': {
+        const v = value();
+        if (!(SUITES as readonly string[]).includes(v)) throw new UsageError(`--suite: "${v}" is not one of ${SUITES.join(', ')}`);
+        o.suite = v as Suite;
+        break;
+      }
+      case '--sq':
+        o.sq = ints(flag, value());
+        break;
+      case '--cache':
+        o.cache = ints(flag, value());
         break;
       case '--help':
       case '-h':

@@ -1,7 +1,20 @@
 import { availableParallelism } from 'node:os';
-import type { CliOptions } from './args.js';
+import type { CliOptions, Suite } from './args.js';
 import { BACKEND_NAMES, type ChildSettings, PEER_NAMES, type TargetSpec } from './types.js';
-import { type BenchCase, makeCase, PATTERN_NAMES, type PatternName, type Shape } from './workloads.js';
+import {
+  type BenchCase,
+  DECODE_HEADLINE,
+  DECODE_HEADS,
+  decodeDefault,
+  decodeGrid,
+  isDecode,
+  makeCase,
+  makeDecodeCase,
+  PATTERN_NAMES,
+  type PatternName,
+  type Shape,
+  shortPrefill,
+} from './workloads.js';
 
 /** Targets that take a thread count (measured once per --threads value); the others run once. */
 const THREADED = new Set(['cpu-wasm', 'ort-dense', 'ort-gqa']);
@@ -10,6 +23,7 @@ const SINGLE = new Set(['reference', 'plain-js', 'tfjs', 'tfjs-wasm-dense']);
 
 export interface BenchPlan {
   quick: boolean;
+  suite: Suite;
   cases: BenchCase[];
   specs: TargetSpec[];
   settings: ChildSettings;
@@ -67,19 +81,77 @@ function presetCases(quick: boolean, patterns: readonly PatternName[]): { cases:
 
 function order(cases: BenchCase[]): BenchCase[] {
   const rank = (p: PatternName) => PATTERN_NAMES.indexOf(p);
-  return [...cases].sort(
-    (a, b) =>
-      a.seq - b.seq || a.headDim - b.headDim || a.headsQ - b.headsQ || b.headsKv - a.headsKv || a.window - b.window || rank(a.pattern) - rank(b.pattern),
-  );
+  const prefill = cases.filter((c) => !isDecode(c));
+  // Decode after prefill; cases with the same inputs (Sq, kv cache, D, heads) next to each other.
+  const decode = cases.filter(isDecode);
+  return [
+    ...prefill.sort(
+      (a, b) =>
+        a.seq - b.seq || a.headDim - b.headDim || a.headsQ - b.headsQ || b.headsKv - a.headsKv || a.window - b.window || rank(a.pattern) - rank(b.pattern),
+    ),
+    ...decode.sort(
+      (a, b) => a.queries! - b.queries! || a.headDim - b.headDim || a.headsQ - b.headsQ || b.headsKv - a.headsKv || a.seq - b.seq || a.window - b.window,
+    ),
+  ];
+}
+
+/** Which suites a run has (see --suite in USAGE). */
+export function chooseSuite(o: CliOptions): Suite {
+  if (o.suite) return o.suite;
+  if (o.sq || o.cache || o.decodeGrid) return o.n ? 'all' : 'decode';
+  return o.quick || o.n || o.d || o.heads || o.windows ? 'prefill' : 'all';
+}
+
+function decodeCases(o: CliOptions): { cases: BenchCase[]; sweep: string[] } {
+  const h = DECODE_HEADLINE;
+  const sp = 'short prefill: causal window w = 256 at N = 1024 and 2048';
+  if (o.sq || o.cache) {
+    const sqs = o.sq ?? [h.newTokens];
+    const caches = o.cache ?? [h.cache];
+    const windows = o.windows ?? [h.window];
+    const ds = o.d ?? [h.headDim];
+    const heads = o.heads ?? [{ q: h.headsQ, kv: h.headsKv }];
+    const cases: BenchCase[] = [];
+    for (const newTokens of sqs)
+      for (const cache of caches)
+        for (const window of windows)
+          for (const headDim of ds) for (const hd of heads) cases.push(makeDecodeCase({ newTokens, cache, window, headDim, headsQ: hd.q, headsKv: hd.kv }));
+    const hs = heads.map((x) => (x.q === x.kv ? x.q : `${x.q}:${x.kv}`)).join(', ');
+    return {
+      cases,
+      sweep: [`decode: Sq ${sqs.join(', ')} × kv cache ${caches.join(', ')} × w ${windows.join(', ')} × D ${ds.join(', ')} × H ${hs}`],
+    };
+  }
+  const heads = `H = ${DECODE_HEADS.q}:${DECODE_HEADS.kv}`;
+  if (o.decodeGrid)
+    return {
+      cases: [...decodeGrid(), ...shortPrefill([64, 128])],
+      sweep: [`decode grid: Sq 1, 16 × kv cache 4096 … 131072 × causal window 1024 … 8192 (w ≤ cache) × D 64, 128, ${heads}`, `${sp}, D = 64, 128, ${heads}`],
+    };
+  if (o.quick)
+    return {
+      cases: [makeDecodeCase(h), makeDecodeCase({ ...h, newTokens: 16 }), ...shortPrefill([128])],
+      sweep: [`decode: 1 and 16 new tokens after a kv cache of 32768, causal window 4096, D = 128, ${heads}`, `${sp}, D = 128, ${heads}`],
+    };
+  return {
+    cases: [...decodeDefault(), ...shortPrefill([128])],
+    sweep: [
+      `decode (--decode-grid for the full grid): 1 new token after a kv cache of 32768, causal window 4096, D = 128, ${heads}; the same with 16 new tokens; kv cache 4096 and 131072; windows 1024 and 8192; D = 64`,
+      `${sp}, D = 128, ${heads}`,
+    ],
+  };
 }
 
 export function makePlan(o: CliOptions): BenchPlan {
   const quick = o.quick;
   const cores = availableParallelism();
   const patterns = o.patterns ?? PATTERN_NAMES;
-  let cases: BenchCase[];
-  let sweep: string[];
-  if (o.n || o.d || o.heads || o.windows) {
+  const suite = chooseSuite(o);
+  let cases: BenchCase[] = [];
+  let sweep: string[] = [];
+  if (suite === 'decode') {
+    // prefill left out
+  } else if (o.n || o.d || o.heads || o.windows) {
     const ns = o.n ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536]);
     const ds = o.d ?? [64];
     const heads = o.heads ?? [{ q: 8, kv: 8 }];
@@ -89,6 +161,12 @@ export function makePlan(o: CliOptions): BenchPlan {
       `patterns ${patterns.join(', ')} × N ${ns.join(', ')} × D ${ds.join(', ')} × H ${heads.map((h) => (h.q === h.kv ? h.q : `${h.q}:${h.kv}`)).join(', ')} × w ${windows.join(', ')}`,
     ];
   } else ({ cases, sweep } = presetCases(quick, patterns));
+  if (suite !== 'prefill') {
+    const d = decodeCases(o);
+    const seen = new Set(cases.map((c) => c.id));
+    cases = [...cases, ...d.cases.filter((c) => !seen.has(c.id) && seen.add(c.id))];
+    sweep = [...sweep, ...d.sweep];
+  }
 
   const threads = [...new Set(o.threads ?? (quick ? [cores] : [1, cores]))].sort((a, b) => a - b);
   const specs: TargetSpec[] = [];
@@ -126,5 +204,5 @@ export function makePlan(o: CliOptions): BenchPlan {
   };
   const runs = timing.warmup + timing.maxReps + denseTiming.warmup + denseTiming.maxReps + 3;
   const caseTimeoutMs = Math.min(45 * 60_000, Math.max(90_000, 3 * runs * maxRunMs));
-  return { quick, cases: order(cases), specs, settings, caseTimeoutMs, initTimeoutMs: 120_000, threads, outDir: o.out, sweep };
+  return { quick, suite, cases: order(cases), specs, settings, caseTimeoutMs, initTimeoutMs: 120_000, threads, outDir: o.out, sweep };
 }
