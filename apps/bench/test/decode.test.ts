@@ -10,12 +10,14 @@ import { parseArgs, USAGE, UsageError } from '../src/args.js';
 import { bandwidthFigures, measureMemoryBandwidth, sum4 } from '../src/bandwidth.js';
 import { makePlan } from '../src/config.js';
 import { fromBshd, makeInputs } from '../src/data.js';
+import { buildCharts } from '../src/report/charts.js';
+import { decodeHeadline, headlines } from '../src/report/headlines.js';
 import type { BenchOutput } from '../src/report/write.js';
 import { score } from '../src/score.js';
 import { caseStats, requiredBytes } from '../src/stats.js';
 import { gqaDecodeStep } from '../src/targets/ort-targets.js';
 import { createTarget } from '../src/targets/registry.js';
-import type { TargetSpec } from '../src/types.js';
+import type { CaseRecord, TargetSpec } from '../src/types.js';
 import { buildPattern, DECODE_HEADLINE, decodeDefault, decodeGrid, describeCase, isDecode, makeDecodeCase, seqQ, shortPrefill } from '../src/workloads.js';
 import { context, ensureBuilt, mainJs, RssSampler } from './helpers.js';
 
@@ -280,6 +282,37 @@ describe('decode flags', () => {
     // --n with --sq: both suites.
     const both = makePlan(parseArgs(['--n', '1024', '--sq', '1', '--patterns', 'sliding']));
     expect(both.cases.map((c) => c.id)).toEqual(['sliding/N1024/D64/H8:8/w512', 'decode/Sq1/kv32768/w4096/D128/H32:8']);
+  });
+});
+
+describe('decode in the report', () => {
+  const record = (cache: number, ms: Record<string, number>): CaseRecord => {
+    const c = makeDecodeCase({ ...DECODE_HEADLINE, cache });
+    const stats = caseStats(c, buildPattern(c), null);
+    return {
+      case: c,
+      description: describeCase(c),
+      stats,
+      results: Object.entries(ms).map(([target, t]) =>
+        score(target, { status: 'ok', time: { medianMs: t, minMs: t, maxMs: t, reps: 1, samplesMs: [t], rows: 1, extrapolated: false, fullMs: t } }, stats, 20),
+      ),
+    };
+  };
+  const records = [record(4096, { 'cpu-wasm@1t': 4, 'ort-gqa@1t': 40 }), record(32768, { 'cpu-wasm@1t': 5, 'ort-gqa@1t': 200, 'ort-gqa@2t': 150 })];
+
+  it('a time-vs-kv-cache chart per decode family, and no prefill chart from decode cases', () => {
+    expect(buildCharts(records).map((c) => c.name)).toEqual(['decode-time-Sq1-D128-H32-8-w4096.svg']);
+  });
+
+  it('the decode headline: GB/s, distance to the bandwidth limit, and the backend against each peer at its thread count', () => {
+    const lines = decodeHeadline(records).join('\n');
+    expect(lines).toContain('`decode/Sq1/kv32768/w4096/D128/H32:8`');
+    // 33 587 200 B in 5 ms = 6.72 GB/s; at 20 GB/s that takes 1.68 ms: ≈ 3.0× the limit.
+    expect(lines).toContain('cpu-wasm@1t: 5.00 ms, 6.72 GB/s, ≈ 3.0× the bandwidth limit');
+    expect(lines).toContain('cpu-wasm@1t: 40.0× faster than ort-gqa@1t');
+    expect(lines).not.toContain('than ort-gqa@2t');
+    // A decode-only run says nothing about the prefill headline cases.
+    expect(headlines(records, []).join('\n')).not.toContain('sliding window');
   });
 });
 

@@ -1,5 +1,5 @@
 import type { CaseRecord, ScoredResult, TargetInfo } from '../types.js';
-import { DECODE_HEADLINE, makeDecodeCase } from '../workloads.js';
+import { DECODE_HEADLINE, isDecode, makeDecodeCase } from '../workloads.js';
 import { fmtBwRatio, fmtBytes, fmtGbps, fmtGflops, fmtMs, fmtNum, fmtRatio } from './format.js';
 
 /** The headline figures of cpu-wasm, webgpu and tfjs against their goals, found in the records when this run has them. */
@@ -80,6 +80,8 @@ export function headlines(records: CaseRecord[], targets: TargetInfo[]): string[
   const lines: string[] = [];
   const decode = decodeHeadline(records);
   if (decode.length) lines.push(...decode, '');
+  // A decode-only run has none of the prefill headline cases: say nothing about them.
+  if (records.every((r) => isDecode(r.case))) return lines.length ? lines.slice(0, -1) : lines;
   const w512 = findCase(records, { pattern: 'sliding', seq: 16384, window: 512 });
   const ref4 = 'sliding, B=1, H=8, N=16384, D=64, L=R=256';
   lines.push(`**cpu-wasm, sliding window** — ${ref4}:`);
