@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs, USAGE, UsageError } from '../src/args.js';
 import { bandwidthFigures, measureMemoryBandwidth, sum4 } from '../src/bandwidth.js';
 import { makePlan } from '../src/config.js';
-import { fromBshd, makeInputs } from '../src/data.js';
+import { fromBshd, lastRows, makeInputs, toBshd } from '../src/data.js';
+import { gqaDecodeModel } from '../src/onnx/attention-models.js';
 import { buildCharts } from '../src/report/charts.js';
 import { decodeHeadline, headlines } from '../src/report/headlines.js';
 import type { BenchOutput } from '../src/report/write.js';
@@ -192,6 +193,37 @@ describe('onnxruntime GroupQueryAttention decode, shared past/present buffer', (
     } finally {
       await step.release();
     }
+  });
+});
+
+describe('onnxruntime-node 1.30 and preallocated outputs', () => {
+  it('hands a fetched present output back as a new array (a copy of the cache buffer), not the caller’s', async () => {
+    const D = 8;
+    const Sk = 12;
+    const inputs = makeInputs(makeDecodeCase({ headDim: D, headsQ: 4, headsKv: 2, window: 6, newTokens: 1, cache: Sk - 1 }));
+    const session = await ort.InferenceSession.create(
+      gqaDecodeModel({ headsQ: 4, headsKv: 2, headDim: D, rows: 1, capacity: Sk, localWindowSize: 6, scale: 1 / Math.sqrt(D) }),
+      { logSeverityLevel: 3 },
+    );
+    const cache = (t: Float32Array) => new ort.Tensor('float32', t.slice(), [1, 2, Sk, D]);
+    const pastKey = cache(inputs.k.data);
+    const pastValue = cache(inputs.v.data);
+    const r = await session.run(
+      {
+        query: new ort.Tensor('float32', toBshd(inputs.q), [1, 1, 4 * D]),
+        key: new ort.Tensor('float32', toBshd(lastRows(inputs.k, 1)), [1, 1, 2 * D]),
+        value: new ort.Tensor('float32', toBshd(lastRows(inputs.v, 1)), [1, 1, 2 * D]),
+        past_key: pastKey,
+        past_value: pastValue,
+        seqlens_k: new ort.Tensor('int32', Int32Array.from([Sk - 1]), [1]),
+        total_sequence_length: new ort.Tensor('int32', Int32Array.from([Sk]), []),
+      },
+      { output: null, present_key: pastKey, present_value: pastValue },
+    );
+    const present = r.present_key!.data as Float32Array;
+    expect(present.buffer).not.toBe((pastKey.data as Float32Array).buffer);
+    expect(Array.from(present)).toEqual(Array.from(pastKey.data as Float32Array));
+    await session.release();
   });
 });
 
