@@ -26,6 +26,7 @@ import {
   C_K_HEAD,
   C_K_ROW,
   C_KT,
+  C_KT_BLOCKS,
   C_LABEL_K,
   C_LABELQ,
   C_LJOBS,
@@ -293,7 +294,7 @@ class Task {
   /** Its first query row and the byte stride of q rows. */
   q: usize;
   qStride: usize;
-  /** Kt of its (batch entry, kv head), and the bytes of one Kt block. */
+  /** Kt of its (batch entry, kv head), and the bytes of one Kt block (logical block kb at kb mod C_KT_BLOCKS). */
   kt: usize;
   ktBlock: usize;
   /** Index of its first row in the per-row arrays [B][Hq][Sq] (ml, thr, tie, labelQ). */
@@ -322,7 +323,7 @@ function locateTask(ctx: usize, t: i32, task: Task): Task {
   task.qStride = (<usize>ctxInt(ctx, C_Q_ROW)) << 2;
   const ktBlock = (<usize>ctxInt(ctx, C_D) * <usize>ctxInt(ctx, C_BK)) << 2;
   task.ktBlock = ktBlock;
-  task.kt = ctxPtr(ctx, C_KT) + <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_NKB) * ktBlock;
+  task.kt = ctxPtr(ctx, C_KT) + <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_KT_BLOCKS) * ktBlock;
   task.rowIndex = (<usize>b * <usize>ctxInt(ctx, C_HQ) + <usize>h) * <usize>ctxInt(ctx, C_SQ) + <usize>i0;
   return task;
 }
@@ -354,6 +355,7 @@ function topkTask(ctx: usize, task: Task, scratch: usize): void {
   const n1 = load<i32>(rowPtr, 4);
   const kt0 = task.kt;
   const ktBlock = task.ktBlock;
+  const ring = ctxInt(ctx, C_KT_BLOCKS);
   const maxCols = ctxInt(ctx, C_MAXCOLS);
   const ldG = (<usize>maxCols) << 4;
   const cand = scratch + ctxPtr(ctx, C_SC_CAND);
@@ -366,7 +368,7 @@ function topkTask(ctx: usize, task: Task, scratch: usize): void {
     const kb = load<i32>(colIdx + ((<usize>n) << 2));
     const P = load<i32>(pidx + ((<usize>n) << 2));
     const j0 = kb * bk;
-    const kt = kt0 + <usize>kb * ktBlock;
+    const kt = kt0 + <usize>(kb % ring) * ktBlock;
     for (let g = 0; g < groups; g++) {
       const St = cand + <usize>g * ldG + ((<usize>((n - n0) * bk)) << 4);
       scoreGroup(Qp + <usize>g * ((<usize>D) << 4), kt, bk, D, scale, St);
@@ -461,7 +463,9 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
   const keysPadded = <usize>ctxInt(ctx, C_NKB) * <usize>bk;
   const labelK =
     mode === MODE_CLUSTER ? ctxPtr(ctx, C_LABEL_K) + (((<usize>headField(head, HEAD_LABELS) * <usize>ctxInt(ctx, C_B) + <usize>b) * keysPadded) << 2) : 0;
-  const kvBlocks = <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_NKB);
+  // Stored key blocks (Kt, flags, v rows): logical block kb at kb mod ring (see C_KT_BLOCKS).
+  const ring = ctxInt(ctx, C_KT_BLOCKS);
+  const kvBlocks = <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ring;
   const badBlock = ctxPtr(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
   const badKey = ctxPtr(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
 
@@ -481,13 +485,16 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
   while (n < n1) {
     const kb0 = load<i32>(colIdx + ((<usize>n) << 2));
     let m = n + 1;
-    while (m < n1 && m - n < maxRun && load<i32>(colIdx + ((<usize>m) << 2)) === kb0 + (m - n)) m++;
+    // A run is also contiguous where it is stored: it stops where the stored blocks wrap around.
+    const pb0 = kb0 % ring;
+    while (m < n1 && m - n < maxRun && load<i32>(colIdx + ((<usize>m) << 2)) === kb0 + (m - n) && pb0 + (m - n) < ring) m++;
     const j0 = kb0 * bk;
+    const pj0 = pb0 * bk;
     const keys = min((m - n) * bk, Sk - j0);
     const runBk = (m - n) * bk;
-    const vb = vBase + <usize>j0 * vs;
+    const vb = vBase + <usize>pj0 * vs;
     let badV = false;
-    for (let kb = kb0; kb < kb0 + (m - n); kb++) if (load<i32>(badBlock + ((<usize>kb) << 2)) !== 0) badV = true;
+    for (let pb = pb0; pb < pb0 + (m - n); pb++) if (load<i32>(badBlock + ((<usize>pb) << 2)) !== 0) badV = true;
     for (let g = 0; g < groups; g++) {
       const gr = (<usize>g) << 4;
       const qg = Qp + <usize>g * ((<usize>D) << 4);
@@ -497,13 +504,13 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
         const jb = kb * bk;
         const width = min(bk, Sk - jb);
         const Sb = St + ((<usize>((e - n) * bk)) << 4);
-        scoreGroup(qg, kt0 + <usize>kb * ktBlock, bk, D, scale, Sb);
+        scoreGroup(qg, kt0 + <usize>(pb0 + (e - n)) * ktBlock, bk, D, scale, Sb);
         if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
         if (width < bk) maskTail(Sb, width, bk);
         if (mode === MODE_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
         else if (mode === MODE_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
       }
-      if (badV) applyBadV(St, keys, badKey + ((<usize>j0) << 2));
+      if (badV) applyBadV(St, keys, badKey + ((<usize>pj0) << 2));
       softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
       pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
     }

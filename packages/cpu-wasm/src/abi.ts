@@ -101,6 +101,12 @@ export const C_BITS = 66;
 export const C_LABEL_K = 67;
 /** Scratch part: the located task (see Task in assembly/phases.ts), TASK_BYTES. */
 export const C_SC_TASK = 68;
+/**
+ * Kᵀ blocks per (batch entry, kv head) at C_KT, and key blocks per (batch entry, kv head) of the flags at C_VBAD /
+ * C_VBAD_BLOCK and of the v rows at C_V: logical key block kb is stored at block kb mod C_KT_BLOCKS. A call's own
+ * copy has numKBlocks (kb < numKBlocks: the identity); a resident KV cache kept as a ring has its own block count.
+ */
+export const C_KT_BLOCKS = 69;
 export const CTX_SLOTS = 72;
 
 /** Bytes of one worker's task record (11 i32 / pointer fields, rounded up). */

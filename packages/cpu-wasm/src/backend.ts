@@ -1,10 +1,12 @@
 import { type AttentionPlan, SparseAttentionError } from '@sparse/core';
-import { BlockMaskCache, type DeviceCode, defineBackend, type HeadTable, type KitBackend, packHeadTable } from '@sparse/core/backend';
+import { BlockMaskCache, type DeviceCode, defineBackend, type KitBackend } from '@sparse/core/backend';
 import { type CpuWasmDevice, type CpuWasmRunInfo, describeDevice, deviceRunInfo, releaseDevice, startDevice } from './device.js';
 import { translateFailure } from './failure.js';
 import { checkPiece, copiedBytes } from './limits.js';
 import { type CpuWasmOptions, cpuWasmSettings } from './options.js';
+import { type CompiledCall, PlanCache } from './plans.js';
 import type { Platform } from './platform/types.js';
+import { type ResidentOps, residentOps } from './resident.js';
 import { type Fault, type PieceEnv, runPiece } from './run.js';
 import { cpuWasmTolerance } from './tolerance.js';
 
@@ -17,29 +19,38 @@ export interface FaultDrills {
   injectFault(fault: Fault): void;
 }
 
-/** The cpu-wasm Backend: lastRun() adds the device's figures (CpuWasmRunInfo); plus the fault drills. */
-export interface CpuWasmBackend extends KitBackend<CpuWasmRunInfo>, FaultDrills {}
+/**
+ * The cpu-wasm Backend: lastRun() adds the device's figures (CpuWasmRunInfo); resident tensors and KV caches
+ * (ResidentOps, docs/resident.md); the fault drills.
+ */
+export interface CpuWasmBackend extends KitBackend<CpuWasmRunInfo>, ResidentOps, FaultDrills {}
 
 /** cpuWasm (documented in index.ts) on one platform: its device code, declared to the backend kit. */
 export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}): CpuWasmBackend {
   const settings = cpuWasmSettings(options);
   const { tiles } = settings;
   const cache = new BlockMaskCache(settings.shared.maskCacheSize);
-  // check() and run() of the same piece plan share its head table.
-  let packed: { plan: AttentionPlan; table: HeadTable } | null = null;
+  const plans = new PlanCache(cache, tiles);
+  // check() and run() of the same piece plan share its compiled call.
+  let packed: { plan: AttentionPlan; compiled: CompiledCall } | null = null;
   let fault: Fault | null = null;
+  const compiled = (plan: AttentionPlan) => {
+    if (packed?.plan !== plan) packed = { plan, compiled: plans.get(plan) };
+    return packed.compiled;
+  };
   const env: PieceEnv = {
     tiles,
-    headTable(plan) {
-      if (packed?.plan !== plan) packed = { plan, table: packHeadTable(plan, cache, tiles) };
-      return packed.table;
-    },
+    plans,
+    compiled,
+    headTable: (plan) => compiled(plan).table,
     takeFault() {
       const f = fault;
       fault = null;
       return f;
     },
   };
+  // Host calls count as running for the resident operations (they write the memory past the resident region).
+  let track: <T>(p: Promise<T>) => Promise<T> = (p) => p;
   const device: DeviceCode<CpuWasmDevice, CpuWasmRunInfo> = {
     name: 'cpu-wasm',
     start: () => startDevice(platform, settings),
@@ -47,9 +58,10 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
     check: (plan, ctx) => checkPiece(plan, ctx, env),
     pieceBytes: copiedBytes,
     maxPieceBytes: settings.splitBytes,
-    run: (ctx, request, plan, signal) => runPiece(ctx, request, plan, signal, env),
+    run: (ctx, request, plan, signal) => track(runPiece(ctx, request, plan, signal, env)),
     async release(ctx) {
       cache.clear();
+      plans.clear();
       packed = null;
       await releaseDevice(ctx);
     },
@@ -59,11 +71,16 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
     tolerance: cpuWasmTolerance,
     runInfo: deviceRunInfo,
   };
-  return defineBackend<CpuWasmDevice, CpuWasmRunInfo, FaultDrills>(device, settings.shared, () => ({
-    injectFault(f: Fault) {
-      if (f !== 'trap' && f !== 'kill-worker')
-        throw new SparseAttentionError('INVALID_ARGUMENT', `injectFault: must be "trap" or "kill-worker" (got ${String(f)})`, { field: 'fault' });
-      fault = f;
-    },
-  }));
+  return defineBackend<CpuWasmDevice, CpuWasmRunInfo, ResidentOps & FaultDrills>(device, settings.shared, (kit, backend) => {
+    const { track: tracked, ...ops } = residentOps(kit, { owner: backend, tiles, plans });
+    track = tracked;
+    return {
+      ...ops,
+      injectFault(f: Fault) {
+        if (f !== 'trap' && f !== 'kill-worker')
+          throw new SparseAttentionError('INVALID_ARGUMENT', `injectFault: must be "trap" or "kill-worker" (got ${String(f)})`, { field: 'fault' });
+        fault = f;
+      },
+    };
+  });
 }

@@ -1,4 +1,5 @@
 import { sharedMemorySupport } from './env.js';
+import { ResidentHeap } from './heap.js';
 import { InlineRunner } from './inline.js';
 import type { KernelBuild } from './instance.js';
 import { chooseKernel, compileKernel } from './loader.js';
@@ -21,6 +22,10 @@ export interface CpuWasmDevice {
   kernelReason?: string;
   /** Figures of the last piece it ran. */
   last: PieceStats | null;
+  /** Resident tensors and KV caches in the memory, below the per-call arena. */
+  heap: ResidentHeap;
+  /** Set when the device is released (dispose, or lost): its resident tensors are gone with it. */
+  released: boolean;
 }
 
 /**
@@ -42,15 +47,24 @@ export async function startDevice(platform: Platform, settings: CpuWasmSettings)
       await pool.dispose();
       throw e;
     }
-    return { runner: pool, mode: 'workers', ...chosen, last: null };
+    return { runner: pool, mode: 'workers', ...chosen, last: null, heap: new ResidentHeap(), released: false };
   }
   const fallbackReason = settings.inline ? 'inline: true was requested' : (support as { reason: string }).reason;
   const module = await compileKernel(platform, false, kernel);
   const { memory, maxBytes } = createKernelMemory(false);
-  return { runner: new InlineRunner(module, memory, maxBytes), mode: 'inline', fallbackReason, ...chosen, last: null };
+  return {
+    runner: new InlineRunner(module, memory, maxBytes),
+    mode: 'inline',
+    fallbackReason,
+    ...chosen,
+    last: null,
+    heap: new ResidentHeap(),
+    released: false,
+  };
 }
 
 export function releaseDevice(device: CpuWasmDevice): Promise<void> {
+  device.released = true;
   return device.runner.dispose();
 }
 
@@ -69,6 +83,8 @@ export interface CpuWasmRunInfo extends PieceStats {
   threads: number;
   /** Size of the WebAssembly memory now (it only grows, and is reused across calls). */
   memoryBytes: number;
+  /** Bytes of the memory held by resident tensors and KV caches (the resident region, below the per-call arena). */
+  residentBytes: number;
   fallbackReason?: string;
   /** The kernel build that ran: 'relaxed' (relaxed SIMD) or 'simd128'; kernelReason says why it is 'simd128'. */
   kernel: KernelBuild;
@@ -81,6 +97,7 @@ export function deviceRunInfo(device: CpuWasmDevice): CpuWasmRunInfo | null {
     mode: device.mode,
     threads: device.runner.threads,
     memoryBytes: device.runner.memory.buffer.byteLength,
+    residentBytes: device.heap.used,
     kernel: device.kernel,
     ...device.last,
   };

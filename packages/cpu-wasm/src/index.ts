@@ -6,9 +6,12 @@ import { nodePlatform } from './platform/node.js';
 
 export type { CpuWasmBackend } from './backend.js';
 export type { CpuWasmRunInfo } from './device.js';
+export type { KvCacheOptions, WasmKvCache } from './kvcache.js';
 export { type CpuWasmOptions, type KernelOption, MAX_THREADS } from './options.js';
 export type { SimdPeak, SimdPeakOptions } from './peak.js';
+export type { CpuWasmResidentRequest, ResidentOps } from './resident.js';
 export type { Fault, PieceStats } from './run.js';
+export type { WasmTensor } from './tensor.js';
 
 /**
  * The CPU backend for every platform: fused block-sparse attention in WebAssembly SIMD (AssemblyScript kernels),

@@ -47,6 +47,13 @@ export interface ArenaInput {
   labelJobs: number;
   /** The most bytes the memory can hold (default 4 GiB; less where the runtime gave a smaller maximum). */
   maxBytes?: number;
+  /** Where the arena starts: past the resident tensors (default ARENA_BASE, an empty resident region). */
+  base?: number;
+  /**
+   * Inputs and outputs that already lie in the memory (resident tensors, a KV cache): their regions are not laid
+   * out. `kv` leaves out k, v, Kᵀ and the v flags (a KV cache keeps its own).
+   */
+  resident?: { q?: boolean; k?: boolean; v?: boolean; o?: boolean; kv?: boolean };
 }
 
 class Bump {
@@ -92,7 +99,10 @@ export function layoutArena(input: ArenaInput): Arena {
   const { blockQ: bq, blockK: bk } = tiles;
   const numKB = Math.ceil(Sk / bk);
   const rowsQ = B * Hq * Sq;
-  const mem = new Bump(ARENA_BASE);
+  const mem = new Bump(input.base ?? ARENA_BASE);
+  const own = { q: true, k: true, v: true, o: true, kv: true };
+  for (const [key, there] of Object.entries(input.resident ?? {})) if (there) own[key as keyof typeof own] = false;
+  const kvOwn = own.kv;
   const heads = mem.take(Hq * HEAD_WORDS * 4);
   const prepChunks = mem.take(chunkPairs.prep * 8);
   const topkChunks = mem.take(chunkPairs.topk * 8);
@@ -103,20 +113,20 @@ export function layoutArena(input: ArenaInput): Arena {
   const partialIdx = mem.take(table.partialIdx.length * 4);
   const bits = mem.take(table.bits.length * 4);
   const centroids = mem.take(table.centroids.length * 8);
-  const q = mem.take(rowsQ * D * 4);
-  const k = mem.take(B * Hkv * Sk * D * 4);
+  const q = own.q ? mem.take(rowsQ * D * 4) : 0;
+  const k = own.k && kvOwn ? mem.take(B * Hkv * Sk * D * 4) : 0;
   // Row tails of V (Dv mod 4) are read by scalar code only, but keep 16 bytes of slack after every tensor anyway.
-  const v = mem.take(B * Hkv * Sk * Dv * 4 + 16);
-  const o = mem.take(rowsQ * Dv * 4 + 16);
-  const kt = mem.take(B * Hkv * numKB * D * bk * 4);
+  const v = own.v && kvOwn ? mem.take(B * Hkv * Sk * Dv * 4 + 16) : 0;
+  const o = own.o ? mem.take(rowsQ * Dv * 4 + 16) : 0;
+  const kt = kvOwn ? mem.take(B * Hkv * numKB * D * bk * 4) : 0;
   const ml = mem.take(rowsQ * 8);
   // Per-row arrays are read four rows at a time: 16 bytes of slack past the last row.
   const thr = table.hasTopk ? mem.take(rowsQ * 4 + 16) : 0;
   const tie = table.hasTopk ? mem.take(rowsQ * 4 + 16) : 0;
   const labelQ = table.hasCluster ? mem.take(rowsQ * 4 + 16) : 0;
   const labelK = mem.take(table.labelGroups.length * B * numKB * bk * 4);
-  const vbad = mem.take(B * Hkv * numKB * bk * 4);
-  const vbadBlock = mem.take(B * Hkv * numKB * 4);
+  const vbad = kvOwn ? mem.take(B * Hkv * numKB * bk * 4) : 0;
+  const vbadBlock = kvOwn ? mem.take(B * Hkv * numKB * 4) : 0;
 
   const maxCols = topkColumns(table, bk);
   const dva = Math.ceil(Dv / 4) * 4;

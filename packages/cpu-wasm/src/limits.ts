@@ -22,7 +22,7 @@ const chunkPairBound = (p: AttentionPlan) => MAX_THREADS * CHUNKS_PER_THREAD + p
 /**
  * The one resource check of supports() and attention(), per piece: refused when the piece cannot fit the memory
  * even with a single scratch area. The limit is what the started device's memory may grow to, else the 4 GiB a
- * wasm32 memory can address.
+ * wasm32 memory can address. The arena starts past the device's resident tensors.
  */
 export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, env: PieceEnv): Refusal | null {
   const table = env.headTable(plan);
@@ -35,6 +35,7 @@ export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, en
     chunkPairs: { prep: bound, topk: bound, attend: bound },
     labelJobs: labelJobCount(plan, table),
     maxBytes: Number.POSITIVE_INFINITY,
+    ...(device ? { base: device.heap.top } : {}),
   });
   const limit = Math.min(WASM32_BYTES, device?.runner.maxBytes ?? WASM32_BYTES);
   return total > limit ? { code: 'RESOURCE_LIMIT', field: 'request', message: resourceSentence(total, limit) } : null;

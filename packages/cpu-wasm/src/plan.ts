@@ -13,9 +13,16 @@ export const INLINE_CHUNKS = 64;
 
 /**
  * The work of one call, split by (head, batch, query block) into about `count` chunks of equal cost (listed key
- * blocks · tile area), and the phases to run.
+ * blocks · tile area), and the phases to run. `transpose: false` (the Kᵀ tiles are stored already: a KV cache) plans no
+ * K transposition, and no prep phase when nothing else is left to prepare.
  */
-export function planChunks(plan: AttentionPlan, table: HeadTable, tiles: TileSizes, count: number): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
+export function planChunks(
+  plan: AttentionPlan,
+  table: HeadTable,
+  tiles: TileSizes,
+  count: number,
+  transpose = true,
+): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
   const numQB = Math.ceil(Sq / bq);
@@ -32,12 +39,12 @@ export function planChunks(plan: AttentionPlan, table: HeadTable, tiles: TileSiz
   }
   const topk = balancedChunks(topkRanges, cost, count);
 
-  const transposeTasks = B * Hkv * numKB;
+  const transposeTasks = transpose ? B * Hkv * numKB : 0;
   const labelJobs = labelJobCount(plan, table);
   const maxC = table.labelGroups.reduce((m, g) => Math.max(m, g.count), 1);
   const prep = balancedChunks([[0, transposeTasks + labelJobs]], (t) => (t < transposeTasks ? bk * D : LABEL_ROWS * maxC * D), count);
 
-  const phases: Phase[] = [PHASE_PREP];
+  const phases: Phase[] = transposeTasks + labelJobs > 0 ? [PHASE_PREP] : [];
   if (table.hasTopk) phases.push(PHASE_TOPK);
   phases.push(PHASE_ATTEND);
   return { chunks: { prep, topk, attend, transposeTasks }, phases, labelJobs };

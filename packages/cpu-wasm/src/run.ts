@@ -3,12 +3,13 @@ import { abortedError, type HeadTable } from '@sparse/core/backend';
 import { RC_ABORTED } from './abi.js';
 import type { CpuWasmDevice } from './device.js';
 import { KernelFailure } from './failure.js';
-import { PHASE_NAMES } from './instance.js';
-import { layoutArena, WASM32_BYTES } from './layout.js';
+import { PHASE_NAMES, type Phase } from './instance.js';
+import { type Arena, layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
-import { CHUNKS_PER_THREAD, INLINE_CHUNKS, planChunks } from './plan.js';
+import { CHUNKS_PER_THREAD, INLINE_CHUNKS } from './plan.js';
+import type { CompiledCall, PlanCache } from './plans.js';
 import { WorkerPool } from './pool.js';
-import { raiseAbort, readResult, writeCall } from './write.js';
+import { type CallChunks, raiseAbort, readResult, writeCall } from './write.js';
 
 /** Figures of one piece, for benchmarks and diagnostics (in lastRun(): those of the call's last piece). */
 export interface PieceStats {
@@ -34,6 +35,9 @@ export interface PieceEnv {
   tiles: TileSizes;
   /** The head table of a piece plan (packed through the mask cache). */
   headTable(plan: AttentionPlan): HeadTable;
+  /** The compiled call of a plan (head table and chunk plans), from the plan cache. */
+  compiled(plan: AttentionPlan): CompiledCall;
+  plans: PlanCache;
   /** The armed fault drill, if any (taking it disarms it). */
   takeFault(): Fault | null;
 }
@@ -52,16 +56,18 @@ export function runPiece(
   const t0 = performance.now();
   const { runner } = device;
   const { tiles } = env;
-  const table = env.headTable(plan);
-  const { chunks, phases, labelJobs } = planChunks(plan, table, tiles, runner.shared ? runner.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS);
+  const compiled = env.compiled(plan);
+  const { table } = compiled;
+  const { chunks, phases, labelJobs } = env.plans.chunks(plan, compiled, chunkCount(device));
   const arena = layoutArena({
     plan,
     table,
     tiles,
     threads: runner.threads,
-    chunkPairs: { prep: chunks.prep.length >> 1, topk: chunks.topk.length >> 1, attend: chunks.attend.length >> 1 },
+    chunkPairs: chunkPairs(chunks),
     labelJobs,
     maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
+    base: device.heap.top,
   });
   const grew = ensureMemory(runner.memory, arena.total);
   const fault = env.takeFault();
@@ -70,36 +76,63 @@ export function runPiece(
   const setup = performance.now() - t0;
 
   return (async () => {
-    await runner.ready();
-    if (signal?.aborted) throw abortedError();
-    const onAbort = () => raiseAbort(runner.memory);
-    signal?.addEventListener('abort', onAbort);
-    const phaseMs = { setup, prep: 0, topk: 0, attend: 0, read: 0, total: 0 };
-    runner.hold(true);
-    try {
-      for (const phase of phases) {
-        const p0 = performance.now();
-        const outcomes = await runner.run(phase, signal);
-        phaseMs[PHASE_NAMES[phase]] = performance.now() - p0;
-        if (outcomes.some((o) => !o.ok)) throw new KernelFailure(outcomes);
-        if (outcomes.some((o) => o.ok && o.rc === RC_ABORTED) || signal?.aborted) throw abortedError();
-      }
-    } finally {
-      runner.hold(false);
-      signal?.removeEventListener('abort', onAbort);
-      if (runner instanceof WorkerPool) runner.killOnNextAttend = -1;
-    }
+    const phaseMs = await runPhases(device, phases, signal, setup);
     const r0 = performance.now();
     const result = readResult(runner.memory, plan, arena);
     phaseMs.read = performance.now() - r0;
     phaseMs.total = performance.now() - t0;
-    device.last = {
-      arenaBytes: arena.total,
-      grew,
-      nnz: table.nnz * plan.batch,
-      maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
-      phaseMs,
-    };
+    device.last = pieceStats(plan, table, arena, grew, phaseMs);
     return result;
   })();
+}
+
+/** Chunks a call is split into on this device (several per worker thread; slices on the calling thread). */
+export function chunkCount(device: CpuWasmDevice): number {
+  return device.runner.shared ? device.runner.threads * CHUNKS_PER_THREAD : INLINE_CHUNKS;
+}
+
+/** Chunk-table pairs of each phase. */
+export function chunkPairs(chunks: CallChunks): { prep: number; topk: number; attend: number } {
+  return { prep: chunks.prep.length >> 1, topk: chunks.topk.length >> 1, attend: chunks.attend.length >> 1 };
+}
+
+/** The figures of a piece for lastRun(). */
+export function pieceStats(plan: AttentionPlan, table: HeadTable, arena: Arena, grew: boolean, phaseMs: PieceStats['phaseMs']): PieceStats {
+  return {
+    arenaBytes: arena.total,
+    grew,
+    nnz: table.nnz * plan.batch,
+    maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
+    phaseMs,
+  };
+}
+
+/** Runs the phases of a call written into the memory (context and operands); an abort or a failure throws. */
+export async function runPhases(
+  device: CpuWasmDevice,
+  phases: readonly Phase[],
+  signal: AbortSignal | undefined,
+  setup: number,
+): Promise<PieceStats['phaseMs']> {
+  const { runner } = device;
+  await runner.ready();
+  if (signal?.aborted) throw abortedError();
+  const onAbort = () => raiseAbort(runner.memory);
+  signal?.addEventListener('abort', onAbort);
+  const phaseMs = { setup, prep: 0, topk: 0, attend: 0, read: 0, total: 0 };
+  runner.hold(true);
+  try {
+    for (const phase of phases) {
+      const p0 = performance.now();
+      const outcomes = await runner.run(phase, signal);
+      phaseMs[PHASE_NAMES[phase]] = performance.now() - p0;
+      if (outcomes.some((o) => !o.ok)) throw new KernelFailure(outcomes);
+      if (outcomes.some((o) => o.ok && o.rc === RC_ABORTED) || signal?.aborted) throw abortedError();
+    }
+  } finally {
+    runner.hold(false);
+    signal?.removeEventListener('abort', onAbort);
+    if (runner instanceof WorkerPool) runner.killOnNextAttend = -1;
+  }
+  return phaseMs;
 }

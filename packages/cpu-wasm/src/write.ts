@@ -12,7 +12,7 @@ export interface CallChunks {
   transposeTasks: number;
 }
 
-interface Strides {
+export interface Strides {
   row: number;
   head: number;
   batch: number;
@@ -40,6 +40,49 @@ export function splitScale(scale: number): { pow2: number; rest: number } {
 const OUT_OF_BOUNDS = 0xfffffff0;
 
 /**
+ * Where a call's operands lie in the memory: byte pointers and element strides. A host call's are its arena's
+ * (hostOperands); a resident call points at its tensors, and a call over a KV cache at the cache's Kᵀ tiles, v rows
+ * and flags, stored as `ktBlocks` key blocks per (batch entry, kv head).
+ */
+export interface Operands {
+  q: number;
+  k: number;
+  v: number;
+  o: number;
+  kt: number;
+  vbad: number;
+  vbadBlock: number;
+  /** Key blocks stored per (batch entry, kv head) at kt, vbad, vbadBlock and v (C_KT_BLOCKS). */
+  ktBlocks: number;
+  qs: Strides;
+  ks: Strides;
+  vs: Strides;
+  os: Strides;
+  /** Whether the call transposes K in its prep phase (false: the Kᵀ tiles are there already). */
+  transpose: boolean;
+}
+
+/** The operands of a call whose inputs and outputs are copied into its own arena. */
+export function hostOperands(plan: AttentionPlan, arena: Arena, tiles: TileSizes): Operands {
+  const { headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
+  return {
+    q: arena.q,
+    k: arena.k,
+    v: arena.v,
+    o: arena.o,
+    kt: arena.kt,
+    vbad: arena.vbad,
+    vbadBlock: arena.vbadBlock,
+    ktBlocks: Math.ceil(Sk / tiles.blockK),
+    qs: strides(layout, Hq, Sq, D),
+    ks: strides(layout, Hkv, Sk, D),
+    vs: strides(layout, Hkv, Sk, Dv),
+    os: strides(layout, Hq, Sq, Dv),
+    transpose: true,
+  };
+}
+
+/**
  * Copies one call into the memory (inputs once, the head table, chunk tables, label jobs) and writes its context.
  * `memory` must already be at least arena.total bytes; views are taken here, after any grow.
  */
@@ -53,17 +96,34 @@ export function writeCall(
   tiles: TileSizes,
   trap = false,
 ): void {
+  writeContext(memory, plan, table, arena, chunks, tiles, hostOperands(plan, arena, tiles), trap);
+  const F = new Float32Array(memory.buffer);
+  F.set(request.q.data, arena.q >> 2);
+  F.set(request.k.data, arena.k >> 2);
+  F.set(request.v.data, arena.v >> 2);
+}
+
+/**
+ * Writes a call's context, head table, chunk tables and label jobs; the operands are where `at` says (copied in
+ * by the caller). `memory` must already be at least arena.total bytes.
+ */
+export function writeContext(
+  memory: WebAssembly.Memory,
+  plan: AttentionPlan,
+  table: HeadTable,
+  arena: Arena,
+  chunks: CallChunks,
+  tiles: TileSizes,
+  at: Operands,
+  trap = false,
+): void {
   const buf = memory.buffer;
   const I = new Int32Array(buf);
-  const F = new Float32Array(buf);
-  const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
+  const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
   const numQB = Math.ceil(Sq / bq);
   const numKB = Math.ceil(Sk / bk);
-  const qs = strides(layout, Hq, Sq, D);
-  const ks = strides(layout, Hkv, Sk, D);
-  const vs = strides(layout, Hkv, Sk, Dv);
-  const os = strides(layout, Hq, Sq, Dv);
+  const { qs, ks, vs, os } = at;
 
   const c = A.CTX_PTR >> 2;
   I.fill(0, c, c + A.CTX_SLOTS);
@@ -83,30 +143,31 @@ export function writeCall(
   set(A.C_NQB, numQB);
   set(A.C_NKB, numKB);
   set(A.C_WPR, (bk + 31) >>> 5);
-  set(A.C_Q, trap ? OUT_OF_BOUNDS : arena.q);
+  set(A.C_Q, trap ? OUT_OF_BOUNDS : at.q);
   set(A.C_Q_ROW, qs.row);
   set(A.C_Q_HEAD, qs.head);
   set(A.C_Q_BATCH, qs.batch);
-  set(A.C_K, arena.k);
+  set(A.C_K, at.k);
   set(A.C_K_ROW, ks.row);
   set(A.C_K_HEAD, ks.head);
   set(A.C_K_BATCH, ks.batch);
-  set(A.C_V, arena.v);
+  set(A.C_V, at.v);
   set(A.C_V_ROW, vs.row);
   set(A.C_V_HEAD, vs.head);
   set(A.C_V_BATCH, vs.batch);
-  set(A.C_O, arena.o);
+  set(A.C_O, at.o);
   set(A.C_O_ROW, os.row);
   set(A.C_O_HEAD, os.head);
   set(A.C_O_BATCH, os.batch);
-  set(A.C_KT, arena.kt);
+  set(A.C_KT, at.kt);
+  set(A.C_KT_BLOCKS, at.ktBlocks);
   set(A.C_ML, arena.ml);
   set(A.C_HEADS, arena.heads);
   const { pow2, rest } = splitScale(plan.scale);
   set(A.C_QSCALE, f32Bits(pow2));
   set(A.C_SCALE, f32Bits(rest));
-  set(A.C_VBAD, arena.vbad);
-  set(A.C_VBAD_BLOCK, arena.vbadBlock);
+  set(A.C_VBAD, at.vbad);
+  set(A.C_VBAD_BLOCK, at.vbadBlock);
   set(A.C_NSCRATCH, arena.scratchSlots);
   set(A.C_COUNTERS, A.COUNTERS_PTR);
   set(A.C_ABORT, A.ABORT_PTR);
@@ -151,12 +212,8 @@ export function writeCall(
       at: (b, h) => base + (b * st.batch + h * st.head) * 4,
       stride: st.row * 4,
     });
-    writeLabelJobs(buf, plan, table, arena, arena.labelJobs, rows(arena.q, qs), rows(arena.k, ks), arena.labelQ, numKB * bk);
+    writeLabelJobs(buf, plan, table, arena, arena.labelJobs, rows(at.q, qs), rows(at.k, ks), arena.labelQ, numKB * bk);
   }
-
-  F.set(request.q.data, arena.q >> 2);
-  F.set(request.k.data, arena.k >> 2);
-  F.set(request.v.data, arena.v >> 2);
 }
 
 /** Resets the chunk counter of a phase and the abort flag before it runs. */
@@ -180,13 +237,19 @@ export function readResult(memory: WebAssembly.Memory, plan: AttentionPlan, aren
   const data = new Float32Array(buf, arena.o, rows * Dv).slice();
   const result: AttentionResult = { out: { data, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
   if (plan.returnLse) {
-    const ml = new Float32Array(buf, arena.ml, rows * 2);
     const lse = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      const l = ml[2 * r + 1]!;
-      lse[r] = l > 0 ? ml[2 * r]! + Math.log(l) : l === 0 ? Number.NEGATIVE_INFINITY : Number.NaN;
-    }
+    writeLse(memory, plan, arena, lse);
     result.lse = { data: lse, shape: [B, Hq, Sq] };
   }
   return result;
+}
+
+/** lse = m + ln(l) of every query row (-Infinity where l = 0, NaN where l is NaN) into `into` ([B, Hq, Sq]). */
+export function writeLse(memory: WebAssembly.Memory, plan: AttentionPlan, arena: Arena, into: Float32Array): void {
+  const rows = plan.batch * plan.headsQ * plan.seqQ;
+  const ml = new Float32Array(memory.buffer, arena.ml, rows * 2);
+  for (let r = 0; r < rows; r++) {
+    const l = ml[2 * r + 1]!;
+    into[r] = l > 0 ? ml[2 * r]! + Math.log(l) : l === 0 ? Number.NEGATIVE_INFINITY : Number.NaN;
+  }
 }

@@ -1,0 +1,69 @@
+import type { AttentionPlan, TileSizes } from '@sparse/core';
+import { patternKey } from '@sparse/core';
+import { type BlockMaskCache, type HeadTable, packHeadTable } from '@sparse/core/backend';
+import type { Phase } from './instance.js';
+import { planChunks } from './plan.js';
+import type { CallChunks } from './write.js';
+
+/** A call's compiled form: its head table (masks included) and, per chunk count, its chunk plan. */
+export interface CompiledCall {
+  table: HeadTable;
+  chunks: Map<string, { chunks: CallChunks; phases: Phase[]; labelJobs: number }>;
+}
+
+/** Entries kept: the layers of a model repeat a handful of (pattern, shape) pairs per step. */
+export const PLAN_CACHE_SIZE = 16;
+
+/**
+ * Compiled calls by pattern key, sizes and query offset (LRU): calls that repeat (every layer of one decode step,
+ * or a resident chain) skip mask compilation, head table packing and chunk planning. The block mask cache stays
+ * underneath, for masks shared by different calls.
+ */
+export class PlanCache {
+  private readonly entries = new Map<string, CompiledCall>();
+
+  constructor(
+    private readonly masks: BlockMaskCache,
+    private readonly tiles: TileSizes,
+    private readonly capacity = PLAN_CACHE_SIZE,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The compiled call of a plan. */
+  get(plan: AttentionPlan): CompiledCall {
+    const key = planKey(plan);
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const entry: CompiledCall = { table: packHeadTable(plan, this.masks, this.tiles), chunks: new Map() };
+    this.entries.set(key, entry);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    return entry;
+  }
+
+  /** Its chunk plan for `count` chunks; `transpose: false` for calls whose Kᵀ tiles are stored already (a KV cache). */
+  chunks(plan: AttentionPlan, entry: CompiledCall, count: number, transpose = true): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
+    const key = `${count}|${transpose}`;
+    let c = entry.chunks.get(key);
+    if (!c) entry.chunks.set(key, (c = planChunks(plan, entry.table, this.tiles, count, transpose)));
+    return c;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** Patterns (one key when every head has the same pattern object), sizes and the query offset. */
+function planKey(plan: AttentionPlan): string {
+  const first = plan.patterns[0]!;
+  const patterns = plan.patterns.every((p) => p === first) ? patternKey(first) : `[${plan.patterns.map(patternKey).join(',')}]`;
+  const { batch, headsQ, headsKv, seqQ, seqK, headDim, headDimV, offset } = plan;
+  return `${patterns}|${batch}|${headsQ}|${headsKv}|${seqQ}|${seqK}|${headDim}|${headDimV}|${offset}`;
+}
