@@ -41,7 +41,8 @@ export class BackendTarget implements Target {
     const work = 4 * ctx.stats.candidateNnz * c.headDim;
     if (this.info.name === 'reference' && work > s.referenceMaxFlops)
       return { status: 'skipped', reason: `the float64 reference runs only up to ${s.referenceMaxFlops / 1e9} GFLOP per run (a yardstick, not a contender)` };
-    const key = `sparse:${c.pattern}`;
+    // Decode steps cost what the cache copy costs, not what their flops say: their own throughput history.
+    const key = `${isDecode(c) ? 'decode' : 'sparse'}:${c.pattern}`;
     let est = ctx.history.has(key) ? estimateMs(ctx, key, ctx.stats.flops) : undefined;
     if (est === undefined && seqQ(c) > 4 * CALIBRATION_ROWS && ctx.stats.flops > this.calibrateAboveFlops) {
       // First time this target sees the pattern on a big problem: time the last 2r and r rows alone (every key)
