@@ -149,18 +149,18 @@ export function makePlan(o: CliOptions): BenchPlan {
   const suite = chooseSuite(o);
   let cases: BenchCase[] = [];
   let sweep: string[] = [];
-  if (suite === 'decode') {
-    // prefill left out
-  } else if (o.n || o.d || o.heads || o.windows) {
-    const ns = o.n ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536]);
-    const ds = o.d ?? [64];
-    const heads = o.heads ?? [{ q: 8, kv: 8 }];
-    const windows = o.windows ?? [quick ? 256 : 512];
-    cases = cross(patterns, ns, ds, heads, windows);
-    sweep = [
-      `patterns ${patterns.join(', ')} × N ${ns.join(', ')} × D ${ds.join(', ')} × H ${heads.map((h) => (h.q === h.kv ? h.q : `${h.q}:${h.kv}`)).join(', ')} × w ${windows.join(', ')}`,
-    ];
-  } else ({ cases, sweep } = presetCases(quick, patterns));
+  if (suite !== 'decode') {
+    if (o.n || o.d || o.heads || o.windows) {
+      const ns = o.n ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536]);
+      const ds = o.d ?? [64];
+      const heads = o.heads ?? [{ q: 8, kv: 8 }];
+      const windows = o.windows ?? [quick ? 256 : 512];
+      cases = cross(patterns, ns, ds, heads, windows);
+      sweep = [
+        `patterns ${patterns.join(', ')} × N ${ns.join(', ')} × D ${ds.join(', ')} × H ${heads.map((h) => (h.q === h.kv ? h.q : `${h.q}:${h.kv}`)).join(', ')} × w ${windows.join(', ')}`,
+      ];
+    } else ({ cases, sweep } = presetCases(quick, patterns));
+  }
   if (suite !== 'prefill') {
     const d = decodeCases(o);
     const seen = new Set(cases.map((c) => c.id));
