@@ -56,7 +56,10 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
     start: () => startDevice(platform, settings),
     describe: describeDevice,
     check: (plan, ctx) => checkPiece(plan, ctx, env),
-    pieceBytes: copiedBytes,
+    pieceBytes: (plan) => {
+      const { keyBlocks } = compiled(plan);
+      return copiedBytes(plan, keyBlocks ? keyBlocks.length * tiles.blockK : plan.seqK);
+    },
     maxPieceBytes: settings.splitBytes,
     run: (ctx, request, plan, signal) => track(runPiece(ctx, request, plan, signal, env)),
     async release(ctx) {

@@ -32,3 +32,14 @@ export function attentionCost(listed: (h: number, qb: number) => number, batch: 
     return (listed(h, qb) + 1) * tileArea;
   };
 }
+
+/** Runs of consecutive blocks of an increasing list, as [first, end) pairs. */
+export function blockRuns(blocks: Int32Array): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const kb of blocks) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === kb) last[1] = kb + 1;
+    else runs.push([kb, kb + 1]);
+  }
+  return runs;
+}

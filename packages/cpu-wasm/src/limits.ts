@@ -10,10 +10,11 @@ import type { PieceEnv } from './run.js';
 /**
  * Bytes a piece copies into and out of wasm memory: q, out, k (and its transpose), v. The wasm memory holds a copy
  * of everything a piece reads and writes, so for a large call that copy doubles the process's footprint: above
- * `splitBytes` the kit runs it as pieces over (batch entry, kv-head) groups, and the memory holds one group.
+ * `splitBytes` the kit runs it as pieces over (batch entry, kv-head) groups, and the memory holds one group. `keys`: the
+ * keys a call copies (those of the key blocks its heads list, when that is fewer than all; see plans.ts).
  */
-export function copiedBytes(p: AttentionPlan): number {
-  return 4 * (p.batch * p.headsQ * p.seqQ * (p.headDim + p.headDimV) + p.batch * p.headsKv * p.seqK * (2 * p.headDim + p.headDimV));
+export function copiedBytes(p: AttentionPlan, keys = p.seqK): number {
+  return 4 * (p.batch * p.headsQ * p.seqQ * (p.headDim + p.headDimV) + p.batch * p.headsKv * Math.min(keys, p.seqK) * (2 * p.headDim + p.headDimV));
 }
 
 /** Chunk-table pairs reserved per phase: at least what any thread count plans (see plan.ts). */

@@ -1,7 +1,7 @@
 import type { AttentionPlan, TileSizes } from '@sparse/core';
 import { HEAD_MODE, type HeadTable } from '@sparse/core/backend';
 import { PHASE_ATTEND, PHASE_PREP, PHASE_TOPK } from './abi.js';
-import { attentionCost, balancedChunks } from './chunks.js';
+import { attentionCost, balancedChunks, blockRuns } from './chunks.js';
 import type { Phase } from './instance.js';
 import { headsIn, LABEL_ROWS, labelJobCount, listedBlocks } from './pack.js';
 import type { CallChunks } from './write.js';
@@ -14,7 +14,8 @@ export const INLINE_CHUNKS = 64;
 /**
  * The work of one call, split by (head, batch, query block) into about `count` chunks of equal cost (listed key
  * blocks · tile area), and the phases to run. `transpose: false` (the Kᵀ tiles are stored already: a KV cache) plans no
- * K transposition, and no prep phase when nothing else is left to prepare.
+ * K transposition, and no prep phase when nothing else is left to prepare; `keyBlocks` (the blocks any head lists)
+ * limits the transposition to those.
  */
 export function planChunks(
   plan: AttentionPlan,
@@ -22,6 +23,7 @@ export function planChunks(
   tiles: TileSizes,
   count: number,
   transpose = true,
+  keyBlocks: Int32Array | null = null,
 ): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D } = plan;
   const { blockQ: bq, blockK: bk } = tiles;
@@ -42,9 +44,16 @@ export function planChunks(
   const transposeTasks = transpose ? B * Hkv * numKB : 0;
   const labelJobs = labelJobCount(plan, table);
   const maxC = table.labelGroups.reduce((m, g) => Math.max(m, g.count), 1);
-  const prep = balancedChunks([[0, transposeTasks + labelJobs]], (t) => (t < transposeTasks ? bk * D : LABEL_ROWS * maxC * D), count);
+  // Transposition tasks: every key block, or only the listed ones (task (b · Hkv + hk) · numKBlocks + kb).
+  const ranges: [number, number][] = [];
+  if (transposeTasks > 0 && keyBlocks) {
+    const runs = blockRuns(keyBlocks);
+    for (let bh = 0; bh < B * Hkv; bh++) for (const [a, e] of runs) ranges.push([bh * numKB + a, bh * numKB + e]);
+  } else if (transposeTasks > 0) ranges.push([0, transposeTasks]);
+  if (labelJobs > 0) ranges.push([transposeTasks, transposeTasks + labelJobs]);
+  const prep = balancedChunks(ranges, (t) => (t < transposeTasks ? bk * D : LABEL_ROWS * maxC * D), count);
 
-  const phases: Phase[] = transposeTasks + labelJobs > 0 ? [PHASE_PREP] : [];
+  const phases: Phase[] = prep.length > 0 ? [PHASE_PREP] : [];
   if (table.hasTopk) phases.push(PHASE_TOPK);
   phases.push(PHASE_ATTEND);
   return { chunks: { prep, topk, attend, transposeTasks }, phases, labelJobs };

@@ -8,6 +8,11 @@ import type { CallChunks } from './write.js';
 /** A call's compiled form: its head table (masks included) and, per chunk count, its chunk plan. */
 export interface CompiledCall {
   table: HeadTable;
+  /**
+   * The key blocks any head lists (increasing), when a host call copies and transposes only those: null when it
+   * takes every block (most blocks listed, or cluster heads, whose key labels read every key row).
+   */
+  keyBlocks: Int32Array | null;
   chunks: Map<string, { chunks: CallChunks; phases: Phase[]; labelJobs: number }>;
 }
 
@@ -41,7 +46,8 @@ export class PlanCache {
       this.entries.set(key, hit);
       return hit;
     }
-    const entry: CompiledCall = { table: packHeadTable(plan, this.masks, this.tiles), chunks: new Map() };
+    const table = packHeadTable(plan, this.masks, this.tiles);
+    const entry: CompiledCall = { table, keyBlocks: listedKeyBlocks(table, Math.ceil(plan.seqK / this.tiles.blockK)), chunks: new Map() };
     this.entries.set(key, entry);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
     return entry;
@@ -51,13 +57,32 @@ export class PlanCache {
   chunks(plan: AttentionPlan, entry: CompiledCall, count: number, transpose = true): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
     const key = `${count}|${transpose}`;
     let c = entry.chunks.get(key);
-    if (!c) entry.chunks.set(key, (c = planChunks(plan, entry.table, this.tiles, count, transpose)));
+    if (!c) entry.chunks.set(key, (c = planChunks(plan, entry.table, this.tiles, count, transpose, entry.keyBlocks)));
     return c;
   }
 
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** Below this fraction of listed key blocks a host call copies and transposes only the listed ones. */
+export const PARTIAL_COPY_FRACTION = 0.75;
+
+/** The key blocks any head of the table lists, or null when a call should take them all (see CompiledCall). */
+export function listedKeyBlocks(table: HeadTable, numKBlocks: number): Int32Array | null {
+  if (table.hasCluster) return null;
+  const listed = new Uint8Array(numKBlocks);
+  let count = 0;
+  for (const kb of table.colIdx)
+    if (!listed[kb]) {
+      listed[kb] = 1;
+      count++;
+    }
+  if (count >= PARTIAL_COPY_FRACTION * numKBlocks) return null;
+  const out = new Int32Array(count);
+  for (let kb = 0, n = 0; kb < numKBlocks; kb++) if (listed[kb]) out[n++] = kb;
+  return out;
 }
 
 /** Patterns (one key when every head has the same pattern object), sizes and the query offset. */

@@ -72,7 +72,7 @@ export function runPiece(
   const grew = ensureMemory(runner.memory, arena.total);
   const fault = env.takeFault();
   if (fault === 'kill-worker' && runner instanceof WorkerPool) runner.killOnNextAttend = 0;
-  writeCall(runner.memory, request, plan, table, arena, chunks, tiles, fault === 'trap');
+  writeCall(runner.memory, request, plan, table, arena, chunks, tiles, fault === 'trap', compiled.keyBlocks);
   const setup = performance.now() - t0;
 
   return (async () => {

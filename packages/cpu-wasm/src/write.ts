@@ -1,6 +1,7 @@
 import type { AttentionPlan, AttentionRequest, AttentionResult, Layout, TileSizes } from '@sparse/core';
 import { type HeadTable, shapeOf } from '@sparse/core/backend';
 import * as A from './abi.js';
+import { blockRuns } from './chunks.js';
 import type { Arena } from './layout.js';
 import { writeHeadTable, writeLabelJobs } from './pack.js';
 
@@ -95,12 +96,33 @@ export function writeCall(
   chunks: CallChunks,
   tiles: TileSizes,
   trap = false,
+  keyBlocks: Int32Array | null = null,
 ): void {
-  writeContext(memory, plan, table, arena, chunks, tiles, hostOperands(plan, arena, tiles), trap);
+  const at = hostOperands(plan, arena, tiles);
+  writeContext(memory, plan, table, arena, chunks, tiles, at, trap);
   const F = new Float32Array(memory.buffer);
   F.set(request.q.data, arena.q >> 2);
-  F.set(request.k.data, arena.k >> 2);
-  F.set(request.v.data, arena.v >> 2);
+  if (keyBlocks) {
+    // Only the keys of the listed blocks are transposed and read: only those rows are copied.
+    const runs = blockRuns(keyBlocks).map(([a, e]) => [a * tiles.blockK, Math.min(e * tiles.blockK, plan.seqK)] as const);
+    copyRows(F, request.k.data, arena.k, at.ks, plan.batch, plan.headsKv, runs);
+    copyRows(F, request.v.data, arena.v, at.vs, plan.batch, plan.headsKv, runs);
+  } else {
+    F.set(request.k.data, arena.k >> 2);
+    F.set(request.v.data, arena.v >> 2);
+  }
+}
+
+/** Copies the rows [j0, j1) of each run, of every (batch entry, head), to the same place in the memory at `base`. */
+function copyRows(F: Float32Array, src: Float32Array, base: number, st: Strides, B: number, H: number, runs: readonly (readonly [number, number])[]): void {
+  const dst = base >> 2;
+  // bshd: the rows of one position hold every head, so a run of positions is one range per batch entry.
+  const perHead = st.head >= st.row;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < (perHead ? H : 1); h++) {
+      const o = b * st.batch + (perHead ? h * st.head : 0);
+      for (const [j0, j1] of runs) F.set(src.subarray(o + j0 * st.row, o + j1 * st.row), dst + o + j0 * st.row);
+    }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { makeRequest, mulberry32, randomTensor, rejection, resultMismatch } from '@sparse/conformance/testing';
+import { assertMatchesReference, makeRequest, mulberry32, randomTensor, rejection, resultMismatch } from '@sparse/conformance/testing';
 import type { AttentionRequest, AttentionResult, HostTensor, Layout, Pattern } from '@sparse/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CpuWasmBackend, cpuWasm, type WasmTensor } from '../dist/index.js';
@@ -331,5 +331,27 @@ describe('resident errors', () => {
     expect(sameValues(o0, rows(0))).toBeNull();
     expect(sameValues(o1, rows(4))).toBeNull();
     cache.release();
+  });
+});
+
+describe.each(MODES)('host calls copy only the listed key blocks (%s)', (_label, options) => {
+  const b = cpuWasm({ ...options, splitBytes: 2 ** 20 });
+  afterAll(() => b.dispose());
+
+  it('a narrow window over a long sequence matches the reference, whatever the memory held before', async () => {
+    const shape = { B: 2, Hq: 4, Hkv: 2, Sq: 4, Sk: 3000, D: 16, seed: 21 };
+    const poison = makeRequest(shape, { kind: 'dense' });
+    poison.k.data.fill(Number.NaN);
+    poison.v.data.fill(Number.POSITIVE_INFINITY);
+    await b.attention(poison); // leaves non-finite keys and values all over the arena
+    for (const layout of ['bhsd', 'bshd'] as const) {
+      const req = makeRequest({ ...shape, layout }, { kind: 'local', left: 100, right: 0 });
+      assertMatchesReference(req, await b.attention(req));
+      // 4 · (B · Hkv · ~130 keys · 3 · D) bytes: one piece under splitBytes, where the whole K and V would be several.
+      expect(b.lastRun()!.pieces).toBe(1);
+    }
+    const wide = makeRequest(shape, { kind: 'causal' });
+    assertMatchesReference(wide, await b.attention(wide));
+    expect(b.lastRun()!.pieces).toBeGreaterThan(1);
   });
 });
