@@ -26,7 +26,7 @@ describe('wasm memory', () => {
     const fresh = cpuWasm({ threads: 2 });
     try {
       assertMatchesReference(small, await fresh.attention(small));
-      const before = fresh.lastRun()!.memoryBytes;
+      const before = fresh.lastRun()!.memoryBytes!;
       assertMatchesReference(large, await fresh.attention(large));
       expect(fresh.lastRun()!.grew).toBe(true);
       expect(fresh.lastRun()!.memoryBytes).toBeGreaterThan(before);
