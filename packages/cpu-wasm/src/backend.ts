@@ -1,14 +1,14 @@
 import { type AttentionPlan, SparseAttentionError } from '@sparse/core';
 import { BlockMaskCache, type DeviceCode, defineBackend, type KitBackend } from '@sparse/core/backend';
+import { checkPiece, copiedBytes } from './check.js';
 import { type CpuWasmDevice, type CpuWasmRunInfo, describeDevice, deviceRunInfo, releaseDevice, startDevice } from './device.js';
-import { translateFailure } from './failure.js';
-import { checkPiece, copiedBytes } from './limits.js';
 import { type CpuWasmOptions, cpuWasmSettings } from './options.js';
 import { type CompiledCall, PlanCache } from './plans.js';
 import type { Platform } from './platform/types.js';
 import { type ResidentOps, residentOps } from './resident.js';
 import { type Fault, type PieceEnv, runPiece } from './run.js';
 import { cpuWasmTolerance } from './tolerance.js';
+import { translateFailure } from './translate.js';
 
 export interface FaultDrills {
   /**

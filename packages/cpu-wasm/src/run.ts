@@ -2,13 +2,13 @@ import type { AttentionPlan, AttentionRequest, AttentionResult, TileSizes } from
 import { abortedError, type HeadTable } from '@sparse/core/backend';
 import { RC_ABORTED } from './abi.js';
 import type { CpuWasmDevice } from './device.js';
-import { KernelFailure } from './failure.js';
 import { PHASE_NAMES, type Phase } from './instance.js';
 import { type Arena, layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import { CHUNKS_PER_THREAD, INLINE_CHUNKS } from './plan.js';
 import type { CompiledCall, PlanCache } from './plans.js';
 import { WorkerPool } from './pool.js';
+import { KernelFailure } from './translate.js';
 import { type CallChunks, raiseAbort, readResult, writeCall } from './write.js';
 
 /** Figures of one piece, for benchmarks and diagnostics (in lastRun(): those of the call's last piece). */
