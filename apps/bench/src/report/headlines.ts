@@ -53,6 +53,7 @@ export function decodeHeadline(records: CaseRecord[]): string[] {
     `**decode** — \`${id}\`: 1 new token, kv cache 32768, Hq = 32, Hkv = 8, D = 128, causal window 4096 (reads ${fmtBytes(rec.stats.requiredBytes)}):`,
   ];
   for (const x of rec.results) {
+    if (x.status === 'unavailable') continue; // listed with its reason under Targets
     if (x.status !== 'ok' || x.timeMs === undefined) {
       lines.push(`- ${x.target}: ${x.status}${x.reason ? ` (${x.reason})` : ''}`);
       continue;
