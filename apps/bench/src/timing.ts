@@ -29,6 +29,8 @@ export interface MeasureOptions<T> {
   slowMs?: number;
   /** Repetitions are cut to fit this time, judged from the warm-up (at least one). */
   budgetMs?: number;
+  /** Run before every call, outside the timed region (e.g. bringing a resident kv cache back to the workload's state). */
+  before?: () => Promise<void> | void;
 }
 
 /** Times `fn` (wall clock around the awaited call) and returns the timings and the last result. */
@@ -43,6 +45,7 @@ export async function measure<T>(fn: () => Promise<T>, s: TimingSettings, o: Mea
     return f ? f(fn) : fn();
   };
   for (let n = 0; n < s.warmup; n++) {
+    await o.before?.();
     const t0 = performance.now();
     last = await call();
     const dt = performance.now() - t0;
@@ -56,6 +59,7 @@ export async function measure<T>(fn: () => Promise<T>, s: TimingSettings, o: Mea
   const samples: number[] = [];
   let spent = 0;
   while (samples.length < maxReps && (samples.length < minReps || spent < s.minTimeMs)) {
+    await o.before?.();
     const t0 = performance.now();
     last = await call();
     const dt = performance.now() - t0;

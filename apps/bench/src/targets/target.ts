@@ -29,6 +29,8 @@ export interface Target {
 /** A prepared call on a number of query rows, and how to free what it holds. */
 export interface Prepared<T> {
   call: () => Promise<T>;
+  /** Run before every call, not timed (see MeasureOptions.before). */
+  before?: () => Promise<void> | void;
   release?: () => Promise<void> | void;
 }
 
@@ -122,7 +124,7 @@ export async function timeRows<T>(
   try {
     collectGarbage();
     const before = ctx.sampler.reset();
-    result = await measure(p.call, timing, { slowMs: ctx.settings.maxRunMs, budgetMs: ctx.settings.measureBudgetMs, ...options });
+    result = await measure(p.call, timing, { slowMs: ctx.settings.maxRunMs, budgetMs: ctx.settings.measureBudgetMs, before: p.before, ...options });
     const peak = ctx.sampler.peak();
     const inputs = ctx.inputs.q.data.byteLength + ctx.inputs.k.data.byteLength + ctx.inputs.v.data.byteLength;
     memory = {
@@ -143,7 +145,7 @@ export async function timeRows<T>(
       const r = await measure(
         h.call,
         { warmup: Math.max(1, timing.warmup), minReps: reps, maxReps: reps, minTimeMs: 0 },
-        { budgetMs: ctx.settings.measureBudgetMs },
+        { budgetMs: ctx.settings.measureBudgetMs, before: h.before },
       );
       half = { rows: rows / 2, ms: r.timing.minMs };
     } finally {
