@@ -16,7 +16,8 @@ export const USAGE = `usage: node apps/bench/dist/main.js [options]   (or: pnpm 
   --suite S               prefill, decode or all (default: all; with --quick, or with --n / --d / --heads /
                           --windows alone: prefill; with --decode-grid, --sq or --cache alone: decode).
                           decode: Sq new tokens after a kv cache, causal window local(w - 1, 0) bottom-right
-                          aligned, GQA 32:8, plus short prefill (causal window w = 256 at N = 1024 and 2048)
+                          aligned, GQA 32:8, plus short prefill (causal window w = 256 at N = 1024 and 2048);
+                          with cpu-wasm, decode cases also run 'cpu-wasm kv-cache' (the cache resident in it)
   --decode-grid           the full decode grid: Sq 1, 16 × kv cache 4096 … 131072 × w 1024 … 8192 × D 64, 128
                           (default: a subset around decode/Sq1/kv32768/w4096/D128/H32:8)
   --sq 1,16               decode: new tokens per step; with --cache, --windows, --d and --heads (defaults 1,

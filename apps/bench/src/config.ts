@@ -181,6 +181,15 @@ export function makePlan(o: CliOptions): BenchPlan {
     else specs.push({ kind, name, threads: null, label: name });
   }
 
+  // Decode on cpu-wasm the way its users run it: the kv cache resident in the backend (decode workloads only).
+  if (cases.some(isDecode) && names.some((n) => n.name === 'cpu-wasm')) {
+    const at = specs.map((s) => s.name).lastIndexOf('cpu-wasm') + 1;
+    specs.splice(
+      at,
+      0,
+      ...threads.map((t) => ({ kind: 'backend' as const, name: 'cpu-wasm', threads: t, label: `cpu-wasm kv-cache@${t}t`, variant: 'kv-cache' as const })),
+    );
+  }
   if (specs.some((s) => s.software))
     sweep = [...sweep, 'webgpu@software: webgpu({ software: true }) (--webgpu-software); on a software adapter (SwiftShader) its figures are not GPU figures'];
   const reps = o.reps;

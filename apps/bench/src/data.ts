@@ -57,6 +57,19 @@ export function firstRows(t: HostTensor, rows: number): HostTensor {
   return { data: out, shape: [B, H, rows, D] };
 }
 
+/**
+ * Sequence positions start .. start + rows of every head, bhsd; positions before 0 are zero rows (filler that no
+ * query attends).
+ */
+export function rowRange(t: HostTensor, start: number, rows: number): HostTensor {
+  const [B, H, S, D] = t.shape as [number, number, number, number];
+  const out = new Float32Array(B * H * rows * D);
+  const from = Math.max(0, start);
+  const to = Math.min(S, start + rows);
+  for (let bh = 0; bh < B * H; bh++) if (to > from) out.set(t.data.subarray((bh * S + from) * D, (bh * S + to) * D), (bh * rows + from - start) * D);
+  return { data: out, shape: [B, H, rows, D] };
+}
+
 /** bhsd → bshd copy (onnxruntime's GroupQueryAttention takes [B, S, H·D]). */
 export function toBshd(t: HostTensor): Float32Array {
   const [B, H, S, D] = t.shape as [number, number, number, number];

@@ -4,7 +4,7 @@ import { linkBaselines, score } from './score.js';
 import { SOFTWARE_PENDING } from './software.js';
 import { caseStats } from './stats.js';
 import type { CaseRecord, ChildSettings, ScoredResult, TargetInfo, TargetResult, TargetSpec } from './types.js';
-import { type BenchCase, buildPattern, describeCase } from './workloads.js';
+import { type BenchCase, buildPattern, describeCase, isDecode } from './workloads.js';
 
 export type BenchEvent =
   | { type: 'target'; info: TargetInfo }
@@ -78,6 +78,8 @@ export async function runBenchmark(o: OrchestratorOptions): Promise<{ targets: T
       records.push(record);
       emit({ type: 'case', index, total: o.cases.length, record });
       for (const child of children) {
+        // A decode-only variant (cpu-wasm kv-cache) has no row in other cases.
+        if (child.handle.spec.variant && !isDecode(c)) continue;
         const label = child.info.label;
         let result: TargetResult;
         const t0 = Date.now();

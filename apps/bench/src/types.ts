@@ -17,6 +17,11 @@ export interface TargetSpec {
   label: string;
   /** webgpu only (--webgpu-software): create it with `{ software: true }`, so it may run on a software adapter. */
   software?: boolean;
+  /**
+   * cpu-wasm only: `'kv-cache'` runs decode with the cache resident in the backend (`cpu-wasm kv-cache@1t`, see
+   * `src/targets/calls.ts`); such a target runs decode workloads only.
+   */
+  variant?: 'kv-cache';
 }
 
 export interface TargetInfo {

@@ -30,11 +30,14 @@ export class BackendTarget implements Target {
      * of rows. 0 for slow targets (a software adapter), whose top-k / cluster passes also cost far more than nnz says.
      */
     private readonly calibrateAboveFlops = CALIBRATE_ABOVE_FLOPS,
+    /** 'kv-cache': decode workloads only, with the kv cache resident in the backend (see calls.ts). */
+    private readonly variant?: 'kv-cache',
   ) {}
 
   async run(ctx: RunContext): Promise<TargetResult> {
     const c = ctx.case;
     const { settings: s, inputs } = ctx;
+    if (this.variant && !isDecode(c)) return { status: 'n/a', reason: `the ${this.variant} variant runs decode workloads only` };
     const request: AttentionRequest = { ...inputs, pattern: buildPattern(c) };
     const ok = this.backend.supports(request);
     if (ok !== true) return { status: 'unsupported', reason: ok };
@@ -79,7 +82,7 @@ export class BackendTarget implements Target {
         return out!;
       };
     }
-    const strategy = isDecode(c) ? decodeCall(this.info.name, this.backend) : perCall;
+    const strategy = isDecode(c) ? decodeCall(this.info.name, this.backend, this.variant) : perCall;
     const { time, last, memory } = await timeRows(ctx, seqQ(c), () => strategy.prepare(this.backend, request, ctx), s.timing, options);
     remember(ctx, key, ctx.stats.flops, time.medianMs);
     if (this.tf) {
@@ -91,6 +94,11 @@ export class BackendTarget implements Target {
     const result: TargetResult = { status: 'ok', time, memory, check };
     if (isDecode(c)) result.notes = [strategy.note];
 
+    if (this.variant) {
+      // The same backend's dense kernel is measured under its plain target (cpu-wasm@Nt).
+      result.denseStatus = { status: 'n/a', reason: `measured under ${this.info.name}@${this.info.threads}t` };
+      return result;
+    }
     const shape = inputsKey(c);
     let d = this.denseCache.get(shape);
     if (!d) {

@@ -1,12 +1,14 @@
 import type { AttentionRequest, AttentionResult, Backend } from '@sparse/core';
+import type { CpuWasmBackend, WasmKvCache } from '@sparse/cpu-wasm';
+import { rowRange } from '../data.js';
+import { seqQ } from '../workloads.js';
 import type { Prepared, RunContext } from './target.js';
 
 /**
- * How a library backend is called in the timed region of a case. Prefill and today's decode use `perCall`: one
- * `backend.attention(request)` with host arrays, the whole kv cache passed on every call (what the backend API
- * offers now). A decode strategy that keeps the cache resident in the backend (append the new K/V rows once per
- * step, attend) is added in `decodeCall` below, and only there: it prepares the cache outside the timed region in
- * `prepare` and times the step in `call`.
+ * How a library backend is called in the timed region of a case. Prefill and the plain decode targets use
+ * `perCall`: one `backend.attention(request)` with host arrays, the whole kv cache passed on every call. The
+ * `cpu-wasm kv-cache` targets use `kvCacheCall`: the cache stays resident in the backend, set up outside the
+ * timed region in `prepare`, and `call` times one decode step.
  */
 export interface CallStrategy {
   /** Says what is timed; added to the notes of decode results. */
@@ -19,7 +21,106 @@ export const perCall: CallStrategy = {
   prepare: (backend, request) => ({ call: () => backend.attention(request) }),
 };
 
+/** A backend with a resident KV cache (`@sparse/cpu-wasm`'s `kvCache`, `attentionResident`, `download`). */
+export type KvCacheBackend = Backend & Pick<CpuWasmBackend, 'kvCache' | 'attentionResident' | 'download'>;
+
+export function hasKvCache(backend: Backend): backend is KvCacheBackend {
+  const b = backend as Partial<KvCacheBackend>;
+  return typeof b.kvCache === 'function' && typeof b.attentionResident === 'function' && typeof b.download === 'function';
+}
+
+/**
+ * How the resident KV cache of a decode case is laid out: a ring of `capacity` positions keeping the window when
+ * the window does not reach back to position 0 (w ≤ the cached tokens), else a plain cache of Sk positions.
+ */
+export function kvCacheLayout(c: { seq: number; queries?: number; window: number }): { ring: boolean; capacity: number; window?: number } {
+  const Sq = seqQ(c);
+  const cached = c.seq - Sq;
+  return c.window <= cached ? { ring: true, capacity: c.window + Sq, window: c.window } : { ring: false, capacity: c.seq };
+}
+
+/**
+ * Decode with the KV cache resident in the backend, the way a user runs token-by-token decoding on cpu-wasm.
+ * Set-up (not timed): `backend.kvCache()` and one append of the cached positions 0 … Sk − Sq − 1. A timed step:
+ * `cache.append()` of the Sq new K/V rows, `attentionResident({ q, k: cache, v: cache, pattern })` with q a host
+ * tensor (queryOffset by default the cache's length − Sq = Sk − Sq), `download(out)` and `out.release()`.
+ *
+ * Between steps (not timed) the cache is brought back to the workload's state, so every step does the same work:
+ * - ring (w ≤ cached tokens): it is rolled forward by exactly one ring of positions. The step just run appended up
+ *   to position p; the roll appends positions p + 1 … p + slots − Sq with the K/V rows of positions p + 1 − slots …
+ *   p − Sq (zero rows where those are before 0: no query reaches them), and the next step appends the same Sq new
+ *   rows. Every slot then holds the row it held before at the same place in the ring (slots = capacity rounded up
+ *   to the key tile, a multiple of it), so the step reads the same keys in the same tiles at the same alignment; only
+ *   the logical positions have moved on by `slots` (the query offset is new, as at every real decode step: its
+ *   mask is compiled in the step, which a model pays once per step for all its layers).
+ * - plain cache (the window reaches position 0): it is released and made again with the cached positions.
+ */
+export const kvCacheCall: CallStrategy = {
+  note: 'kv cache resident in the backend (set up once, not timed); per step: append the Sq new K/V rows, attentionResident with q from the host, download out',
+  async prepare(backend, request, ctx) {
+    if (!hasKvCache(backend)) throw new Error('this backend has no kvCache() / attentionResident() / download()');
+    const b = backend;
+    const c = ctx.case;
+    const Sq = seqQ(c);
+    const cached = c.seq - Sq;
+    const { k, v, q, ...rest } = request;
+    const [, Hkv, , D] = k.shape as number[];
+    const Dv = v.shape[3]!;
+    const layout = kvCacheLayout(c);
+    const newK = rowRange(k, cached, Sq);
+    const newV = rowRange(v, cached, Sq);
+
+    const fill = async (cache: WasmKvCache) => {
+      // At most `slots` positions per append (a ring refuses more at once; slots = capacity rounded up to the key tile).
+      const chunk = cache.config.slots;
+      for (let at = 0; at < cached; at += chunk) {
+        const n = Math.min(chunk, cached - at);
+        await cache.append(rowRange(k, at, n), rowRange(v, at, n));
+      }
+    };
+    const make = async () => {
+      const cache = await b.kvCache({ headsKv: Hkv!, headDim: D!, headDimV: Dv, capacity: layout.capacity, ...(layout.ring ? { window: layout.window } : {}) });
+      try {
+        await fill(cache);
+      } catch (e) {
+        cache.release();
+        throw e;
+      }
+      return cache;
+    };
+
+    let cache = await make();
+    const slots = cache.config.slots;
+    // The roll's rows: positions Sk − slots … Sk − Sq − 1 of the workload (built once).
+    const roll = layout.ring ? { k: rowRange(k, c.seq - slots, slots - Sq), v: rowRange(v, c.seq - slots, slots - Sq) } : null;
+    let stepped = false;
+    return {
+      before: async () => {
+        if (!stepped) return;
+        stepped = false;
+        if (roll) await cache.append(roll.k, roll.v);
+        else {
+          cache.release();
+          cache = await make();
+        }
+      },
+      call: async () => {
+        stepped = true;
+        await cache.append(newK, newV);
+        const r = await b.attentionResident({ ...rest, q, k: cache, v: cache });
+        try {
+          return { out: await b.download(r.out) };
+        } finally {
+          r.out.release();
+          r.lse?.release();
+        }
+      },
+      release: () => cache.release(),
+    };
+  },
+};
+
 /** The decode call of a backend target: the one place that chooses it (see CallStrategy). */
-export function decodeCall(_backendName: string, _backend: Backend): CallStrategy {
-  return perCall;
+export function decodeCall(_backendName: string, _backend: Backend, variant?: 'kv-cache'): CallStrategy {
+  return variant === 'kv-cache' ? kvCacheCall : perCall;
 }

@@ -5,6 +5,7 @@ import { plainJs } from '../plain-js.js';
 import { SOFTWARE_PENDING, softwareNotice } from '../software.js';
 import type { TargetInfo, TargetSpec } from '../types.js';
 import { BackendTarget } from './backend-target.js';
+import { hasKvCache } from './calls.js';
 import { loadOrt, OrtDenseTarget, OrtGqaTarget, ortVersion } from './ort-targets.js';
 import { errorText, type Target } from './target.js';
 import { loadTfWasm } from './tf-wasm.js';
@@ -16,6 +17,9 @@ export const PEER_DESCRIPTIONS: Record<string, string> = {
   'tfjs-wasm-dense': 'tf.js wasm backend (XNNPACK): dense attention + additive mask, one 2-d problem per kv head',
   'plain-js': 'plain JavaScript fused loop over the BlockMask, float32 arrays, one thread',
 };
+
+export const KV_CACHE_DESCRIPTION =
+  'cpu-wasm with the kv cache resident (decode only): backend.kvCache() filled once outside the timed region; a step appends the Sq new K/V rows, runs attentionResident() with q from the host and downloads out';
 
 /** Thrown (as the info's reason) when a target cannot even be created. */
 export class Unavailable {
@@ -77,11 +81,18 @@ async function createBackend(spec: TargetSpec, info: TargetInfo): Promise<Target
     info.threads = tf!.threads;
     info.device = `${probe.device ?? 'tf.js'} (tf.js wasm backend, ${tf!.threads} thread${tf!.threads > 1 ? 's' : ''})`;
   }
-  if (spec.name === 'cpu-wasm') {
+  if (spec.variant === 'kv-cache') {
+    if (!hasKvCache(backend)) {
+      await backend.dispose().catch(() => undefined);
+      throw new Unavailable({ ...info, available: false, reason: `${spec.name} has no kvCache() / attentionResident() / download()` });
+    }
+    info.description = KV_CACHE_DESCRIPTION;
+    info.extra = { ...info.extra, variant: 'kv-cache' };
+  } else if (spec.name === 'cpu-wasm') {
     const peak = await simdPeak();
     if (peak !== undefined) info.extra = { simdPeakGflops: peak };
   }
-  return new BackendTarget(info, backend, tf?.tf, calibrateAboveFlops);
+  return new BackendTarget(info, backend, tf?.tf, calibrateAboveFlops, spec.variant);
 }
 
 /** Creates the target a child process runs; throws Unavailable with the reason when it cannot. */
