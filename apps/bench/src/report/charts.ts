@@ -150,6 +150,7 @@ function decodeCharts(all: CaseRecord[], color: (label: string) => string): Char
 }
 
 const BACKENDS = ['reference', 'cpu-wasm', 'webgpu', 'cuda-native', 'tfjs'];
+/** A library backend's label: `cpu-wasm@2t`, and its variants (`cpu-wasm kv-cache@2t`). */
 export function isBackendLabel(label: string): boolean {
-  return BACKENDS.includes(label.split('@')[0]!);
+  return BACKENDS.includes(label.split('@')[0]!.split(' ')[0]!);
 }

@@ -66,7 +66,10 @@ export function decodeHeadline(records: CaseRecord[]): string[] {
   for (const b of rec.results.filter((x) => ok(x) && !isPeer(x.target) && x.target !== 'reference@1t')) {
     const t = b.target.split('@')[1];
     const peers = rec.results.filter((p) => ok(p) && isPeer(p.target) && (p.target.endsWith('@1t') || p.target.endsWith(`@${t}`)));
-    const parts = peers
+    // A variant (cpu-wasm kv-cache@2t) is compared with its plain backend at the same threads too (host attention()).
+    const [name, variant] = b.target.split('@')[0]!.split(' ');
+    const plain = variant ? rec.results.find((p) => ok(p) && p.target === `${name}@${t}`) : undefined;
+    const parts = [...(plain ? [plain] : []), ...peers]
       .filter((p) => !(p.target.startsWith('ort-') && t && p.target.split('@')[1] !== t))
       .map((p) => {
         const r = p.timeMs! / b.timeMs!;

@@ -66,20 +66,27 @@ function resultRow(r: CaseRecord, x: ScoredResult): string[] {
 /** For each library backend result: how many times faster than each peer in the same case (same threads where it has them). */
 function ratioRows(records: CaseRecord[]): { head: string[]; rows: string[][] } {
   const peers = [...new Set(records.flatMap((r) => r.results.filter((x) => !isBackendLabel(x.target)).map((x) => x.target.split('@')[0]!)))];
+  // A variant (`cpu-wasm kv-cache@2t`) is also set against its plain backend at the same threads (host attention()).
+  const variantOf = (label: string) => label.split('@')[0]!.split(' ')[1] && label.split(' ')[0]!;
+  const bases = [...new Set(records.flatMap((r) => r.results.map((x) => variantOf(x.target)).filter((b): b is string => !!b)))];
   const rows: string[][] = [];
   for (const r of records)
     for (const x of r.results) {
       if (!isBackendLabel(x.target) || x.status !== 'ok' || x.timeMs === undefined) continue;
       const threads = x.target.split('@')[1];
+      const base = bases.map((b) => {
+        const plain = variantOf(x.target) === b ? r.results.find((y) => y.target === `${b}@${threads}`) : undefined;
+        return plain?.status === 'ok' && plain.timeMs !== undefined ? fmtRatio(plain.timeMs / x.timeMs!) : '—';
+      });
       const cells = peers.map((p) => {
         const same = r.results.find((y) => y.target === `${p}@${threads}`) ?? r.results.find((y) => y.target.split('@')[0] === p);
         return same?.status === 'ok' && same.timeMs !== undefined
           ? `${fmtRatio(same.timeMs / x.timeMs!)}${same.target !== `${p}@${threads}` ? ` (${same.target})` : ''}`
           : '—';
       });
-      rows.push([r.case.id, x.target, fmtMs(x.timeMs), ...cells]);
+      rows.push([r.case.id, x.target, fmtMs(x.timeMs), ...base, ...cells]);
     }
-  return { head: ['case', 'backend', 'time', ...peers.map((p) => `vs ${p}`)], rows };
+  return { head: ['case', 'backend', 'time', ...bases.map((b) => `vs ${b} (host attention())`), ...peers.map((p) => `vs ${p}`)], rows };
 }
 
 function decodeRow(r: CaseRecord, x: ScoredResult): string[] {
@@ -139,7 +146,7 @@ function decodeSection(o: ReportInput, rs: CaseRecord[]): string[] {
   const ratios = ratioRows(rs);
   if (ratios.rows.length)
     L.push(
-      'Peer time / backend time per decode step, measured side by side in this run (> 1×: the backend is faster):',
+      'Peer time / backend time per decode step, measured side by side in this run (> 1×: the backend is faster); a variant such as `cpu-wasm kv-cache` is also set against its plain backend’s host `attention()` at the same threads:',
       '',
       ...table(ratios.head, ratios.rows),
       '',
