@@ -160,6 +160,10 @@ describe('--webgpu-software end to end', () => {
         '--heads',
         '1',
         '--webgpu-software',
+        // What this checks is the marking, not the time: a loaded machine must not push SwiftShader's first
+        // (compiling) call past --quick's 2 s budget and skip the case.
+        '--max-run',
+        '40',
         '--out',
         out,
       ],
