@@ -42,12 +42,36 @@ export function unarrangeRows(tf: TF, x: Tensor, batch: number, kvHeads: number,
   return nQB! * blockQ === seqQ ? rows : tf.slice(rows, [0, 0, 0, 0], [-1, -1, seqQ, -1]);
 }
 
+/** The key rows behind arranged blocks [start, start + blocks) (margin coordinates): keys [from, to), after `before` zero rows. */
+export interface KeyWindow {
+  from: number;
+  to: number;
+  before: number;
+  /** Rows of the arranged blocks: blocks · blockK. */
+  rows: number;
+}
+
+export function keyWindow(span: { start: number; blocks: number }, blockK: number, margin: number, seqK: number): KeyWindow {
+  const first = span.start - margin; // key block of the first arranged block (negative in the front margin)
+  const from = Math.min(seqK, Math.max(0, first) * blockK);
+  const to = Math.max(from, Math.min(seqK, (first + span.blocks) * blockK));
+  return { from, to, before: Math.min(span.blocks, Math.max(0, -first)) * blockK, rows: span.blocks * blockK };
+}
+
+/** Keys [w.from, w.to) of k or v [B, Hkv, Sk, d] (x itself when that is every key). */
+export function sliceKeys(tf: TF, x: Tensor, w: KeyWindow): Tensor {
+  if (w.from === 0 && w.to === x.shape[2]) return x;
+  return tf.slice(x, [0, 0, w.from, 0], [-1, -1, w.to - w.from, -1]);
+}
+
 /**
- * k or v [B, Hkv, Sk, d] → [B·Hkv, margin + nKB + margin, blockK, d]: zero-padded to whole blocks, with
- * `margin` empty blocks at each end for the padding slots of banded chunks (plan.ts).
+ * Keys of window w (sliceKeys) → [B·Hkv, blocks, blockK, d]: zero-padded to whole blocks, with the empty margin
+ * blocks the window covers at either end (padding slots of banded chunks read them; chunk.ts).
  */
-export function arrangeKeys(tf: TF, x: Tensor, blockK: number, numKBlocks: number, margin: number): Tensor {
-  const [B, H, , d] = x.shape as number[];
-  const padded = padSeq(tf, x, (numKBlocks + margin) * blockK, margin * blockK);
-  return tf.reshape(padded, [B! * H!, numKBlocks + 2 * margin, blockK, d!]);
+export function arrangeKeys(tf: TF, x: Tensor, blockK: number, w: KeyWindow): Tensor {
+  const [B, H, S, d] = x.shape as number[];
+  const blocks = w.rows / blockK;
+  if (S === 0) return tf.zeros([B! * H!, blocks, blockK, d!], x.dtype);
+  const padded = padSeq(tf, x, w.rows - w.before, w.before);
+  return tf.reshape(padded, [B! * H!, blocks, blockK, d!]);
 }

@@ -1,7 +1,10 @@
+import { BlockMaskCache } from '@sparse/core';
 import { type DeviceCode, defineBackend, type Kit, type KitBackend } from '@sparse/core/backend';
 import { checkHeap } from './check.js';
+import { callWork } from './compute.js';
 import { describe, release, runsOn, start, type TfContext, type TfjsRunInfo } from './device.js';
 import { resolveTfjsOptions, type TfjsBackendOptions } from './options.js';
+import { PlanCache } from './plan-cache.js';
 import { residentEntry, type TfjsResident } from './resident.js';
 import { runPiece } from './run.js';
 import { toleranceFor } from './tolerance.js';
@@ -14,7 +17,14 @@ export type TfjsBackend = KitBackend<TfjsRunInfo> & TfjsResident;
 export function tfjs(options: TfjsBackendOptions = {}): TfjsBackend {
   const settings = resolveTfjsOptions(options);
   let kit: Kit<TfContext> | null = null;
-  const check = (plan: Parameters<typeof checkHeap>[1], ctx: TfContext | null) => checkHeap(runsOn(settings, ctx), plan, settings.maxElements);
+  // Before the first start, the estimate compiles masks into caches of its own.
+  let spare: { masks: BlockMaskCache; plans: PlanCache } | null = null;
+  const check = (plan: Parameters<typeof checkHeap>[1], ctx: TfContext | null) => {
+    const name = runsOn(settings, ctx);
+    if (name !== 'wasm') return null;
+    const caches = ctx ?? (spare ??= { masks: new BlockMaskCache(settings.shared.maskCacheSize), plans: new PlanCache() });
+    return checkHeap(name, plan, settings.maxElements, callWork(caches, settings, plan, name));
+  };
   const device: DeviceCode<TfContext, TfjsRunInfo> = {
     name: 'tfjs',
     start: () => start(settings),

@@ -110,3 +110,35 @@ export function chunkKeep(chunk: Chunk, bank: Uint8Array, blockQ: number, blockK
   const floor = hasKey.map((h) => (h ? Number.NEGATIVE_INFINITY : 0));
   return { keep, hasKey, floor, shape: [m, rows, cols] };
 }
+
+/**
+ * The arranged key blocks a plan reads, [start, start + blocks) in margin coordinates, and the plan with every
+ * block coordinate moved down by `start`: only those blocks of k and v need to be cleaned and arranged (a decode
+ * step's window, not the whole cache).
+ */
+export interface KeySpan {
+  plan: ChunkPlan;
+  start: number;
+  blocks: number;
+}
+
+export function keySpan(plan: ChunkPlan): KeySpan {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  // `blocks` holds every (row, column) a chunk reads, padding rows included; its pieces read only those.
+  for (const c of plan.chunks)
+    for (const b of c.blocks) {
+      if (b < lo) lo = b;
+      if (b > hi) hi = b;
+    }
+  if (lo > hi) return { plan, start: 0, blocks: 1 }; // no key block listed: one empty block to read from
+  if (lo === 0) return { plan, start: 0, blocks: hi + 1 };
+  const chunks = plan.chunks.map(
+    (c): Chunk => ({
+      ...c,
+      blocks: c.blocks.map((b) => b - lo),
+      pieces: c.pieces.map((p): Piece => (p.kind === 'window' ? { ...p, start: p.start - lo } : { ...p, idx: p.idx.map((b) => b - lo) })),
+    }),
+  );
+  return { plan: { ...plan, chunks }, start: lo, blocks: hi - lo + 1 };
+}

@@ -1,6 +1,7 @@
-import type { AttentionPlan, BlockMask } from '@sparse/core';
-import { arrangeKeys, arrangeQueries, unarrangeRows } from './arrange.js';
+import type { AttentionPlan, BlockMask, BlockMaskCache } from '@sparse/core';
+import { arrangeKeys, arrangeQueries, keyWindow, sliceKeys, unarrangeRows } from './arrange.js';
 import { attendGroup, type GroupInputs } from './attend.js';
+import type { ChunkPlan, KeySpan } from './chunk.js';
 import { clusterLabels } from './content.js';
 import type { TfContext } from './device.js';
 import type { TfjsSettings } from './options.js';
@@ -26,7 +27,7 @@ export function attendTensors(
   const takeMode = settings.take ?? takeModeFor(backendName);
   const plain = settings.strategy === 'plain' || (settings.strategy === 'auto' && backendName === 'wasm');
   const s: RunSettings = { ...settings.tiles, maxElements: settings.maxElements, plans: ctx.plans, plain, takeMode };
-  const groups = headGroups(plan, ctx.masks, settings.tiles);
+  const groups = planGroups(ctx, settings, plan, plain);
   let chunks = 0;
   const result = tf.tidy(() => {
     const bshd = plan.layout === 'bshd';
@@ -42,7 +43,7 @@ export function attendTensors(
       outs.push(r.out);
       if (r.lse) lses.push(r.lse);
     }
-    const order = groups.length === 1 ? null : inverseHeads(groups);
+    const order = groups.length === 1 ? null : inverseHeads(groups.map((p) => p.group));
     const join = (list: Tensor[]): Tensor => (order ? take(tf, tf.concat(list, 1), order, { mode: takeMode, bh: null }) : list[0]!);
     const out = join(outs);
     const final = bshd ? tf.transpose(out, [0, 2, 1, 3]) : out;
@@ -50,6 +51,57 @@ export function attendTensors(
   });
   ctx.last = { tfBackend: backendName, strategy: plain ? 'plain' : 'batched', take: takeMode, headGroups: groups.length, chunks };
   return plan.returnLse ? { out: result[0]!, lse: result[1]! } : { out: result[0]! };
+}
+
+/** A head group, the chunks it runs as and the key blocks they read (the chunk plan relative to them). */
+interface GroupPlan {
+  group: HeadGroup;
+  span: KeySpan;
+}
+
+/** Head groups and chunk plans of a call (compiled masks and plans are cached; once started, check() and the call share them). */
+function planGroups(caches: { masks: BlockMaskCache; plans: PlanCache }, settings: TfjsSettings, plan: AttentionPlan, plain: boolean): GroupPlan[] {
+  const { blockQ, blockK } = settings.tiles;
+  return headGroups(plan, caches.masks, settings.tiles).map((g) => {
+    const kvHeads = g.heads / g.group;
+    const rowsPerBlock = g.group * blockQ;
+    const chunks: ChunkPlan = plain
+      ? caches.plans.chunks(g.mask, rowsPerBlock * blockK, settings.maxElements, true, rowsPerBlock)
+      : caches.plans.chunks(g.mask, plan.batch * kvHeads * rowsPerBlock * blockK, settings.maxElements);
+    return { group: g, span: caches.plans.span(chunks) };
+  });
+}
+
+/** What a call holds beyond its inputs and outputs, in float32 elements, for the heap estimate (check.ts). */
+export interface CallWork {
+  /** The largest side (k or v) of one head group being cleaned and arranged: its arranged rows × kv heads × batch × its head dim. */
+  keyElements: number;
+  /** The arranged k and v of every head group (the key blocks its chunks read, margins included). */
+  arranged: number;
+  /** Scores of the largest chunk, and its k and v blocks. */
+  chunkScores: number;
+  chunkKeys: number;
+}
+
+/** The work of a call as attendTensors would run it on `backendName` (masks compiled and plans made, both cached). */
+export function callWork(caches: { masks: BlockMaskCache; plans: PlanCache }, settings: TfjsSettings, plan: AttentionPlan, backendName: string): CallWork {
+  const plain = settings.strategy === 'plain' || (settings.strategy === 'auto' && backendName === 'wasm');
+  const { blockQ, blockK } = settings.tiles;
+  const work: CallWork = { keyElements: 0, arranged: 0, chunkScores: 0, chunkKeys: 0 };
+  for (const { group: g, span } of planGroups(caches, settings, plan, plain)) {
+    const kvHeads = g.heads / g.group;
+    const heads = plain ? 1 : plan.batch * kvHeads; // plain products run one (batch, kv head) at a time
+    const rows = span.blocks * blockK * plan.batch * kvHeads;
+    work.keyElements = Math.max(work.keyElements, rows * Math.max(plan.headDim, plan.headDimV));
+    work.arranged += rows * (plan.headDim + plan.headDimV);
+    for (const c of span.plan.chunks) {
+      const m = c.qBlocks.length;
+      const cols = c.slots * blockK;
+      work.chunkScores = Math.max(work.chunkScores, heads * m * g.group * blockQ * cols);
+      work.chunkKeys = Math.max(work.chunkKeys, heads * (c.shared ? 1 : m) * cols * (plan.headDim + plan.headDimV));
+    }
+  }
+  return work;
 }
 
 interface RunSettings {
@@ -64,7 +116,7 @@ interface RunSettings {
 
 function runGroup(
   tf: TF,
-  g: HeadGroup,
+  { group: g, span }: GroupPlan,
   all: { q: Tensor; k: Tensor; v: Tensor },
   plan: AttentionPlan,
   s: RunSettings,
@@ -83,32 +135,37 @@ function runGroup(
   const rawQ = clean(arrangedQ);
   const qBias = rowBad(arrangedQ);
   const bank = s.plans.bank(mask);
-  const rowsPerBlock = g.group * s.blockQ;
   const { plain } = s;
-  const chunkPlan = plain
-    ? s.plans.chunks(mask, rowsPerBlock * s.blockK, s.maxElements, true, rowsPerBlock)
-    : s.plans.chunks(mask, batch * kvHeads * rowsPerBlock * s.blockK, s.maxElements);
+  // Only the key blocks the chunks read are cleaned and arranged (a decode step's window, not the whole cache).
+  const chunkPlan = span.plan;
+  const window = keyWindow(span, s.blockK, chunkPlan.margin, plan.seqK);
+  const blocksOf = (x: Tensor) => arrangeKeys(tf, x, s.blockK, window);
   const topk = g.pattern.kind === 'topk' ? g.pattern.k : 0;
   let qLabels: Tensor | null = null;
   let kLabels: Tensor | null = null;
   if (g.pattern.kind === 'cluster') {
     qLabels = clusterLabels(tf, arrangedQ, g.pattern);
-    const labels = arrangeKeys(tf, tf.expandDims(clusterLabels(tf, k, g.pattern), 3), s.blockK, mask.numKBlocks, chunkPlan.margin);
+    const labels = blocksOf(tf.expandDims(clusterLabels(tf, sliceKeys(tf, k, window), g.pattern), 3));
     kLabels = tf.reshape(labels, labels.shape.slice(0, 3));
   }
   // Non-finite values stay out of the products (0 · NaN is NaN): q, k and v get 0 there, and the rows and keys
   // they concern are flagged NaN in qBias and kBias (their scores) or, for top-k, where only kept keys' v count,
   // in vBad.
-  const vBad = rowBad(v); // [B, H, Sk, 1]: NaN or 0
-  const kBad = rowBad(k);
-  const blocksOf = (x: Tensor) => arrangeKeys(tf, x, s.blockK, mask.numKBlocks, chunkPlan.margin);
-  const vBadBlocks = topk ? blocksOf(vBad) : null;
-  const kBiasBlocks = blocksOf(topk ? kBad : tf.add(kBad, vBad));
+  // Each side in its own tidy: of its key-sized temporaries only the arranged blocks and the per-key flags stay.
+  const keySide = (x: Tensor) =>
+    tf.tidy(() => {
+      const keys = sliceKeys(tf, x, window);
+      return { bad: rowBad(keys), blocks: blocksOf(clean(keys)) }; // bad [B, H, keys, 1]: NaN or 0
+    }) as { bad: Tensor; blocks: Tensor };
+  const kSide = keySide(k);
+  const vSide = keySide(v);
+  const vBadBlocks = topk ? blocksOf(vSide.bad) : null;
+  const kBiasBlocks = blocksOf(topk ? kSide.bad : tf.add(kSide.bad, vSide.bad));
   const inputs: GroupInputs = {
     q: topk ? rawQ : tf.mul(rawQ, tf.scalar(scale)),
     scoreScale: topk ? scale : 0,
-    k: blocksOf(clean(k)),
-    v: blocksOf(clean(v)),
+    k: kSide.blocks,
+    v: vSide.blocks,
     qBias: tf.reshape(qBias, qBias.shape.slice(0, 3)),
     kBias: tf.reshape(kBiasBlocks, kBiasBlocks.shape.slice(0, 3)),
     vBad: vBadBlocks ? tf.reshape(vBadBlocks, vBadBlocks.shape.slice(0, 3)) : null,

@@ -1,5 +1,5 @@
 import type { BlockMask } from '@sparse/core';
-import { type ChunkPlan, tileBank } from './chunk.js';
+import { type ChunkPlan, type KeySpan, keySpan, tileBank } from './chunk.js';
 import { planChunks } from './plan-batched.js';
 import { planShared } from './plan-plain.js';
 
@@ -7,6 +7,7 @@ import { planShared } from './plan-plain.js';
 export class PlanCache {
   private readonly banks = new WeakMap<BlockMask, Uint8Array>();
   private readonly plans = new WeakMap<BlockMask, Map<string, ChunkPlan>>();
+  private readonly spans = new WeakMap<ChunkPlan, KeySpan>();
 
   bank(mask: BlockMask): Uint8Array {
     let bank = this.banks.get(mask);
@@ -26,5 +27,12 @@ export class PlanCache {
       byKey.set(key, plan);
     }
     return plan;
+  }
+
+  /** The key blocks a plan reads and the plan in coordinates relative to them (keySpan), cached with the plan. */
+  span(plan: ChunkPlan): KeySpan {
+    let span = this.spans.get(plan);
+    if (!span) this.spans.set(plan, (span = keySpan(plan)));
+    return span;
   }
 }

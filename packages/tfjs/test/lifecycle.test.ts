@@ -50,7 +50,7 @@ describe('tolerance()', () => {
 describe('supports() and attention() share one resource estimate (the tf.js wasm heap)', () => {
   it('agree in both directions, with the same sentence', async () => {
     await useBackend('wasm');
-    // 8 · maxScoreElements floats of scores alone: 2^27 of them fill the 4 GiB heap, 2^25 fit.
+    // 16 · maxScoreElements floats of scores alone: 2^27 of them overflow the 4 GiB heap, 2^25 fit.
     const refused = tfjs({ tf, backendName: 'wasm', maxScoreElements: 2 ** 27 });
     const reason = refused.supports(request);
     expect(reason).toMatch(/^request: needs about .* GiB of the tf\.js wasm heap/);
