@@ -23,7 +23,16 @@ describe('--webgpu-software', () => {
     const o = parseArgs(['--backends', 'webgpu,cpu-wasm', '--threads', '2']);
     expect(o.webgpuSoftware).toBe(false);
     const specs = makePlan(o).specs;
-    expect(specs.map((s) => s.label)).toEqual(['webgpu', 'cpu-wasm@2t', 'ort-dense@2t', 'ort-gqa@2t', 'tfjs-wasm-dense@1t', 'plain-js@1t']);
+    // The default suite has decode cases, so cpu-wasm also runs with its kv cache resident.
+    expect(specs.map((s) => s.label)).toEqual([
+      'webgpu',
+      'cpu-wasm@2t',
+      'cpu-wasm kv-cache@2t',
+      'ort-dense@2t',
+      'ort-gqa@2t',
+      'tfjs-wasm-dense@1t',
+      'plain-js@1t',
+    ]);
     expect(specs.some((s) => s.software)).toBe(false);
     expect(makePlan(o).sweep.join('\n')).not.toContain('webgpu@software');
   });
@@ -38,6 +47,8 @@ describe('--webgpu-software', () => {
       { kind: 'backend', name: 'webgpu', threads: null, label: 'webgpu@software', software: true },
       { kind: 'backend', name: 'cpu-wasm', threads: 1, label: 'cpu-wasm@1t' },
       { kind: 'backend', name: 'cpu-wasm', threads: 2, label: 'cpu-wasm@2t' },
+      { kind: 'backend', name: 'cpu-wasm', threads: 1, label: 'cpu-wasm kv-cache@1t', variant: 'kv-cache' },
+      { kind: 'backend', name: 'cpu-wasm', threads: 2, label: 'cpu-wasm kv-cache@2t', variant: 'kv-cache' },
     ]);
     // Without webgpu among the targets the flag changes nothing.
     expect(makePlan(parseArgs(['--backends', 'cpu-wasm', '--webgpu-software'])).specs.some((s) => s.name === 'webgpu')).toBe(false);
