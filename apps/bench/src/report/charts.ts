@@ -29,6 +29,22 @@ function mainFamily(records: CaseRecord[]): string | undefined {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
+/** One series per target of the measured times over `records`, at x = xOf(record) (hollow: extrapolated). */
+function timeSeries(records: CaseRecord[], xOf: (r: CaseRecord) => number, color: (label: string) => string): Series[] {
+  const byTarget = new Map<string, Series>();
+  for (const r of records)
+    for (const x of r.results) {
+      if (x.status !== 'ok' || x.timeMs === undefined) continue;
+      let s = byTarget.get(x.target);
+      if (!s) {
+        s = { name: x.target, points: [], dashed: !isBackendLabel(x.target), color: color(x.target) };
+        byTarget.set(x.target, s);
+      }
+      s.points.push({ x: xOf(r), y: x.timeMs, hollow: Boolean(x.time?.extrapolated) });
+    }
+  return [...byTarget.values()];
+}
+
 /**
  * Time vs N per target for every pattern of every family with at least two N (log-log, hollow points
  * extrapolated from a slice of rows), and η per pattern (bars: one group per pattern, one bar per target) at
@@ -47,18 +63,8 @@ export function buildCharts(all: CaseRecord[]): Chart[] {
       const rs = records.filter((r) => family(r) === fam && r.case.pattern === p);
       const ns = [...new Set(rs.map((r) => r.case.seq))].sort((a, b) => a - b);
       if (ns.length < 2) continue;
-      const byTarget = new Map<string, Series>();
-      for (const r of rs)
-        for (const x of r.results) {
-          if (x.status !== 'ok' || x.timeMs === undefined) continue;
-          let s = byTarget.get(x.target);
-          if (!s) {
-            s = { name: x.target, points: [], dashed: !isBackendLabel(x.target), color: color(x.target) };
-            byTarget.set(x.target, s);
-          }
-          s.points.push({ x: r.case.seq, y: x.timeMs, hollow: Boolean(x.time?.extrapolated) });
-        }
-      if (!byTarget.size) continue;
+      const series = timeSeries(rs, (r) => r.case.seq, color);
+      if (!series.length) continue;
       const title = `${p}: time vs N (${familyText(fam)})`;
       charts.push({
         name: `time-${p}${fam === main ? '' : `-${fam}`}.svg`,
@@ -71,7 +77,7 @@ export function buildCharts(all: CaseRecord[]): Chart[] {
           yLog: true,
           xTicks: ns,
           xFormat: nLabel,
-          series: [...byTarget.values()],
+          series,
           footnote: 'solid: library backends, dashed: peers; hollow points: extrapolated from a slice of query rows',
         }),
       });
@@ -116,18 +122,8 @@ function decodeCharts(all: CaseRecord[], color: (label: string) => string): Char
     const fr = rs.filter((r) => key(r) === fam);
     const caches = [...new Set(fr.map((r) => r.case.seq - seqQ(r.case)))].sort((a, b) => a - b);
     if (caches.length < 2) continue;
-    const byTarget = new Map<string, Series>();
-    for (const r of fr)
-      for (const x of r.results) {
-        if (x.status !== 'ok' || x.timeMs === undefined) continue;
-        let s = byTarget.get(x.target);
-        if (!s) {
-          s = { name: x.target, points: [], dashed: !isBackendLabel(x.target), color: color(x.target) };
-          byTarget.set(x.target, s);
-        }
-        s.points.push({ x: r.case.seq - seqQ(r.case), y: x.timeMs });
-      }
-    if (!byTarget.size) continue;
+    const series = timeSeries(fr, (r) => r.case.seq - seqQ(r.case), color);
+    if (!series.length) continue;
     const c = fr[0]!.case;
     const title = `decode, ${seqQ(c)} new token${seqQ(c) > 1 ? 's' : ''}: time per step vs kv cache (D=${c.headDim}, H=${c.headsQ}:${c.headsKv}, causal window ${c.window})`;
     charts.push({
@@ -141,7 +137,7 @@ function decodeCharts(all: CaseRecord[], color: (label: string) => string): Char
         yLog: true,
         xTicks: caches,
         xFormat: nLabel,
-        series: [...byTarget.values()],
+        series,
         footnote: 'solid: library backends, dashed: peers; a sliding window reads the same keys at every cache length',
       }),
     });
