@@ -1,6 +1,6 @@
 import type { Backend, ProbeResult, RunInfo } from '../backend.js';
 import { isSparseAttentionError, type SparseAttentionError, SparseAttentionError as SparseError } from '../errors.js';
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, ownedRequest, planAttention } from '../request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from '../request.js';
 import { FLOAT32_TOLERANCE, type Tolerance } from '../tolerance.js';
 import { abortedError, disposedError, internalError, throwIfAborted, unavailableError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -209,13 +209,16 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
     }
     // Otherwise the call keeps private copies: the whole request, or each piece's rows.
     const whole = pieces.length === 1 && isWhole(plan, pieces[0]!.select);
-    const inputs = whole ? [ownedRequest(request, plan)] : pieces.map((p) => gatherPiece(request, plan, p));
+    const inputs = pieces.map((p) => gatherPiece(request, plan, p));
+    // The pieces were checked against the live device; before it started (or after it was replaced) they are checked
+    // again against the one the call runs on.
+    const checkedWith = ctx;
     return schedule(async () => {
       let ctx: Ctx | null = null;
       try {
         ctx = await started();
         throwIfAborted(signal);
-        piecesOf(plan, ctx); // the device's real limits, now that it is known
+        if (ctx !== checkedWith) piecesOf(plan, ctx);
         if (whole) {
           const result = await device.run(ctx, inputs[0]!, pieces[0]!.plan, signal);
           record(ctx, 1, performance.now() - t0);

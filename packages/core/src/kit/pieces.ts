@@ -3,7 +3,7 @@
 // a selection of batch entries, kv heads (with their query heads), and strided query and key rows, with a plan
 // derived from the call's (its patterns are the call's, validated once; nothing is re-planned).
 import { residuePartition } from '../partition.js';
-import type { AttentionPlan, AttentionRequest, AttentionResult } from '../request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, ownedRequest } from '../request.js';
 import { type HostTensor, type Layout, shapeOf } from '../tensor.js';
 
 /** Which part of the call a piece covers. */
@@ -138,14 +138,14 @@ function gather(t: HostTensor, layout: Layout, H: number, S: number, D: number, 
 
 /**
  * The piece's inputs as a request of their own (private copies: the caller's arrays are free once this returns),
- * with the piece plan's patterns and resolved options. The whole call gives its own arrays, not copied.
+ * with the piece plan's patterns and resolved options; a piece that is the whole call gets copies of the whole arrays.
  */
 export function gatherPiece(request: AttentionRequest, parent: AttentionPlan, piece: Piece): AttentionRequest {
   const { plan, select } = piece;
   const p = parent;
   const whole = isWhole(parent, select);
   const resolved = { pattern: plan.patterns, scale: plan.scale, queryOffset: plan.offset, layout: plan.layout, returnLse: plan.returnLse };
-  if (whole) return { q: request.q, k: request.k, v: request.v, ...resolved };
+  if (whole) return { ...ownedRequest(request, p), ...resolved };
   return {
     q: gather(request.q, p.layout, p.headsQ, p.seqQ, p.headDim, rows(p, select, 'q')),
     k: gather(request.k, p.layout, p.headsKv, p.seqK, p.headDim, rows(p, select, 'k')),
