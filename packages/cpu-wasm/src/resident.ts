@@ -270,10 +270,13 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
         const make = (ctx: CpuWasmDevice) => {
           const at = allocate(ctx, bytes, 'capacity');
           const cache = new WasmKvCache(owner, ctx, config, at, append, (c) => {
+            collected.unregister(c);
             live--;
             free(c.device, c.at);
           });
           live++;
+          // A cache dropped without release() is freed when collected, as tensors are.
+          collected.register(cache, { device: ctx, at }, cache);
           clearKvCache(ctx.runner.memory, cache.regions);
           return cache;
         };
