@@ -1,6 +1,15 @@
 import type { AttentionRequest } from '@sparse/core';
-import { SparseAttentionError } from '@sparse/core';
-import { type AttentionPlan, type DeviceCode, defineBackend, fail, type KitBackend, ownedRequest, planAttention, type Refusal } from '@sparse/core/backend';
+import {
+  type AttentionPlan,
+  type DeviceCode,
+  defineBackend,
+  fail,
+  type KitBackend,
+  ownedRequest,
+  planAttention,
+  type Refusal,
+  throwRefusal,
+} from '@sparse/core/backend';
 import type { NativeBuildInfo } from './binding.js';
 import { KERNEL_NAMES, refusal } from './check.js';
 import { type CudaContext, describeDevice, releaseDevice, startDevice } from './device.js';
@@ -89,10 +98,7 @@ export function createCudaNative(options: CudaNativeOptions, loadAddon: (device:
   };
 
   const check = (plan: AttentionPlan, ctx: CudaContext | null) => refusal(plan, ctx?.binding ?? null, precision, tiles);
-  const refuse = (plan: AttentionPlan, ctx: CudaContext | null) => {
-    const r = check(plan, ctx);
-    if (r) throw new SparseAttentionError(r.code, r.message, { field: r.field });
-  };
+  const refuse = (plan: AttentionPlan, ctx: CudaContext | null) => throwRefusal(check(plan, ctx));
 
   const code: DeviceCode<CudaContext, CudaRunInfo> = {
     name: NAME,

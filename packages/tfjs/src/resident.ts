@@ -1,5 +1,5 @@
-import { type AttentionPlan, type ResidentRequest, type ResidentResult, SparseAttentionError } from '@sparse/core';
-import { fail, type Kit, planAttentionShapes, type Refusal } from '@sparse/core/backend';
+import type { AttentionPlan, ResidentRequest, ResidentResult } from '@sparse/core';
+import { fail, type Kit, planAttentionShapes, type Refusal, throwRefusal } from '@sparse/core/backend';
 import { attendTensors } from './compute.js';
 import { activate, type TfContext } from './device.js';
 import type { TfjsSettings } from './options.js';
@@ -39,9 +39,7 @@ function planResident(request: ResidentRequest<Tensor>): AttentionPlan {
   });
 }
 
-function refuse(refusal: Refusal | null): void {
-  if (refusal) throw new SparseAttentionError(refusal.code, refusal.message, { field: refusal.field });
-}
+const refuse = throwRefusal;
 
 /** The resident entry point on the kit's gates; `check` is the device's one resource check. */
 export function residentEntry(

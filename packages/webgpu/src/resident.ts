@@ -1,5 +1,5 @@
-import { type AttentionPlan, type ResidentRequest, type ResidentResult, SparseAttentionError } from '@sparse/core';
-import { fail, type Kit, planAttentionShapes, type Refusal, shapeOf } from '@sparse/core/backend';
+import type { AttentionPlan, ResidentRequest, ResidentResult } from '@sparse/core';
+import { fail, type Kit, planAttentionShapes, shapeOf, throwRefusal } from '@sparse/core/backend';
 import type { Planner } from './check.js';
 import { type DeviceContext, lostBeforeCall } from './device.js';
 import { chunkBindings, encodeChunks, getKernels } from './encode.js';
@@ -99,9 +99,7 @@ async function runResident(ctx: DeviceContext, p: Prepared, io: Record<'q' | 'k'
   return stats;
 }
 
-function refuse(refusal: Refusal | null): void {
-  if (refusal) throw new SparseAttentionError(refusal.code, refusal.message, { field: refusal.field });
-}
+const refuse = throwRefusal;
 
 /**
  * attentionResident: GPUBuffers in and out on the backend's device, through the kit's gate (disposed, abort,

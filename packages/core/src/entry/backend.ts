@@ -4,7 +4,7 @@
 export { BlockMaskCache, forEachAllowedKey } from '../compile/blockmask.js';
 export { fail, show } from '../errors.js';
 export { type DeviceCode, defineBackend, type Kit, type KitBackend, type Refusal } from '../kit/define.js';
-export { abortedError, disposedError, internalError, throwIfAborted, unavailableError } from '../kit/errors.js';
+export { abortedError, disposedError, internalError, throwIfAborted, throwRefusal, unavailableError } from '../kit/errors.js';
 export { HEAD_FIELD, HEAD_MODE, HEAD_WORDS, type HeadTable, headTableSource, type LabelGroup, packHeadTable } from '../kit/head-table.js';
 export { type BackendOptions, type ResolvedOptions, resolveOptions, type TileLimits, type TileOptions } from '../kit/options.js';
 export { emptyResult, gatherPiece, isWhole, type Piece, type PieceOptions, type PieceSelection, planPieces, scatterPiece } from '../kit/pieces.js';

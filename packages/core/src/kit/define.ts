@@ -1,18 +1,13 @@
 import type { Backend, ProbeResult, RunInfo } from '../backend.js';
-import { isSparseAttentionError, type SparseAttentionError, SparseAttentionError as SparseError } from '../errors.js';
+import { isSparseAttentionError, type SparseAttentionError } from '../errors.js';
 import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from '../request.js';
 import { FLOAT32_TOLERANCE, type Tolerance } from '../tolerance.js';
-import { abortedError, disposedError, internalError, throwIfAborted, unavailableError } from './errors.js';
+import { abortedError, disposedError, internalError, type Refusal, throwIfAborted, throwRefusal, unavailableError } from './errors.js';
+
+export type { Refusal } from './errors.js';
+
 import type { ResolvedOptions } from './options.js';
 import { emptyResult, gatherPiece, isWhole, type Piece, planPieces, scatterPiece } from './pieces.js';
-
-/** Why a backend cannot run a (piece of a) call, before anything runs. */
-export interface Refusal {
-  code: 'UNSUPPORTED' | 'RESOURCE_LIMIT';
-  /** The input the refusal is about (`q.shape[3]`, `request`, …). */
-  field: string;
-  message: string;
-}
 
 /**
  * What a backend writes: its device code. The kit (defineBackend) does the rest the same way for every backend:
@@ -164,7 +159,7 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
         if (seen.has(key)) continue;
         seen.add(key);
         const refusal = device.check(p, ctx);
-        if (refusal) throw new SparseError(refusal.code, refusal.message, { field: refusal.field });
+        throwRefusal(refusal);
       }
     }
     return pieces;

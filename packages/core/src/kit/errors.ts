@@ -29,3 +29,16 @@ export function internalError(name: string, e: unknown): SparseAttentionError {
     cause: e,
   });
 }
+
+/** Why a backend cannot run a (piece of a) call, before anything runs. */
+export interface Refusal {
+  code: 'UNSUPPORTED' | 'RESOURCE_LIMIT';
+  /** The input the refusal is about (`q.shape[3]`, `request`, …). */
+  field: string;
+  message: string;
+}
+
+/** A device's refusal as the error supports() and attention() give for it (nothing when there is none). */
+export function throwRefusal(refusal: Refusal | null): void {
+  if (refusal) throw new SparseAttentionError(refusal.code, refusal.message, { field: refusal.field });
+}
