@@ -18,6 +18,7 @@ import {
   C_DV,
   C_DVA,
   C_GROUP,
+  C_HEAD_PACK,
   C_HEADS,
   C_HKV,
   C_HQ,
@@ -71,6 +72,7 @@ import {
   C_V_BATCH,
   C_V_HEAD,
   C_V_ROW,
+  C_V_TILED,
   C_VBAD,
   C_VBAD_BLOCK,
   C_WPR,
@@ -92,7 +94,7 @@ import {
 import { HEAD_BITS, HEAD_COL_IDX, HEAD_LABELS, HEAD_MODE, HEAD_PARAM, HEAD_ROW_PTR, HEAD_WORDS, MODE_CLUSTER, MODE_TOPK } from './head-table';
 import { selectKth } from './select';
 import { applyBadV, applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
-import { packQ, pvGroup, scoreGroup } from './tile';
+import { packQ, pvGroup, pvTiles, scoreGroup } from './tile';
 
 /** An integer slot of the call context (sizes, strides, counts). */
 function ctxInt(ctx: usize, slot: i32): i32 {
@@ -280,6 +282,10 @@ function labelJob(job: usize, D: i32): void {
 /**
  * Where one task of the topk and attend phases lies: query head h, batch entry b, query block qb. A view on TASK_BYTES
  * of the worker's own scratch (never memory another worker writes), filled by locateTask.
+ *
+ * With heads packed (C_HEAD_PACK > 1, Sq = 1) the task's "rows" are the one query row of `rows` consecutive heads
+ * h, h + 1, …: their q and out rows are a head stride apart, their per-row entries (ml, thr, tie, labelQ) are
+ * adjacent as rows' are, and every lane reads the same bit-tile row (bitsRowBytes = 0).
  */
 @unmanaged
 class Task {
@@ -291,9 +297,11 @@ class Task {
   rows: i32;
   /** The head's row in the head table. */
   headRow: usize;
-  /** Its first query row and the byte stride of q rows. */
+  /** Its first query row and the byte stride of q rows, of out rows, and of the rows of a bit tile. */
   q: usize;
   qStride: usize;
+  oStride: usize;
+  bitsRowBytes: usize;
   /** Kt of its (batch entry, kv head), and the bytes of one Kt block (logical block kb at kb mod C_KT_BLOCKS). */
   kt: usize;
   ktBlock: usize;
@@ -301,26 +309,32 @@ class Task {
   rowIndex: usize;
 }
 
-/** Task t = (h · B + b) · numQBlocks + qb, located into `task` (which it returns). */
+/**
+ * Task t = (hp · B + b) · numQBlocks + qb, located into `task` (which it returns): hp is the query head, or with
+ * heads packed the pack of C_HEAD_PACK heads starting at head hp · C_HEAD_PACK.
+ */
 function locateTask(ctx: usize, t: i32, task: Task): Task {
   const nqb = ctxInt(ctx, C_NQB);
   const B = ctxInt(ctx, C_B);
   const bq = ctxInt(ctx, C_BQ);
+  const pack = ctxInt(ctx, C_HEAD_PACK);
   const qb = t % nqb;
   const hb = t / nqb;
   const b = hb % B;
-  const h = hb / B;
+  const h = (hb / B) * pack;
   const hk = h / ctxInt(ctx, C_GROUP);
   const i0 = qb * bq;
   task.h = h;
   task.b = b;
   task.qb = qb;
   task.i0 = i0;
-  task.rows = min(bq, ctxInt(ctx, C_SQ) - i0);
+  task.rows = pack > 1 ? pack : min(bq, ctxInt(ctx, C_SQ) - i0);
   task.headRow = ctxPtr(ctx, C_HEADS) + <usize>h * ((<usize>HEAD_WORDS) << 2);
   task.q =
     ctxPtr(ctx, C_Q) + ((<usize>b * <usize>ctxInt(ctx, C_Q_BATCH) + <usize>h * <usize>ctxInt(ctx, C_Q_HEAD) + <usize>i0 * <usize>ctxInt(ctx, C_Q_ROW)) << 2);
-  task.qStride = (<usize>ctxInt(ctx, C_Q_ROW)) << 2;
+  task.qStride = (<usize>ctxInt(ctx, pack > 1 ? C_Q_HEAD : C_Q_ROW)) << 2;
+  task.oStride = (<usize>ctxInt(ctx, pack > 1 ? C_O_HEAD : C_O_ROW)) << 2;
+  task.bitsRowBytes = pack > 1 ? 0 : (<usize>ctxInt(ctx, C_WPR)) << 2;
   const ktBlock = (<usize>ctxInt(ctx, C_D) * <usize>ctxInt(ctx, C_BK)) << 2;
   task.ktBlock = ktBlock;
   task.kt = ctxPtr(ctx, C_KT) + <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ctxInt(ctx, C_KT_BLOCKS) * ktBlock;
@@ -372,7 +386,7 @@ function topkTask(ctx: usize, task: Task, scratch: usize): void {
     for (let g = 0; g < groups; g++) {
       const St = cand + <usize>g * ldG + ((<usize>((n - n0) * bk)) << 4);
       scoreGroup(Qp + <usize>g * ((<usize>D) << 4), kt, bk, D, scale, St);
-      if (P >= 0) applyBits(St, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
+      if (P >= 0) applyBits(St, bk, bits + ((<usize>(P * bq) * <usize>wpr) << 2) + <usize>(g << 2) * task.bitsRowBytes, wpr, task.bitsRowBytes);
       if (Sk - j0 < bk) maskTail(St, Sk - j0, bk);
     }
   }
@@ -455,7 +469,10 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
   const lda = (<usize>ctxInt(ctx, C_DVA)) << 2;
   const hk = h / ctxInt(ctx, C_GROUP);
   const vs = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
-  const vBase = ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
+  // V tiles (a KV cache) or v rows in the request layout.
+  const vTiled = ctxInt(ctx, C_V_TILED) !== 0;
+  const Dv8 = (Dv + 7) & ~7;
+  const vTileBytes = (<usize>bk * <usize>Dv8) << 2;
   const thr = ctxPtr(ctx, C_THR) + (rowIndex << 2);
   const tie = ctxPtr(ctx, C_TIE) + (rowIndex << 2);
   const labelQ = ctxPtr(ctx, C_LABELQ) + (rowIndex << 2);
@@ -466,6 +483,9 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
   // Stored key blocks (Kt, flags, v rows): logical block kb at kb mod ring (see C_KT_BLOCKS).
   const ring = ctxInt(ctx, C_KT_BLOCKS);
   const kvBlocks = <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ring;
+  const vBase = vTiled
+    ? ctxPtr(ctx, C_V) + kvBlocks * vTileBytes
+    : ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
   const badBlock = ctxPtr(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
   const badKey = ctxPtr(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
 
@@ -492,7 +512,7 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
     const pj0 = pb0 * bk;
     const keys = min((m - n) * bk, Sk - j0);
     const runBk = (m - n) * bk;
-    const vb = vBase + <usize>pj0 * vs;
+    const vb = vTiled ? vBase + <usize>pb0 * vTileBytes : vBase + <usize>pj0 * vs;
     let badV = false;
     for (let pb = pb0; pb < pb0 + (m - n); pb++) if (load<i32>(badBlock + ((<usize>pb) << 2)) !== 0) badV = true;
     for (let g = 0; g < groups; g++) {
@@ -505,21 +525,22 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
         const width = min(bk, Sk - jb);
         const Sb = St + ((<usize>((e - n) * bk)) << 4);
         scoreGroup(qg, kt0 + <usize>(pb0 + (e - n)) * ktBlock, bk, D, scale, Sb);
-        if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq + (g << 2)) * <usize>wpr) << 2), wpr);
+        if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq) * <usize>wpr) << 2) + <usize>(g << 2) * task.bitsRowBytes, wpr, task.bitsRowBytes);
         if (width < bk) maskTail(Sb, width, bk);
         if (mode === MODE_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
         else if (mode === MODE_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
       }
       if (badV) applyBadV(St, keys, badKey + ((<usize>pj0) << 2));
       softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
-      pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
+      if (vTiled) pvTiles(St, keys, vb, bk, vTileBytes, acc + <usize>(g << 2) * lda, lda, Dv8, corr + gr);
+      else pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
     }
     n = m;
   }
 
   // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp. l = 0: no allowed key (out 0);
   // l = NaN: the row met a non-finite score or v (out NaN).
-  const os = (<usize>ctxInt(ctx, C_O_ROW)) << 2;
+  const os = task.oStride;
   const out =
     ctxPtr(ctx, C_O) +
     ((<usize>b * <usize>ctxInt(ctx, C_O_BATCH) + <usize>h * <usize>ctxInt(ctx, C_O_HEAD) + <usize>task.i0 * <usize>ctxInt(ctx, C_O_ROW)) << 2);

@@ -42,13 +42,13 @@ function exp2v(x: v128): v128 {
 
 /**
  * Partial block: keep St[c][r] where bit c of row r of the block's bit tile is set, else -Infinity. `bits` points
- * at the group's first row (rows are wpr words apart).
+ * at the group's first row; the four rows are rowBytes apart (wpr words, or 0 when the four lanes are heads packed
+ * over one query row: see C_HEAD_PACK).
  */
-export function applyBits(St: usize, bk: i32, bits: usize, wpr: i32): void {
+export function applyBits(St: usize, bk: i32, bits: usize, wpr: i32, rowBytes: usize): void {
   const ninf = f32x4.splat(NEG_INF);
   const one = i32x4.splat(1);
   const zero = i32x4.splat(0);
-  const rowBytes = (<usize>wpr) << 2;
   for (let w = 0; w < wpr; w++) {
     const at = bits + ((<usize>w) << 2);
     const w0 = load<u32>(at);

@@ -1,7 +1,8 @@
 // The register-blocked inner kernels over one group of four query rows:
 //   packQ      — the group's rows interleaved, Qp[d][4], so one pointer with immediate offsets feeds the kernel;
 //   scoreGroup — St[c][4] = scale · Σ_d q_r[d] · k_c[d] for one key block (key-major: one vector = 4 rows);
-//   pvGroup    — ACC[r][:Dv] = ACC[r][:Dv] · corr[r] + Σ_c P[c][r] · V[c][:Dv].
+//   pvGroup    — ACC[r][:Dv] = ACC[r][:Dv] · corr[r] + Σ_c P[c][r] · V[c][:Dv];
+//   pvTiles    — the same over V stored as tiles (a KV cache: see C_V_TILED).
 //
 // Every score is summed in the same order whatever the blocking (lane adds q[d] · k[d] for d = 0, 1, …, D-1, one
 // multiply-add each: see madd.ts), so the top-k pass and the fused kernel compute bit-identical scores.
@@ -182,5 +183,66 @@ export function pvGroup(P: usize, width: i32, v: usize, vs: usize, acc: usize, l
       }
       store<f32>(o, a);
     }
+  }
+}
+
+/**
+ * pvGroup over V stored as tiles (C_V_TILED): `width` keys of consecutive tiles of tileBytes from vt, each tile
+ * [Dv8 / 8][bk][8], so the keys of one 8-wide slice of a tile are read as one contiguous stream. Dv8 (Dv rounded up
+ * to 8) values per row: the padding of the tiles is zero, and ACC rows (lda bytes apart) hold at least Dv8 values.
+ */
+export function pvTiles(P: usize, width: i32, vt: usize, bk: i32, tileBytes: usize, acc: usize, lda: usize, Dv8: i32, corr: usize): void {
+  const o0 = acc;
+  const o1 = o0 + lda;
+  const o2 = o1 + lda;
+  const o3 = o2 + lda;
+  const f0 = v128.load32_splat(corr);
+  const f1 = v128.load32_splat(corr, 4);
+  const f2 = v128.load32_splat(corr, 8);
+  const f3 = v128.load32_splat(corr, 12);
+  const sliceBytes = (<usize>bk) << 5;
+  for (let e = 0; e < Dv8; e += 8) {
+    const eo = (<usize>e) << 2;
+    let a0 = f32x4.mul(v128.load(o0 + eo), f0);
+    let a1 = f32x4.mul(v128.load(o0 + eo, 16), f0);
+    let a2 = f32x4.mul(v128.load(o1 + eo), f1);
+    let a3 = f32x4.mul(v128.load(o1 + eo, 16), f1);
+    let a4 = f32x4.mul(v128.load(o2 + eo), f2);
+    let a5 = f32x4.mul(v128.load(o2 + eo, 16), f2);
+    let a6 = f32x4.mul(v128.load(o3 + eo), f3);
+    let a7 = f32x4.mul(v128.load(o3 + eo, 16), f3);
+    let pp = P;
+    let tile = vt + <usize>(e >> 3) * sliceBytes;
+    for (let left = width; left > 0; left -= bk) {
+      let vp = tile;
+      const pEnd = pp + ((<usize>min(bk, left)) << 4);
+      while (pp < pEnd) {
+        const v0 = v128.load(vp);
+        const v1 = v128.load(vp, 16);
+        let x = v128.load32_splat(pp);
+        a0 = madd(x, v0, a0);
+        a1 = madd(x, v1, a1);
+        x = v128.load32_splat(pp, 4);
+        a2 = madd(x, v0, a2);
+        a3 = madd(x, v1, a3);
+        x = v128.load32_splat(pp, 8);
+        a4 = madd(x, v0, a4);
+        a5 = madd(x, v1, a5);
+        x = v128.load32_splat(pp, 12);
+        a6 = madd(x, v0, a6);
+        a7 = madd(x, v1, a7);
+        vp += 32;
+        pp += 16;
+      }
+      tile += tileBytes;
+    }
+    v128.store(o0 + eo, a0);
+    v128.store(o0 + eo, a1, 16);
+    v128.store(o1 + eo, a2);
+    v128.store(o1 + eo, a3, 16);
+    v128.store(o2 + eo, a4);
+    v128.store(o2 + eo, a5, 16);
+    v128.store(o3 + eo, a6);
+    v128.store(o3 + eo, a7, 16);
   }
 }

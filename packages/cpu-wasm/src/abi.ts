@@ -77,7 +77,7 @@ export const C_SC_CORR = 52;
 export const C_SC_ACC = 53;
 export const C_SC_CAND = 54;
 export const C_SC_SEL = 55;
-/** Row stride of the accumulator tile in elements (Dv rounded up to 4). */
+/** Row stride of the accumulator tile in elements (Dv rounded up to 8). */
 export const C_DVA = 56;
 /** Number of K transposition tasks (B · Hkv · numKBlocks); prep task ids past it are label jobs. */
 export const C_PREP_NT = 57;
@@ -107,9 +107,21 @@ export const C_SC_TASK = 68;
  * copy has numKBlocks (kb < numKBlocks: the identity); a resident KV cache kept as a ring has its own block count.
  */
 export const C_KT_BLOCKS = 69;
+/**
+ * Query heads per attention task. 1: a task is (query head, batch entry, query block). More (only with Sq = 1, every
+ * head of a kv group sharing one head-table row): a task is that many heads of one kv group, one row each, packed into
+ * the kernel's four-row groups as if they were rows, so a kv head's keys and values are read once for all of them.
+ */
+export const C_HEAD_PACK = 70;
+/**
+ * 1: V at C_V is stored as tiles, not rows (a KV cache): per stored key block (C_KT_BLOCKS of them per (batch entry,
+ * kv head)) [Dv8 / 8][blockK][8] with Dv8 = Dv rounded up to 8, zero padded, so one 8-wide slice of a block's keys is
+ * blockK · 32 contiguous bytes (the P·V pass streams them). 0: v rows in the request layout (C_V_ROW, …).
+ */
+export const C_V_TILED = 71;
 export const CTX_SLOTS = 72;
 
-/** Bytes of one worker's task record (11 i32 / pointer fields, rounded up). */
+/** Bytes of one worker's task record (13 i32 / pointer fields, rounded up). */
 export const TASK_BYTES = 64;
 
 // The phases of a call, in order: the index of each one's chunk counter, and of its chunk table slots.

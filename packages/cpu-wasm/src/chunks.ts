@@ -24,11 +24,20 @@ export function balancedChunks(ranges: readonly (readonly [number, number])[], c
   return Int32Array.from(out);
 }
 
-/** Cost of attention task t = (h · B + b) · numQBlocks + qb: the key blocks it visits, plus a fixed part per row block. */
-export function attentionCost(listed: (h: number, qb: number) => number, batch: number, numQBlocks: number, tileArea: number): (t: number) => number {
+/**
+ * Cost of attention task t = (hp · B + b) · numQBlocks + qb (hp: the query head, or the pack of headPack heads from
+ * head hp · headPack): the key blocks it visits, plus a fixed part per row block.
+ */
+export function attentionCost(
+  listed: (h: number, qb: number) => number,
+  batch: number,
+  numQBlocks: number,
+  tileArea: number,
+  headPack = 1,
+): (t: number) => number {
   return (t) => {
     const qb = t % numQBlocks;
-    const h = Math.floor(t / numQBlocks / batch);
+    const h = Math.floor(t / numQBlocks / batch) * headPack;
     return (listed(h, qb) + 1) * tileArea;
   };
 }

@@ -45,7 +45,10 @@ export interface KvCacheConfig {
 export interface KvCacheRegions {
   /** Kᵀ tiles [B][Hkv][blocks][blockK / 8][D][8], as the prep phase writes them for a call. */
   kt: number;
-  /** V rows [B][Hkv][slots][Dv] (a non-finite row is stored as zeros and flagged). */
+  /**
+   * V tiles [B][Hkv][blocks][Dv8 / 8][blockK][8] (Dv8: Dv rounded up to 8, padded with zeros), the layout the kernel's
+   * P·V pass streams (C_V_TILED); a non-finite row is stored as zeros and flagged.
+   */
   v: number;
   /** Per stored key: -1 where its v row held a non-finite value, else 0, [B][Hkv][slots] (i32). */
   vbad: number;
@@ -93,14 +96,17 @@ export function kvCacheConfig(options: unknown, blockK: number): KvCacheConfig {
   return { batch, headsKv, headDim, headDimV, capacity, window, layout, slots: blocks * blockK, blocks, blockK };
 }
 
+/** Dv rounded up to 8: the values per key of a V tile. */
+export const dv8 = (Dv: number) => Math.ceil(Dv / 8) * 8;
+
 /** The parts of a cache inside its one allocation (64-byte aligned offsets). */
 export function kvCacheRegions(c: KvCacheConfig, base: number): KvCacheRegions {
   const heads = c.batch * c.headsKv;
   const align = (n: number) => Math.ceil(n / 64) * 64;
   const kt = base;
   const v = kt + align(heads * c.blocks * c.headDim * c.blockK * 4);
-  // 16 bytes of slack after the v rows, as after every tensor the kernel reads.
-  const vbad = v + align(heads * c.slots * c.headDimV * 4 + 16);
+  // 16 bytes of slack after the v tiles, as after every tensor the kernel reads.
+  const vbad = v + align(heads * c.slots * dv8(c.headDimV) * 4 + 16);
   const vbadBlock = vbad + align(heads * c.slots * 4);
   const end = vbadBlock + align(heads * c.blocks * 4);
   return { kt, v, vbad, vbadBlock, bytes: end - base };
@@ -247,7 +253,7 @@ export function clearKvCache(memory: WebAssembly.Memory, r: KvCacheRegions): voi
 
 /**
  * Writes positions start .. start + n of k and v (the cache's layout) into the cache: each key into its Kᵀ tile
- * (chunk c >> 3, lane c & 7), each v row as it is (zeros and a flag where it holds a non-finite value), then the
+ * (chunk c >> 3, lane c & 7), each v row into its V tile (zeros and a flag where it holds a non-finite value), then the
  * block flags of the blocks touched.
  */
 export function writeAppend(memory: WebAssembly.Memory, cache: WasmKvCache, k: Float32Array, v: Float32Array, start: number, n: number): void {
@@ -259,11 +265,13 @@ export function writeAppend(memory: WebAssembly.Memory, cache: WasmKvCache, k: F
   const ks = strides(c.layout, Hkv, n, D);
   const vs = strides(c.layout, Hkv, n, Dv);
   const ktBlock = D * bk;
+  const Dv8 = dv8(Dv);
+  const vtBlock = Dv8 * bk;
   for (let b = 0; b < B; b++)
     for (let h = 0; h < Hkv; h++) {
       const bh = b * Hkv + h;
       const kt = (r.kt >> 2) + bh * blocks * ktBlock;
-      const vRows = (r.v >> 2) + bh * slots * Dv;
+      const vt = (r.v >> 2) + bh * blocks * vtBlock;
       const flags = (r.vbad >> 2) + bh * slots;
       for (let i = 0; i < n; i++) {
         const slot = (start + i) % slots;
@@ -273,14 +281,15 @@ export function writeAppend(memory: WebAssembly.Memory, cache: WasmKvCache, k: F
         let src = b * ks.batch + h * ks.head + i * ks.row;
         for (let d = 0; d < D; d++, dst += 8) F[dst] = k[src + d]!;
         src = b * vs.batch + h * vs.head + i * vs.row;
-        const row = vRows + slot * Dv;
+        // Value e of the row at slice e >> 3, key col, lane e & 7 of its block's tile.
+        const at = vt + pb * vtBlock + col * 8;
         let bad = false;
         for (let e = 0; e < Dv; e++) {
           const x = v[src + e]!;
-          F[row + e] = x;
+          F[at + (e >> 3) * bk * 8 + (e & 7)] = x;
           if (x - x !== 0) bad = true;
         }
-        if (bad) F.fill(0, row, row + Dv);
+        for (let e = bad ? 0 : Dv; e < Dv8; e++) F[at + (e >> 3) * bk * 8 + (e & 7)] = 0;
         I[flags + slot] = bad ? -1 : 0;
       }
       // Block flags: any flagged key among the block's stored keys (older ones included: they may still be read).

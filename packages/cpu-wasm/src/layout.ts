@@ -129,7 +129,8 @@ export function layoutArena(input: ArenaInput): Arena {
   const vbadBlock = kvOwn ? mem.take(B * Hkv * numKB * 4) : 0;
 
   const maxCols = topkColumns(table, bk);
-  const dva = Math.ceil(Dv / 4) * 4;
+  // Accumulator rows: Dv rounded up to 8 (the P·V pass over V tiles writes whole 8-wide slices).
+  const dva = Math.ceil(Dv / 8) * 8;
   const part = new Bump(0);
   const parts = {
     // One group's score tile over a run of adjacent key blocks.

@@ -1,5 +1,5 @@
 import type { AttentionPlan, TileSizes } from '@sparse/core';
-import { HEAD_MODE, type HeadTable } from '@sparse/core/backend';
+import { HEAD_MODE, HEAD_WORDS, type HeadTable } from '@sparse/core/backend';
 import { PHASE_ATTEND, PHASE_PREP, PHASE_TOPK } from './abi.js';
 import { attentionCost, balancedChunks, blockRuns } from './chunks.js';
 import type { Phase } from './instance.js';
@@ -30,14 +30,18 @@ export function planChunks(
   const numQB = Math.ceil(Sq / bq);
   const numKB = Math.ceil(Sk / bk);
   const perHead = B * numQB;
-  const cost = attentionCost((h, qb) => listedBlocks(table, h, qb), B, numQB, bq * bk);
-  const attend = balancedChunks([[0, Hq * perHead]], cost, count);
+  const headPack = headsPerTask(plan, table, bq);
+  const cost = attentionCost((h, qb) => listedBlocks(table, h, qb), B, numQB, bq * bk, headPack);
+  const attend = balancedChunks([[0, (Hq / headPack) * perHead]], cost, count);
 
+  // Task ranges of the top-k heads (packed heads share their head-table row, so a pack is top-k as its first head).
   const topkRanges: [number, number][] = [];
   for (const h of headsIn(table, HEAD_MODE.topk)) {
+    if (h % headPack !== 0) continue;
+    const hp = h / headPack;
     const last = topkRanges[topkRanges.length - 1];
-    if (last && last[1] === h * perHead) last[1] = (h + 1) * perHead;
-    else topkRanges.push([h * perHead, (h + 1) * perHead]);
+    if (last && last[1] === hp * perHead) last[1] = (hp + 1) * perHead;
+    else topkRanges.push([hp * perHead, (hp + 1) * perHead]);
   }
   const topk = balancedChunks(topkRanges, cost, count);
 
@@ -56,5 +60,26 @@ export function planChunks(
   const phases: Phase[] = prep.length > 0 ? [PHASE_PREP] : [];
   if (table.hasTopk) phases.push(PHASE_TOPK);
   phases.push(PHASE_ATTEND);
-  return { chunks: { prep, topk, attend, transposeTasks }, phases, labelJobs };
+  return { chunks: { prep, topk, attend, transposeTasks, headPack }, phases, labelJobs };
+}
+
+/**
+ * Query heads per attention task (C_HEAD_PACK): with one query row (decode), the heads of a kv group fill the kernel's
+ * four-row groups instead of one lane each, and the group's keys and values are read once, not once per head. Only
+ * where every head of each kv group has the same head-table row (same mask, mode and parameters: the usual case);
+ * the pack is the largest divisor of the group that fits a query block's scratch.
+ */
+export function headsPerTask(plan: AttentionPlan, table: HeadTable, blockQ: number): number {
+  const G = plan.group;
+  if (plan.seqQ !== 1 || G < 2) return 1;
+  const W = HEAD_WORDS;
+  const rows = table.heads;
+  for (let h = 0; h < plan.headsQ; h++) {
+    const first = h - (h % G);
+    if (h === first) continue;
+    for (let w = 0; w < W; w++) if (rows[h * W + w] !== rows[first * W + w]) return 1;
+  }
+  let pack = Math.min(G, blockQ);
+  while (G % pack !== 0) pack--;
+  return pack;
 }

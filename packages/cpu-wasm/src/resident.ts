@@ -206,8 +206,7 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
       if (cache) {
         const c = cache.config;
         const r = cache.regions;
-        Object.assign(at, { k: 0, v: r.v, kt: r.kt, vbad: r.vbad, vbadBlock: r.vbadBlock, ktBlocks: c.blocks, transpose: false });
-        at.vs = { row: c.headDimV, head: c.slots * c.headDimV, batch: c.headsKv * c.slots * c.headDimV };
+        Object.assign(at, { k: 0, v: r.v, kt: r.kt, vbad: r.vbad, vbadBlock: r.vbadBlock, ktBlocks: c.blocks, transpose: false, vTiled: true });
       }
       writeContext(runner.memory, plan, table, arena, chunks.chunks, tiles, at);
       const F = new Float32Array(runner.memory.buffer);
@@ -220,7 +219,7 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
       if (lse) writeLse(runner.memory, plan, arena, lse.view());
       phaseMs.read = performance.now() - r0;
       phaseMs.total = performance.now() - t0;
-      ctx.last = pieceStats(plan, table, arena, grew, phaseMs);
+      ctx.last = pieceStats(plan, table, arena, grew, phaseMs, chunks.chunks.headPack);
       kit.record(ctx, 1, phaseMs.total);
       return lse ? { out, lse } : { out };
     } catch (e) {

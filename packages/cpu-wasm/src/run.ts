@@ -22,6 +22,11 @@ export interface PieceStats {
   /** Bytes of the distinct compiled masks. */
   maskBytes: number;
   /**
+   * Query heads per attention task: 1, or with one query row (decode) and the heads of each kv group sharing one
+   * pattern, the heads packed together so the group's keys and values are read once for all of them.
+   */
+  headsPerTask: number;
+  /**
    * Milliseconds: `setup` (head table, layout, copying the inputs in, on the calling thread), each phase, `read`
    * (copying the results out), and `total`.
    */
@@ -81,7 +86,7 @@ export function runPiece(
     const result = readResult(runner.memory, plan, arena);
     phaseMs.read = performance.now() - r0;
     phaseMs.total = performance.now() - t0;
-    device.last = pieceStats(plan, table, arena, grew, phaseMs);
+    device.last = pieceStats(plan, table, arena, grew, phaseMs, chunks.headPack);
     return result;
   })();
 }
@@ -97,12 +102,20 @@ export function chunkPairs(chunks: CallChunks): { prep: number; topk: number; at
 }
 
 /** The figures of a piece for lastRun(). */
-export function pieceStats(plan: AttentionPlan, table: HeadTable, arena: Arena, grew: boolean, phaseMs: PieceStats['phaseMs']): PieceStats {
+export function pieceStats(
+  plan: AttentionPlan,
+  table: HeadTable,
+  arena: Arena,
+  grew: boolean,
+  phaseMs: PieceStats['phaseMs'],
+  headsPerTask: number,
+): PieceStats {
   return {
     arenaBytes: arena.total,
     grew,
     nnz: table.nnz * plan.batch,
     maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
+    headsPerTask,
     phaseMs,
   };
 }

@@ -11,6 +11,8 @@ export interface CallChunks {
   attend: Int32Array;
   /** Prep task ids below this are K transpositions (B · Hkv · numKBlocks); the rest are label jobs. */
   transposeTasks: number;
+  /** Query heads per attention task (C_HEAD_PACK; see headsPerTask). */
+  headPack: number;
 }
 
 export interface Strides {
@@ -61,6 +63,8 @@ export interface Operands {
   os: Strides;
   /** Whether the call transposes K in its prep phase (false: the Kᵀ tiles are there already). */
   transpose: boolean;
+  /** Whether v is stored as tiles (a KV cache; C_V_TILED), not rows in the layout of `vs`. */
+  vTiled: boolean;
 }
 
 /** The operands of a call whose inputs and outputs are copied into its own arena. */
@@ -80,6 +84,7 @@ export function hostOperands(plan: AttentionPlan, arena: Arena, tiles: TileSizes
     vs: strides(layout, Hkv, Sk, Dv),
     os: strides(layout, Hq, Sq, Dv),
     transpose: true,
+    vTiled: false,
   };
 }
 
@@ -222,6 +227,8 @@ export function writeContext(
   set(A.C_BITS, arena.bits);
   set(A.C_LABEL_K, arena.labelK);
   set(A.C_SC_TASK, arena.parts.task);
+  set(A.C_HEAD_PACK, chunks.headPack);
+  set(A.C_V_TILED, at.vTiled ? 1 : 0);
   I.fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
 
   I.set(chunks.prep, arena.prepChunks >> 2);

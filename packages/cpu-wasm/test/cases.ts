@@ -91,4 +91,38 @@ export const CASES: [string, AttentionRequest][] = [
       { kind: 'topk', k: 4, within: causal },
     ]),
   ],
+  // Decode (one query row after a cache): the heads of a kv group are packed into the kernel's rows.
+  [
+    'decode, GQA 4:1, causal window',
+    makeRequest({ Hq: 8, Hkv: 2, Sq: 1, Sk: 300, D: 16, Dv: 12 }, { kind: 'local', left: 40, right: 0 }, { queryOffset: 299 }),
+  ],
+  ['decode, GQA 3:1, causal', makeRequest({ Hq: 6, Hkv: 2, Sq: 1, Sk: 90, D: 8 }, causal, { queryOffset: 89 })],
+  [
+    'decode, GQA 8:1, batch 2, bshd, Dv 5',
+    makeRequest({ B: 2, Hq: 8, Hkv: 1, Sq: 1, Sk: 131, D: 12, Dv: 5, layout: 'bshd' }, { kind: 'local', left: 17, right: 0 }, { queryOffset: 130 }),
+  ],
+  ['decode, GQA 6:1, mid-sequence query', makeRequest({ Hq: 6, Hkv: 1, Sq: 1, Sk: 77, D: 8 }, { kind: 'local', left: 9, right: 9 }, { queryOffset: 40 })],
+  [
+    'decode, topk, GQA 4:1, ties',
+    makeRequest({ Hq: 8, Hkv: 2, Sq: 1, Sk: 70, D: 4, integers: true, seed: 3 }, { kind: 'topk', k: 6, within: causal }, { queryOffset: 69 }),
+  ],
+  [
+    'decode, cluster, GQA 2:1',
+    makeRequest(
+      { Hq: 4, Hkv: 2, Sq: 1, Sk: 60, D: 3, integers: true, seed: 6 },
+      {
+        kind: 'cluster',
+        centroids: [
+          [1, 1, 0],
+          [0, 0, 1],
+        ],
+        within: causal,
+      },
+      { queryOffset: 59 },
+    ),
+  ],
+  [
+    'decode, per-head patterns (not packed)',
+    makeRequest({ Hq: 4, Hkv: 1, Sq: 1, Sk: 50, D: 8 }, [causal, { kind: 'local', left: 3, right: 0 }, causal, dense], { queryOffset: 49 }),
+  ],
 ];

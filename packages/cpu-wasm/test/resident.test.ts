@@ -121,6 +121,8 @@ interface DecodeCase {
   window?: number;
   Sq: number;
   layout: Layout;
+  /** Head dim of v (default 8; the cache pads its V tiles to a multiple of 8). */
+  Dv?: number;
 }
 
 const DECODE: DecodeCase[] = [
@@ -128,6 +130,7 @@ const DECODE: DecodeCase[] = [
   { Sq: 16, layout: 'bshd' },
   { window: 45, Sq: 1, layout: 'bshd' },
   { window: 45, Sq: 16, layout: 'bhsd' },
+  { window: 45, Sq: 1, layout: 'bhsd', Dv: 13 },
 ];
 
 describe.each(MODES)('KV cache decode (%s)', (_label, options) => {
@@ -135,13 +138,12 @@ describe.each(MODES)('KV cache decode (%s)', (_label, options) => {
   afterAll(() => b.dispose());
 
   it.each(DECODE)(
-    'append + attentionResident equals attention() over the whole sequence at every step (window $window, Sq $Sq, $layout)',
-    async ({ window, Sq, layout }) => {
+    'append + attentionResident equals attention() over the whole sequence at every step (window $window, Sq $Sq, $layout, Dv $Dv)',
+    async ({ window, Sq, layout, Dv = 8 }) => {
       const B = 2;
       const Hq = 4;
       const Hkv = 2;
       const D = 12;
-      const Dv = 8;
       const N = window === undefined ? 160 : 230;
       const full = makeRequest({ B, Hq, Hkv, Sq: N, Sk: N, D, Dv, layout, seed: 11 }, { kind: 'causal' });
       const pattern: Pattern = window === undefined ? { kind: 'causal' } : { kind: 'local', left: window, right: 0 };
@@ -161,6 +163,8 @@ describe.each(MODES)('KV cache decode (%s)', (_label, options) => {
         const q = positions(full.q, layout, L, L + n);
         const host = await b.attention({ q, k: positions(full.k, layout, 0, L + n), v: positions(full.v, layout, 0, L + n), pattern, layout, returnLse: true });
         const got = await residentResult(b, await b.attentionResident({ q, k: cache, v: cache, pattern, layout, returnLse: true }));
+        // One query row: the two heads of each kv group run as one task.
+        expect(b.lastRun()!.headsPerTask).toBe(n === 1 ? Hq / Hkv : 1);
         if (window === undefined) {
           expect(sameValues(got.out.data, host.out.data), `step at ${L}`).toBeNull();
           expect(sameValues(got.lse!.data, host.lse!.data), `step at ${L}`).toBeNull();
