@@ -8,7 +8,7 @@ import { engineHasRelaxedSimd } from './src/instance.ts';
 // `relaxed` runs those result suites again with the relaxed-SIMD build forced, in Node processes started with
 // --experimental-wasm-relaxed-simd where the engine needs the flag (Node 20; V8 flags hold for the whole process, so
 // the worker threads get relaxed SIMD too). test/kernel.test.ts runs in both: the choice on an engine with and without.
-const RESULT_SUITES = ['test/conformance.test.ts', 'test/correctness.test.ts', 'test/nonfinite.test.ts', 'test/kernel.test.ts'];
+const RESULT_SUITES = ['test/conformance.test.ts', 'test/correctness.test.ts', 'test/nonfinite.test.ts', 'test/split-k.test.ts', 'test/kernel.test.ts'];
 const relaxedFlags = engineHasRelaxedSimd() ? [] : ['--experimental-wasm-relaxed-simd'];
 
 export default defineConfig({

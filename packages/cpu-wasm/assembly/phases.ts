@@ -41,6 +41,7 @@ import {
   C_O_HEAD,
   C_O_ROW,
   C_PARTIAL_IDX,
+  C_PARTIALS,
   C_PREP_CHUNKS,
   C_PREP_N,
   C_PREP_NT,
@@ -63,6 +64,8 @@ import {
   C_SCRATCH,
   C_SCRATCH_STRIDE,
   C_SK,
+  C_SPLIT_DONE,
+  C_SPLITS,
   C_SQ,
   C_THR,
   C_TIE,
@@ -90,10 +93,11 @@ import {
   RC_DONE,
   RC_MORE,
   RUN_KEYS,
+  SPLIT_HEAD,
 } from '../src/abi';
 import { HEAD_BITS, HEAD_COL_IDX, HEAD_LABELS, HEAD_MODE, HEAD_PARAM, HEAD_ROW_PTR, HEAD_WORDS, MODE_CLUSTER, MODE_TOPK } from './head-table';
 import { selectKth } from './select';
-import { applyBadV, applyBits, applyCluster, applyTopk, maskTail, softmaxGroup } from './softmax';
+import { applyBadV, applyBits, applyCluster, applyTopk, exp2v, LOG2E, maskTail, softmaxGroup } from './softmax';
 import { packQ, pvGroup, pvTiles, scoreGroup } from './tile';
 
 /** An integer slot of the call context (sizes, strides, counts). */
@@ -116,6 +120,7 @@ function headArray(ctx: usize, headRow: usize, baseSlot: i32, field: i32): usize
   return ctxPtr(ctx, baseSlot) + ((<usize>headField(headRow, field)) << 2);
 }
 
+/** Adds 1 to an i32 counter shared by the workers; returns the value before. */
 function takeChunk(counter: usize): i32 {
   if (ASC_FEATURE_THREADS) return atomic.add<i32>(counter, 1);
   const c = load<i32>(counter);
@@ -140,6 +145,7 @@ function drive(ctx: usize, wid: i32, phase: i32, maxChunks: i32): i32 {
   const n = ctxInt(ctx, countSlot);
   const scratch = ctxPtr(ctx, C_SCRATCH) + <usize>wid * ctxPtr(ctx, C_SCRATCH_STRIDE);
   const task = changetype<Task>(scratch + ctxPtr(ctx, C_SC_TASK));
+  const splits = ctxInt(ctx, C_SPLITS);
   for (let taken = 0; taken < maxChunks; taken++) {
     if (isAborted(flag)) return RC_ABORTED;
     const ch = takeChunk(counter);
@@ -149,7 +155,7 @@ function drive(ctx: usize, wid: i32, phase: i32, maxChunks: i32): i32 {
     for (let t = t0; t < t1; t++) {
       if (phase === PHASE_PREP) prepTask(ctx, t);
       else if (phase === PHASE_TOPK) topkTask(ctx, locateTask(ctx, t, task), scratch);
-      else attendTask(ctx, locateTask(ctx, t, task), scratch);
+      else attendTask(ctx, locateTask(ctx, t / splits, task), scratch, t % splits);
     }
   }
   return RC_MORE;
@@ -307,6 +313,8 @@ class Task {
   ktBlock: usize;
   /** Index of its first row in the per-row arrays [B][Hq][Sq] (ml, thr, tie, labelQ). */
   rowIndex: usize;
+  /** The located task's id (its partial records and split counter under split-K). */
+  id: i32;
 }
 
 /**
@@ -324,6 +332,7 @@ function locateTask(ctx: usize, t: i32, task: Task): Task {
   const h = (hb / B) * pack;
   const hk = h / ctxInt(ctx, C_GROUP);
   const i0 = qb * bq;
+  task.id = t;
   task.h = h;
   task.b = b;
   task.qb = qb;
@@ -437,7 +446,11 @@ function topkTask(ctx: usize, task: Task, scratch: usize): void {
 // ---------------------------------------------------------------------------------------------------------
 // attend
 
-function attendTask(ctx: usize, task: Task, scratch: usize): void {
+/**
+ * One task, or under split-K (C_SPLITS > 1) its key split `split`: the split's share of the task's listed key blocks
+ * (as equal as whole blocks allow), written as partial records and merged by the last split to finish.
+ */
+function attendTask(ctx: usize, task: Task, scratch: usize, split: i32): void {
   const head = task.headRow;
   const mode = headField(head, HEAD_MODE);
   const h = task.h;
@@ -456,8 +469,11 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
   const pidx = headArray(ctx, head, C_PARTIAL_IDX, HEAD_COL_IDX);
   const bits = headArray(ctx, head, C_BITS, HEAD_BITS);
   const rowPtr = headArray(ctx, head, C_ROW_PTR, HEAD_ROW_PTR) + ((<usize>task.qb) << 2);
-  const n0 = load<i32>(rowPtr);
-  const n1 = load<i32>(rowPtr, 4);
+  const splits = ctxInt(ctx, C_SPLITS);
+  const first = load<i32>(rowPtr);
+  const listed = load<i32>(rowPtr, 4) - first;
+  const n0 = first + (listed * split) / splits;
+  const n1 = first + (listed * (split + 1)) / splits;
   const rows = task.rows;
   const groups = (rows + 3) >> 2;
   const St = scratch + ctxPtr(ctx, C_SC_S);
@@ -538,23 +554,78 @@ function attendTask(ctx: usize, task: Task, scratch: usize): void {
     n = m;
   }
 
-  // Normalise into the output (request layout) and keep (m, l) for the log-sum-exp. l = 0: no allowed key (out 0);
-  // l = NaN: the row met a non-finite score or v (out NaN).
-  const os = task.oStride;
-  const out =
-    ctxPtr(ctx, C_O) +
-    ((<usize>b * <usize>ctxInt(ctx, C_O_BATCH) + <usize>h * <usize>ctxInt(ctx, C_O_HEAD) + <usize>task.i0 * <usize>ctxInt(ctx, C_O_ROW)) << 2);
-  const ml = ctxPtr(ctx, C_ML) + (rowIndex << 3);
+  if (splits === 1) {
+    for (let r = 0; r < rows; r++) writeRow(ctx, task, r, load<f32>(M + ((<usize>r) << 2)), load<f32>(L + ((<usize>r) << 2)), acc + <usize>r * lda);
+    return;
+  }
+  // Split-K: this split's partial records, then the merge by whichever split of the task finishes last.
+  const recBytes = (<usize>(SPLIT_HEAD + ctxInt(ctx, C_DVA))) << 2;
+  let rec = ctxPtr(ctx, C_PARTIALS) + <usize>(task.id * splits + split) * <usize>bq * recBytes;
   for (let r = 0; r < rows; r++) {
-    const l = load<f32>(L + ((<usize>r) << 2));
-    const inv: f32 = l > 0 ? <f32>1 / l : l * 0;
-    const iv = f32x4.splat(inv);
-    const o = out + <usize>r * os;
-    const a = acc + <usize>r * lda;
-    let e = 0;
-    for (; e + 4 <= Dv; e += 4) v128.store(o + ((<usize>e) << 2), f32x4.mul(v128.load(a + ((<usize>e) << 2)), iv));
-    for (; e < Dv; e++) store<f32>(o + ((<usize>e) << 2), load<f32>(a + ((<usize>e) << 2)) * inv);
-    store<f32>(ml + ((<usize>r) << 3), load<f32>(M + ((<usize>r) << 2)));
-    store<f32>(ml + ((<usize>r) << 3), l, 4);
+    store<f32>(rec, load<f32>(M + ((<usize>r) << 2)));
+    store<f32>(rec, load<f32>(L + ((<usize>r) << 2)), 4);
+    memory.copy(rec + ((<usize>SPLIT_HEAD) << 2), acc + <usize>r * lda, lda);
+    rec += recBytes;
+  }
+  if (takeChunk(ctxPtr(ctx, C_SPLIT_DONE) + ((<usize>task.id) << 2)) === splits - 1) mergeSplits(ctx, task, scratch);
+}
+
+/**
+ * Writes one row of a task: out = acc / l in the request layout, and (m, l) for the log-sum-exp. l = 0: no allowed
+ * key (out 0); l = NaN: the row met a non-finite score or v (out NaN).
+ */
+function writeRow(ctx: usize, task: Task, r: i32, m: f32, l: f32, a: usize): void {
+  const Dv = ctxInt(ctx, C_DV);
+  const o =
+    ctxPtr(ctx, C_O) +
+    ((<usize>task.b * <usize>ctxInt(ctx, C_O_BATCH) + <usize>task.h * <usize>ctxInt(ctx, C_O_HEAD) + <usize>task.i0 * <usize>ctxInt(ctx, C_O_ROW)) << 2) +
+    <usize>r * task.oStride;
+  const inv: f32 = l > 0 ? <f32>1 / l : l * 0;
+  const iv = f32x4.splat(inv);
+  let e = 0;
+  for (; e + 4 <= Dv; e += 4) v128.store(o + ((<usize>e) << 2), f32x4.mul(v128.load(a + ((<usize>e) << 2)), iv));
+  for (; e < Dv; e++) store<f32>(o + ((<usize>e) << 2), load<f32>(a + ((<usize>e) << 2)) * inv);
+  const ml = ctxPtr(ctx, C_ML) + ((task.rowIndex + <usize>r) << 3);
+  store<f32>(ml, m);
+  store<f32>(ml, l, 4);
+}
+
+/**
+ * Merges the partial records of a task's C_SPLITS key splits, row by row: m = the largest m of the splits that
+ * attended a key (l > 0), l = Σ l_s · e^(m_s - m), acc = Σ acc_s · e^(m_s - m). A split with l = NaN makes the row
+ * NaN; splits with l = 0 add nothing, and a row no split attended keeps m = -Infinity, l = 0.
+ */
+function mergeSplits(ctx: usize, task: Task, scratch: usize): void {
+  const splits = ctxInt(ctx, C_SPLITS);
+  const lda = (<usize>ctxInt(ctx, C_DVA)) << 2;
+  const recBytes = ((<usize>SPLIT_HEAD) << 2) + lda;
+  const bq = <usize>ctxInt(ctx, C_BQ);
+  const base = ctxPtr(ctx, C_PARTIALS) + <usize>task.id * <usize>splits * bq * recBytes;
+  const acc = scratch + ctxPtr(ctx, C_SC_ACC);
+  for (let r = 0; r < task.rows; r++) {
+    let m: f32 = -Infinity;
+    let poisoned = false;
+    // e^x as the softmax computes it (exp2v: no library function, whose lookup table would be static data).
+    for (let s = 0; s < splits; s++) {
+      const rec = base + (<usize>s * bq + <usize>r) * recBytes;
+      const l = load<f32>(rec, 4);
+      if (F32.isNaN(l)) poisoned = true;
+      else if (l > 0) m = max(m, load<f32>(rec));
+    }
+    memory.fill(acc, 0, lda);
+    let l: f32 = poisoned ? NaN : 0;
+    if (!poisoned && m > -Infinity) {
+      for (let s = 0; s < splits; s++) {
+        const rec = base + (<usize>s * bq + <usize>r) * recBytes;
+        const ls = load<f32>(rec, 4);
+        if (!(ls > 0)) continue;
+        const f = f32x4.extract_lane(exp2v(f32x4.splat((load<f32>(rec) - m) * LOG2E)), 0);
+        l += ls * f;
+        const fv = f32x4.splat(f);
+        const a = rec + ((<usize>SPLIT_HEAD) << 2);
+        for (let e: usize = 0; e < lda; e += 16) v128.store(acc + e, f32x4.add(v128.load(acc + e), f32x4.mul(v128.load(a + e), fv)));
+      }
+    }
+    writeRow(ctx, task, r, m, l, acc);
   }
 }

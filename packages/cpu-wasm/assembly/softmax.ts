@@ -8,7 +8,7 @@
 import { madd } from './madd';
 
 const NEG_INF: f32 = -Infinity;
-const LOG2E: f32 = <f32>Math.LOG2E;
+export const LOG2E: f32 = <f32>Math.LOG2E;
 
 const EXP2_LO: f32 = -126.0;
 /** 1.5 · 2^23: adding it rounds a float below 2^22 in magnitude to an integer, held in the low mantissa bits. */
@@ -22,7 +22,7 @@ const EXP_BITS_OFFSET: i32 = 127 - 0x4b400000;
  * built in the exponent bits. x < -126 and -Infinity give exactly 0, so masked scores contribute nothing; NaN
  * gives NaN; x = 0 gives exactly 1.
  */
-function exp2v(x: v128): v128 {
+export function exp2v(x: v128): v128 {
   const lo = f32x4.splat(EXP2_LO);
   // pmax(x, lo) keeps a NaN x (pmax(a, b) is a < b ? b : a).
   const xc = f32x4.pmax(x, lo);

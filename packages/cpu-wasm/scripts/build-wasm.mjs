@@ -21,6 +21,32 @@ const variants = [
   { dir: 'dist/relaxed', embedded: 'kernel-relaxed-embedded', flags: ['--enable', 'relaxed-simd'] },
 ];
 
+/**
+ * Whether a module has data segments (section 11 with a count above 0). The kernel must have none: it owns no memory
+ * below the arena, and the host writes the call context and counters at fixed low addresses (src/abi.ts), which
+ * static data (a lookup table of a library function, a string) would be placed over.
+ */
+function hasDataSegments(bytes) {
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    let b;
+    do {
+      b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return [value, at];
+  };
+  for (let at = 8; at < bytes.length; ) {
+    const id = bytes[at++];
+    const [size, body] = leb(at);
+    if (id === 11 && leb(body)[0] > 0) return true;
+    at = body + size;
+  }
+  return false;
+}
+
 process.chdir(root);
 for (const v of variants) {
   mkdirSync(join(root, v.dir), { recursive: true });
@@ -30,6 +56,12 @@ for (const v of variants) {
     if (error) {
       console.error(stderr.toString());
       console.error(`asc failed for ${out}: ${error.message}`);
+      process.exit(1);
+    }
+    if (hasDataSegments(readFileSync(join(root, out)))) {
+      console.error(
+        `${out} has static data, which the host's control page would overwrite: the kernel must use none (no Math.* calls with tables, no strings)`,
+      );
       process.exit(1);
     }
     console.log(`built ${out}`);

@@ -119,7 +119,19 @@ export const C_HEAD_PACK = 70;
  * blockK · 32 contiguous bytes (the P·V pass streams them). 0: v rows in the request layout (C_V_ROW, …).
  */
 export const C_V_TILED = 71;
-export const CTX_SLOTS = 72;
+/**
+ * Split-K: attention task t is key split t mod C_SPLITS of located task t / C_SPLITS (1: no split). A split runs
+ * its share of the task's listed key blocks and writes a partial record per row at C_PARTIALS (SPLIT_HEAD floats
+ * [m, l, 0, 0], then the unnormalised accumulator row of C_DVA floats), [task][split][blockQ rows]; the split that
+ * finishes last (the i32 counter of its task at C_SPLIT_DONE reaching C_SPLITS) merges the records into the output.
+ */
+export const C_SPLITS = 72;
+export const C_PARTIALS = 73;
+export const C_SPLIT_DONE = 74;
+export const CTX_SLOTS = 76;
+
+/** Floats before the accumulator row in a split's partial record (m, l and padding to 16 bytes). */
+export const SPLIT_HEAD = 4;
 
 /** Bytes of one worker's task record (13 i32 / pointer fields, rounded up). */
 export const TASK_BYTES = 64;

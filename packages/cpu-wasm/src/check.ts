@@ -34,6 +34,8 @@ export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, en
     tiles: env.tiles,
     threads: 1,
     chunkPairs: { prep: bound, topk: bound, attend: bound },
+    // Split-K runs fewer than 2 tasks per thread, in at most 2 · threads splits each: under 4 · threads records.
+    splits: { tasks: 2 * MAX_THREADS, splits: 2 },
     labelJobs: labelJobCount(plan, table),
     maxBytes: Number.POSITIVE_INFINITY,
     ...(device ? { base: device.heap.top } : {}),

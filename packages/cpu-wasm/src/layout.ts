@@ -1,6 +1,6 @@
 import { type AttentionPlan, SparseAttentionError, type TileSizes } from '@sparse/core';
 import { HEAD_WORDS, type HeadTable } from '@sparse/core/backend';
-import { ARENA_BASE, LJ_SLOTS, RUN_KEYS, TASK_BYTES } from './abi.js';
+import { ARENA_BASE, LJ_SLOTS, RUN_KEYS, SPLIT_HEAD, TASK_BYTES } from './abi.js';
 import { type TableRegions, topkColumns } from './pack.js';
 
 /** The wasm32 address space: 65536 pages of 64 KiB. */
@@ -18,6 +18,9 @@ export interface Arena extends TableRegions {
   v: number;
   o: number;
   kt: number;
+  /** Split-K: partial records [tasks][splits][blockQ rows] and a finished-splits counter per task (0: no split-K). */
+  partials: number;
+  splitDone: number;
   ml: number;
   thr: number;
   tie: number;
@@ -44,6 +47,8 @@ export interface ArenaInput {
   /** Worker scratch areas wanted (one per thread); fewer are laid out when the memory cannot hold them all. */
   threads: number;
   chunkPairs: { prep: number; topk: number; attend: number };
+  /** Attention tasks and key splits per task: split-K lays out partial records and a counter per task (default none). */
+  splits?: { tasks: number; splits: number };
   labelJobs: number;
   /** The most bytes the memory can hold (default 4 GiB; less where the runtime gave a smaller maximum). */
   maxBytes?: number;
@@ -131,6 +136,9 @@ export function layoutArena(input: ArenaInput): Arena {
   const maxCols = topkColumns(table, bk);
   // Accumulator rows: Dv rounded up to 8 (the P·V pass over V tiles writes whole 8-wide slices).
   const dva = Math.ceil(Dv / 8) * 8;
+  const { tasks, splits } = input.splits ?? { tasks: 0, splits: 1 };
+  const partials = splits > 1 ? mem.take(tasks * splits * bq * (SPLIT_HEAD + dva) * 4) : 0;
+  const splitDone = splits > 1 ? mem.take(tasks * 4) : 0;
   const part = new Bump(0);
   const parts = {
     // One group's score tile over a run of adjacent key blocks.
@@ -167,6 +175,8 @@ export function layoutArena(input: ArenaInput): Arena {
     v,
     o,
     kt,
+    partials,
+    splitDone,
     ml,
     thr,
     tie,

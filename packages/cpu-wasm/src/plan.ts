@@ -11,9 +11,15 @@ export const CHUNKS_PER_THREAD = 16;
 /** Chunks of an inline call: the calling thread yields to the event loop between them (every ~20 ms). */
 export const INLINE_CHUNKS = 64;
 
+/** Split-K below this many attention tasks per thread: fewer would leave threads idle (decode over few kv heads). */
+export const SPLIT_BELOW_TASKS_PER_THREAD = 2;
+/** The fewest listed key blocks a key split gets: a split has fixed costs (its partial record, the merge). */
+export const MIN_SPLIT_BLOCKS = 4;
+
 /**
  * The work of one call, split by (head, batch, query block) into about `count` chunks of equal cost (listed key
- * blocks · tile area), and the phases to run. `transpose: false` (the Kᵀ tiles are stored already: a KV cache) plans no
+ * blocks · tile area), and the phases to run. With few tasks for `threads` threads, each task's listed key blocks
+ * are split between several attention tasks (split-K, see C_SPLITS). `transpose: false` (the Kᵀ tiles are stored already: a KV cache) plans no
  * K transposition, and no prep phase when nothing else is left to prepare; `keyBlocks` (the blocks any head lists)
  * limits the transposition to those.
  */
@@ -22,6 +28,7 @@ export function planChunks(
   table: HeadTable,
   tiles: TileSizes,
   count: number,
+  threads: number,
   transpose = true,
   keyBlocks: Int32Array | null = null,
 ): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
@@ -32,7 +39,9 @@ export function planChunks(
   const perHead = B * numQB;
   const headPack = headsPerTask(plan, table, bq);
   const cost = attentionCost((h, qb) => listedBlocks(table, h, qb), B, numQB, bq * bk, headPack);
-  const attend = balancedChunks([[0, (Hq / headPack) * perHead]], cost, count);
+  const tasks = (Hq / headPack) * perHead;
+  const splits = keySplits(table, tasks, threads, headPack, numQB);
+  const attend = balancedChunks([[0, tasks * splits]], (t) => cost(Math.floor(t / splits)) / splits, count);
 
   // Task ranges of the top-k heads (packed heads share their head-table row, so a pack is top-k as its first head).
   const topkRanges: [number, number][] = [];
@@ -60,7 +69,20 @@ export function planChunks(
   const phases: Phase[] = prep.length > 0 ? [PHASE_PREP] : [];
   if (table.hasTopk) phases.push(PHASE_TOPK);
   phases.push(PHASE_ATTEND);
-  return { chunks: { prep, topk, attend, transposeTasks, headPack }, phases, labelJobs };
+  return { chunks: { prep, topk, attend, transposeTasks, headPack, tasks, splits }, phases, labelJobs };
+}
+
+/**
+ * Key splits per attention task (C_SPLITS): 1, or where `tasks` would leave some of `threads` threads idle, enough
+ * splits to give each thread SPLIT_BELOW_TASKS_PER_THREAD tasks, as long as a split keeps MIN_SPLIT_BLOCKS listed
+ * blocks of the task that lists the most.
+ */
+export function keySplits(table: HeadTable, tasks: number, threads: number, headPack: number, numQB: number): number {
+  if (threads < 2 || tasks >= SPLIT_BELOW_TASKS_PER_THREAD * threads) return 1;
+  let most = 0;
+  const heads = table.heads.length / HEAD_WORDS;
+  for (let h = 0; h < heads; h += headPack) for (let qb = 0; qb < numQB; qb++) most = Math.max(most, listedBlocks(table, h, qb));
+  return Math.max(1, Math.min(Math.ceil((SPLIT_BELOW_TASKS_PER_THREAD * threads) / tasks), Math.floor(most / MIN_SPLIT_BLOCKS)));
 }
 
 /**

@@ -53,11 +53,20 @@ export class PlanCache {
     return entry;
   }
 
-  /** Its chunk plan for `count` chunks; `transpose: false` for calls whose Kᵀ tiles are stored already (a KV cache). */
-  chunks(plan: AttentionPlan, entry: CompiledCall, count: number, transpose = true): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
-    const key = `${count}|${transpose}`;
+  /**
+   * Its chunk plan for `count` chunks on `threads` threads; `transpose: false` for calls whose Kᵀ tiles are stored
+   * already (a KV cache).
+   */
+  chunks(
+    plan: AttentionPlan,
+    entry: CompiledCall,
+    count: number,
+    threads: number,
+    transpose = true,
+  ): { chunks: CallChunks; phases: Phase[]; labelJobs: number } {
+    const key = `${count}|${threads}|${transpose}`;
     let c = entry.chunks.get(key);
-    if (!c) entry.chunks.set(key, (c = planChunks(plan, entry.table, this.tiles, count, transpose, entry.keyBlocks)));
+    if (!c) entry.chunks.set(key, (c = planChunks(plan, entry.table, this.tiles, count, threads, transpose, entry.keyBlocks)));
     return c;
   }
 

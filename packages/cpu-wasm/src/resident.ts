@@ -10,7 +10,7 @@ import { checkAppend, checkKept, clearKvCache, type KvCacheOptions, kvCacheConfi
 import { layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import type { CompiledCall, PlanCache } from './plans.js';
-import { chunkCount, chunkPairs, pieceStats, runPhases } from './run.js';
+import { chunkCount, chunkPairs, parallelThreads, pieceStats, runPhases } from './run.js';
 import { checkOwned, checkOwnTensor, hasNonFinite, isWasmTensor, WasmTensor } from './tensor.js';
 import { hostOperands, writeContext, writeLse } from './write.js';
 
@@ -178,7 +178,7 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
     const { batch: B, headsQ: Hq, seqQ: Sq, headDimV: Dv, layout } = plan;
     const cache = k.kind === 'cache' ? k.cache : null;
     const { table } = compiled;
-    const chunks = plans.chunks(plan, compiled, chunkCount(ctx), cache === null);
+    const chunks = plans.chunks(plan, compiled, chunkCount(ctx), parallelThreads(ctx), cache === null);
     // A v tensor with a non-finite value is copied: the prep phase zeroes such rows in the call's own copy.
     if (v.kind === 'tensor') v.t.nonFinite ??= hasNonFinite(v.t.view());
     const vInPlace = v.kind === 'tensor' && !v.t.nonFinite;
@@ -192,6 +192,7 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
         tiles,
         threads: runner.threads,
         chunkPairs: chunkPairs(chunks.chunks),
+        splits: chunks.chunks,
         labelJobs: chunks.labelJobs,
         maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
         base: ctx.heap.top,
@@ -219,7 +220,7 @@ export function residentOps(kit: Kit<CpuWasmDevice>, setup: ResidentSetup): Resi
       if (lse) writeLse(runner.memory, plan, arena, lse.view());
       phaseMs.read = performance.now() - r0;
       phaseMs.total = performance.now() - t0;
-      ctx.last = pieceStats(plan, table, arena, grew, phaseMs, chunks.chunks.headPack);
+      ctx.last = pieceStats(plan, table, arena, grew, phaseMs, chunks.chunks);
       kit.record(ctx, 1, phaseMs.total);
       return lse ? { out, lse } : { out };
     } catch (e) {

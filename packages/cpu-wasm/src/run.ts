@@ -26,6 +26,8 @@ export interface PieceStats {
    * pattern, the heads packed together so the group's keys and values are read once for all of them.
    */
   headsPerTask: number;
+  /** Key splits per attention task: 1, or with fewer tasks than the threads can share, split-K (merged by LSE). */
+  keySplits: number;
   /**
    * Milliseconds: `setup` (head table, layout, copying the inputs in, on the calling thread), each phase, `read`
    * (copying the results out), and `total`.
@@ -63,13 +65,14 @@ export function runPiece(
   const { tiles } = env;
   const compiled = env.compiled(plan);
   const { table } = compiled;
-  const { chunks, phases, labelJobs } = env.plans.chunks(plan, compiled, chunkCount(device));
+  const { chunks, phases, labelJobs } = env.plans.chunks(plan, compiled, chunkCount(device), parallelThreads(device));
   const arena = layoutArena({
     plan,
     table,
     tiles,
     threads: runner.threads,
     chunkPairs: chunkPairs(chunks),
+    splits: chunks,
     labelJobs,
     maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
     base: device.heap.top,
@@ -86,9 +89,14 @@ export function runPiece(
     const result = readResult(runner.memory, plan, arena);
     phaseMs.read = performance.now() - r0;
     phaseMs.total = performance.now() - t0;
-    device.last = pieceStats(plan, table, arena, grew, phaseMs, chunks.headPack);
+    device.last = pieceStats(plan, table, arena, grew, phaseMs, chunks);
     return result;
   })();
+}
+
+/** Threads that run a call's tasks at the same time (1 on the calling thread). */
+export function parallelThreads(device: CpuWasmDevice): number {
+  return device.runner.shared ? device.runner.threads : 1;
 }
 
 /** Chunks a call is split into on this device (several per worker thread; slices on the calling thread). */
@@ -102,20 +110,14 @@ export function chunkPairs(chunks: CallChunks): { prep: number; topk: number; at
 }
 
 /** The figures of a piece for lastRun(). */
-export function pieceStats(
-  plan: AttentionPlan,
-  table: HeadTable,
-  arena: Arena,
-  grew: boolean,
-  phaseMs: PieceStats['phaseMs'],
-  headsPerTask: number,
-): PieceStats {
+export function pieceStats(plan: AttentionPlan, table: HeadTable, arena: Arena, grew: boolean, phaseMs: PieceStats['phaseMs'], chunks: CallChunks): PieceStats {
   return {
     arenaBytes: arena.total,
     grew,
     nnz: table.nnz * plan.batch,
     maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
-    headsPerTask,
+    headsPerTask: chunks.headPack,
+    keySplits: chunks.splits,
     phaseMs,
   };
 }

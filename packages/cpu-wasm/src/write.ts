@@ -13,6 +13,9 @@ export interface CallChunks {
   transposeTasks: number;
   /** Query heads per attention task (C_HEAD_PACK; see headsPerTask). */
   headPack: number;
+  /** Located attention tasks ((head pack, batch entry, query block)), and key splits per task (C_SPLITS). */
+  tasks: number;
+  splits: number;
 }
 
 export interface Strides {
@@ -229,6 +232,10 @@ export function writeContext(
   set(A.C_SC_TASK, arena.parts.task);
   set(A.C_HEAD_PACK, chunks.headPack);
   set(A.C_V_TILED, at.vTiled ? 1 : 0);
+  set(A.C_SPLITS, chunks.splits);
+  set(A.C_PARTIALS, arena.partials);
+  set(A.C_SPLIT_DONE, arena.splitDone);
+  if (chunks.splits > 1) I.fill(0, arena.splitDone >> 2, (arena.splitDone >> 2) + chunks.tasks);
   I.fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
 
   I.set(chunks.prep, arena.prepChunks >> 2);

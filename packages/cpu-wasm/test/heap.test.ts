@@ -50,8 +50,8 @@ describe('PlanCache', () => {
     const plan = (Sk: number, left = 64) => planAttention(makeRequest({ Hq: 4, Hkv: 2, Sq: 1, Sk, D: 8 }, { kind: 'local', left, right: 0 }));
     const a = plans.get(plan(300));
     expect(plans.get(plan(300))).toBe(a);
-    expect(plans.chunks(plan(300), a, 8, false)).toBe(plans.chunks(plan(300), a, 8, false));
-    expect(plans.chunks(plan(300), a, 8, false).phases).not.toContain(0); // no transposition: no prep phase
+    expect(plans.chunks(plan(300), a, 8, 1, false)).toBe(plans.chunks(plan(300), a, 8, 1, false));
+    expect(plans.chunks(plan(300), a, 8, 1, false).phases).not.toContain(0); // no transposition: no prep phase
     expect(plans.get(plan(301))).not.toBe(a);
     expect(plans.get(plan(300, 65))).not.toBe(a);
     expect(plans.size).toBe(2); // least recently used dropped
