@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type AttentionPlan, type DeviceCode, defineBackend, planAttention, planPieces, resolveOptions } from '../src/entry/backend.js';
+import {
+  type AttentionPlan,
+  type DeviceCode,
+  defineBackend,
+  emptyResult,
+  gatherPiece,
+  planAttention,
+  planPieces,
+  resolveOptions,
+  scatterPiece,
+} from '../src/entry/backend.js';
 import { referenceAttention64, toResult } from '../src/entry/reference.js';
 import { type AttentionRequest, type AttentionResult, type Pattern, reference, SparseAttentionError } from '../src/index.js';
 import { qkv } from './helpers.js';
@@ -74,6 +84,56 @@ describe('the backend kit', () => {
     const oneGroup: AttentionRequest = { ...qkv({ Sq: 2, Sk: 1 }), pattern: dilated(2, 0, 0), returnLse: true };
     close(await backend.attention(oneGroup), toResult(referenceAttention64(oneGroup)));
     expect(backend.lastRun()!.pieces).toBe(1);
+  });
+
+  it('a device with runStrided gets the whole request and every residue group, unless fitsStrided says no', async () => {
+    const calls: { whole: boolean; pieces: number }[] = [];
+    let fits = true;
+    const base: DeviceCode<{ id: number }> = {
+      name: 'strided',
+      start: async () => ({ id: 1 }),
+      describe: () => 'plain JavaScript',
+      async run(_ctx, request, plan) {
+        calls.push({ whole: false, pieces: 1 });
+        return toResult(referenceAttention64({ ...request, pattern: plan.patterns, queryOffset: plan.offset }));
+      },
+      // Runs each group from the whole request by itself (the kit's own gather and scatter, here on the device side).
+      async runStrided(_ctx, request, plan, pieces) {
+        calls.push({ whole: true, pieces: pieces.length });
+        const parts = pieces.map((p) => toResult(referenceAttention64(gatherPiece(request, plan, p)))); // reads before awaiting
+        await new Promise((r) => setTimeout(r, 1));
+        const result = emptyResult(plan);
+        for (const [n, p] of pieces.entries()) scatterPiece(result, parts[n]!, plan, p);
+        return result;
+      },
+      fitsStrided: () => fits,
+      async release() {},
+    };
+    const backend = defineBackend(base, resolveOptions({}));
+    const request: AttentionRequest = { ...qkv({ Hq: 2, Sq: 30 }), pattern: dilated(3, 2, 2), returnLse: true };
+    const expected = toResult(referenceAttention64(request));
+    // Not started: the kit keeps a private copy of the whole request; started and free: the caller's arrays.
+    for (let n = 0; n < 2; n++) {
+      const pending = backend.attention(request);
+      const saved = request.q.data.slice();
+      request.q.data.fill(Number.NaN);
+      close(await pending, expected);
+      request.q.data.set(saved);
+    }
+    expect(calls).toEqual([
+      { whole: true, pieces: 3 },
+      { whole: true, pieces: 3 },
+    ]);
+    expect(backend.lastRun()!.pieces).toBe(3);
+    fits = false;
+    calls.length = 0;
+    close(await backend.attention(request), expected);
+    expect(calls).toEqual([1, 2, 3].map(() => ({ whole: false, pieces: 1 })));
+    // A call that is one piece runs as one.
+    calls.length = 0;
+    fits = true;
+    await backend.attention({ ...request, pattern: { kind: 'causal' } });
+    expect(calls).toEqual([{ whole: false, pieces: 1 }]);
   });
 
   it('planPieces derives the pieces without re-planning, and covers every query row once', () => {

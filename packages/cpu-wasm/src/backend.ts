@@ -7,6 +7,7 @@ import { type CompiledCall, PlanCache } from './plans.js';
 import type { Platform } from './platform/types.js';
 import { type ResidentOps, residentOps } from './resident.js';
 import { type Fault, type PieceEnv, runPiece } from './run.js';
+import { fitsStrided, runStrided } from './strided.js';
 import { cpuWasmTolerance } from './tolerance.js';
 import { translateFailure } from './translate.js';
 
@@ -62,6 +63,9 @@ export function createCpuWasm(platform: Platform, options: CpuWasmOptions = {}):
     },
     maxPieceBytes: settings.splitBytes,
     run: (ctx, request, plan, signal) => track(runPiece(ctx, request, plan, signal, env)),
+    // A dilated call's residue groups read one copy of the inputs through strides.
+    runStrided: (ctx, request, plan, pieces, signal) => track(runStrided(ctx, request, plan, pieces, signal, env)),
+    fitsStrided: (plan, pieces, ctx) => fitsStrided(plan, pieces, ctx, env, settings.splitBytes),
     async release(ctx) {
       cache.clear();
       plans.clear();

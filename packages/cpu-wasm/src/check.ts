@@ -26,9 +26,24 @@ const chunkPairBound = (p: AttentionPlan) => MAX_THREADS * CHUNKS_PER_THREAD + p
  * wasm32 memory can address. The arena starts past the device's resident tensors.
  */
 export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, env: PieceEnv): Refusal | null {
+  const total = pieceArenaBytes(plan, env, device?.heap.top);
+  const limit = memoryLimit(device);
+  return total > limit ? { code: 'RESOURCE_LIMIT', field: 'request', message: resourceSentence(total, limit) } : null;
+}
+
+/** The most bytes the memory may hold: what the started device's memory may grow to, else what wasm32 addresses. */
+export function memoryLimit(device: CpuWasmDevice | null): number {
+  return Math.min(WASM32_BYTES, device?.runner.maxBytes ?? WASM32_BYTES);
+}
+
+/**
+ * The end of a piece's arena with one scratch area, laid out from `base` (default: an empty resident region), with
+ * `resident` inputs and output not laid out (they lie elsewhere in the memory).
+ */
+export function pieceArenaBytes(plan: AttentionPlan, env: PieceEnv, base?: number, resident?: { q: boolean; k: boolean; v: boolean; o: boolean }): number {
   const table = env.headTable(plan);
   const bound = chunkPairBound(plan);
-  const { total } = layoutArena({
+  return layoutArena({
     plan,
     table,
     tiles: env.tiles,
@@ -38,8 +53,7 @@ export function checkPiece(plan: AttentionPlan, device: CpuWasmDevice | null, en
     splits: { tasks: 2 * MAX_THREADS, splits: 2 },
     labelJobs: labelJobCount(plan, table),
     maxBytes: Number.POSITIVE_INFINITY,
-    ...(device ? { base: device.heap.top } : {}),
-  });
-  const limit = Math.min(WASM32_BYTES, device?.runner.maxBytes ?? WASM32_BYTES);
-  return total > limit ? { code: 'RESOURCE_LIMIT', field: 'request', message: resourceSentence(total, limit) } : null;
+    ...(base !== undefined ? { base } : {}),
+    ...(resident ? { resident } : {}),
+  }).total;
 }

@@ -29,6 +29,11 @@ export interface PieceStats {
   /** Key splits per attention task: 1, or with fewer tasks than the threads can share, split-K (merged by LSE). */
   keySplits: number;
   /**
+   * Whether the call's pieces (the residue groups of a dilated call) read one copy of its inputs through strides,
+   * rather than copies gathered for each piece.
+   */
+  inPlace: boolean;
+  /**
    * Milliseconds: `setup` (head table, layout, copying the inputs in, on the calling thread), each phase, `read`
    * (copying the results out), and `total`.
    */
@@ -110,7 +115,15 @@ export function chunkPairs(chunks: CallChunks): { prep: number; topk: number; at
 }
 
 /** The figures of a piece for lastRun(). */
-export function pieceStats(plan: AttentionPlan, table: HeadTable, arena: Arena, grew: boolean, phaseMs: PieceStats['phaseMs'], chunks: CallChunks): PieceStats {
+export function pieceStats(
+  plan: AttentionPlan,
+  table: HeadTable,
+  arena: Arena,
+  grew: boolean,
+  phaseMs: PieceStats['phaseMs'],
+  chunks: CallChunks,
+  inPlace = false,
+): PieceStats {
   return {
     arenaBytes: arena.total,
     grew,
@@ -118,6 +131,7 @@ export function pieceStats(plan: AttentionPlan, table: HeadTable, arena: Arena, 
     maskBytes: table.masks.reduce((a, m) => a + m.stats.bytes, 0),
     headsPerTask: chunks.headPack,
     keySplits: chunks.splits,
+    inPlace,
     phaseMs,
   };
 }

@@ -33,6 +33,46 @@ describe.each([
   afterAll(() => backend.dispose());
   it.each(CASES)('%s', async (label, req) => {
     assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
+    // Partitioned: the residue groups read one copy of the inputs through strides.
+    const last = backend.lastRun()!;
+    expect(last.inPlace).toBe(last.pieces > 1);
+  });
+});
+
+describe('dilated heads in place', () => {
+  it('the first call (device not started yet) and later ones run the groups in place', async () => {
+    const backend = cpuWasm({ threads: 2 });
+    for (const [label, req] of CASES.slice(0, 3)) {
+      assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
+      expect(backend.lastRun()!.inPlace, label).toBe(true);
+    }
+    await backend.dispose();
+  });
+
+  it('a call above splitBytes gathers each group instead (the memory holds one group), with the same results', async () => {
+    const req = CASES[0]![1];
+    const small = cpuWasm({ threads: 1, splitBytes: 5000 });
+    const got = await small.attention(req);
+    expect(small.lastRun()!.inPlace).toBe(false);
+    expect(small.lastRun()!.pieces).toBeGreaterThan(1);
+    assertMatchesReference(req, got, FLOAT32_TOLERANCE);
+    await small.dispose();
+  });
+
+  it('non-finite values poison the same rows as when each group is gathered', async () => {
+    const req = makeRequest({ Hq: 2, Sq: 60, D: 8 }, { kind: 'dilated', dilation: 3, left: 4, right: 4 });
+    req.v.data[17 * 8 + 2] = Number.NaN; // head 0, key 17 (residue 2)
+    req.k.data[(60 + 31) * 8] = Number.POSITIVE_INFINITY; // head 1, key 31 (residue 1)
+    const inPlace = cpuWasm({ threads: 2 });
+    const gathered = cpuWasm({ threads: 2, splitBytes: 2000 });
+    const a = await inPlace.attention(req);
+    const b = await gathered.attention(req);
+    expect(inPlace.lastRun()!.inPlace).toBe(true);
+    expect(gathered.lastRun()!.inPlace).toBe(false);
+    assertMatchesReference(req, a, FLOAT32_TOLERANCE);
+    expect(Array.from(a.lse!.data).map(Number.isNaN)).toEqual(Array.from(b.lse!.data).map(Number.isNaN));
+    expect(a.lse!.data.some(Number.isNaN)).toBe(true);
+    await Promise.all([inPlace.dispose(), gathered.dispose()]);
   });
 });
 

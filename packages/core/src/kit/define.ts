@@ -1,6 +1,6 @@
 import type { Backend, ProbeResult, RunInfo } from '../backend.js';
 import { isSparseAttentionError, type SparseAttentionError } from '../errors.js';
-import { type AttentionPlan, type AttentionRequest, type AttentionResult, planAttention } from '../request.js';
+import { type AttentionPlan, type AttentionRequest, type AttentionResult, ownedRequest, planAttention } from '../request.js';
 import { FLOAT32_TOLERANCE, type Tolerance } from '../tolerance.js';
 import { abortedError, disposedError, internalError, type Refusal, throwIfAborted, throwRefusal, unavailableError } from './errors.js';
 
@@ -30,6 +30,14 @@ export interface DeviceCode<Ctx, Info extends object = object> {
    * device memory): the kit hands over the caller's own arrays when the device is started and free.
    */
   run(ctx: Ctx, request: AttentionRequest, plan: AttentionPlan, signal: AbortSignal | undefined): Promise<AttentionResult>;
+  /**
+   * Runs every piece of a call itself, reading the request's rows at the pieces' strides (the residue groups of a
+   * dilated call): the inputs are taken once, with no gather and scatter per piece. Like run(), it reads `request`
+   * before its first await. The kit uses it when the pieces are more than one, each covers every (batch entry, kv
+   * head), and `fitsStrided` (default: always) says the whole call fits the device; otherwise it runs the pieces.
+   */
+  runStrided?(ctx: Ctx, request: AttentionRequest, plan: AttentionPlan, pieces: readonly Piece[], signal: AbortSignal | undefined): Promise<AttentionResult>;
+  fitsStrided?(plan: AttentionPlan, pieces: readonly Piece[], ctx: Ctx | null): boolean;
   /** Frees what start() made (dispose, or a lost device). */
   release(ctx: Ctx): Promise<void>;
   /**
@@ -165,6 +173,13 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
     return pieces;
   };
 
+  /** Whether the device runs these pieces itself at their strides (see DeviceCode.runStrided). */
+  const runsStrided = (plan: AttentionPlan, pieces: readonly Piece[], ctx: Ctx | null): boolean =>
+    device.runStrided !== undefined &&
+    pieces.length > 1 &&
+    pieces.every(({ select: s }) => s.b0 === 0 && s.b1 === plan.batch && s.kv0 === 0 && s.kv1 === plan.headsKv) &&
+    (device.fitsStrided?.(plan, pieces, ctx) ?? true);
+
   const record = (ctx: Ctx, pieces: number, ms: number) => {
     last = { backend: name, device: device.describe(ctx), pieces, ms, ...(device.runInfo?.(ctx) ?? {}) } as RunInfo & Partial<Info>;
   };
@@ -183,28 +198,31 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
       return Promise.reject(isSparseAttentionError(e) ? e : internalError(name, e));
     }
     const ctx = live;
-    const direct = pieces.length === 1 && isWhole(plan, pieces[0]!.select) && ctx !== null && !(device.serial && busy > 0) && !device.readsLate;
+    const whole = pieces.length === 1 && isWhole(plan, pieces[0]!.select);
+    const strided = runsStrided(plan, pieces, ctx);
+    const direct = (whole || strided) && ctx !== null && !(device.serial && busy > 0) && !device.readsLate;
     if (direct) {
       // Started and free: the device takes the caller's arrays now (upload or copy); no snapshot is needed.
       let running: Promise<AttentionResult>;
       try {
-        running = device.run(ctx, request, plan, signal);
+        running = strided ? device.runStrided!(ctx, request, plan, pieces, signal) : device.run(ctx, request, plan, signal);
       } catch (e) {
         running = Promise.reject(e);
       }
       return schedule(async () => {
         try {
           const result = await running;
-          record(ctx, 1, performance.now() - t0);
+          record(ctx, pieces.length, performance.now() - t0);
           return result;
         } catch (e) {
           throw await typed(e, ctx);
         }
       });
     }
-    // Otherwise the call keeps private copies: the whole request, or each piece's rows.
-    const whole = pieces.length === 1 && isWhole(plan, pieces[0]!.select);
-    const inputs = pieces.map((p) => gatherPiece(request, plan, p));
+    // Otherwise the call keeps private copies: the whole request (one piece, or pieces the device runs strided), or
+    // each piece's rows.
+    const owned = strided ? ownedRequest(request, plan) : null;
+    const inputs = owned ? [] : pieces.map((p) => gatherPiece(request, plan, p));
     // The pieces were checked against the live device; before it started (or after it was replaced) they are checked
     // again against the one the call runs on.
     const checkedWith = ctx;
@@ -214,6 +232,12 @@ export function defineBackend<Ctx, Info extends object, Extra extends object = o
         ctx = await started();
         throwIfAborted(signal);
         if (ctx !== checkedWith) piecesOf(plan, ctx);
+        if (owned && runsStrided(plan, pieces, ctx)) {
+          const result = await device.runStrided!(ctx, owned, plan, pieces, signal);
+          record(ctx, pieces.length, performance.now() - t0);
+          return result;
+        }
+        if (owned) for (const p of pieces) inputs.push(gatherPiece(owned, plan, p));
         if (whole) {
           const result = await device.run(ctx, inputs[0]!, pieces[0]!.plan, signal);
           record(ctx, 1, performance.now() - t0);
