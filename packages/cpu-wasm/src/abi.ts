@@ -161,7 +161,7 @@ export const RC_ABORTED = 1;
 export const RC_MORE = 2;
 
 /** Longest run of adjacent key blocks the fused kernel takes as one (one softmax update, one P·V pass). */
-export const RUN_KEYS = 64;
+export const RUN_KEYS = 32;
 
 /** Fixed addresses of the control page. Arena allocations start at ARENA_BASE. */
 export const CTX_PTR = 1024;
