@@ -38,7 +38,7 @@ describe('cpu-wasm kv-cache: the cache resident in the backend', () => {
           expect(target.info.label).toBe(`cpu-wasm kv-cache@${threads}t`);
           for (const newTokens of [1, 4]) {
             const c = makeDecodeCase({ newTokens, cache: 200, window, headDim: 16, headsQ: 4, headsKv: 2 });
-            // One warm-up and four timed steps: the last one's output is checked, after four rolls / re-creations.
+            // One warm-up and four timed steps: the last one's output is checked, after four truncations.
             const r = await target.run(context(c, sampler, { timing: { warmup: 1, minReps: 4, maxReps: 4, minTimeMs: 0 } }));
             expect(r.status, r.reason).toBe('ok');
             expect(r.time!.reps).toBe(4);
@@ -52,23 +52,25 @@ describe('cpu-wasm kv-cache: the cache resident in the backend', () => {
         }
       });
 
-  it('every step does the same work: the rolled ring gives the first step’s output bit for bit, and the reference’s', async () => {
+  it('every step does the same work: after truncate() the next step gives the first step’s output bit for bit, and the reference’s', async () => {
     const backend = cpuWasm({ threads: 1 });
     try {
-      // Sq = 3 over a ring whose slots (capacity rounded up to the key tile) exceed w + Sq.
-      const c = makeDecodeCase({ newTokens: 3, cache: 300, window: 40, headDim: 8, headsQ: 4, headsKv: 2 });
-      const ctx = context(c, sampler);
-      const request = { ...ctx.inputs, pattern: buildPattern(c) };
-      const p = await kvCacheCall.prepare(backend, request, ctx);
-      const outs: Float32Array[] = [];
-      for (let step = 0; step < 6; step++) {
-        await p.before?.();
-        outs.push((await p.call()).out.data);
+      // Sq = 3 over a ring whose slots (capacity rounded up to the key tile) exceed w + Sq, and over a plain cache.
+      for (const window of [40, 400]) {
+        const c = makeDecodeCase({ newTokens: 3, cache: 300, window, headDim: 8, headsQ: 4, headsKv: 2 });
+        const ctx = context(c, sampler);
+        const request = { ...ctx.inputs, pattern: buildPattern(c) };
+        const p = await kvCacheCall.prepare(backend, request, ctx);
+        const outs: Float32Array[] = [];
+        for (let step = 0; step < 6; step++) {
+          await p.before?.();
+          outs.push((await p.call()).out.data);
+        }
+        await p.release?.();
+        expect(checkOutput(request, outs[0]!, 1000).ok).toBe(true);
+        for (const o of outs) expect(o).toEqual(outs[0]);
+        expect(backend.liveResident()).toBe(0);
       }
-      await p.release?.();
-      expect(checkOutput(request, outs[0]!, 1000).ok).toBe(true);
-      for (const o of outs) expect(o).toEqual(outs[0]);
-      expect(backend.liveResident()).toBe(0);
     } finally {
       await backend.dispose();
     }

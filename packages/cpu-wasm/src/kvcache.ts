@@ -137,6 +137,7 @@ export class WasmKvCache {
   /** @internal the allocation holding it. */
   readonly at: number;
   #length = 0;
+  #first = 0;
   #released = false;
   readonly #append: (cache: WasmKvCache, k: HostTensor, v: HostTensor) => Promise<void>;
   readonly #free: (cache: WasmKvCache) => void;
@@ -171,9 +172,9 @@ export class WasmKvCache {
     return this.#length;
   }
 
-  /** The oldest position still held (0 until a windowed cache wraps around). */
+  /** The oldest position still held (0 until a windowed cache wraps around; truncate() does not bring it back). */
   get first(): number {
-    return Math.max(0, this.#length - this.config.slots);
+    return this.#first;
   }
 
   get released(): boolean {
@@ -195,9 +196,27 @@ export class WasmKvCache {
     this.#free(this);
   }
 
-  /** @internal moves length on by n (at append time). */
+  /**
+   * Drops the positions from `length` on, so the next append writes position `length` again: the draft tokens a
+   * speculative decoding step rejected, or a prompt edited from some point. The positions kept are those from
+   * `first` on: a ring has overwritten older ones (appending again re-uses exactly the slots of the dropped
+   * positions, so nothing still held is lost). Takes effect for the calls and appends made after it.
+   */
+  truncate(length: number): void {
+    if (this.#released) throw new SparseAttentionError('INVALID_ARGUMENT', 'cache: the KV cache was released', { field: 'cache' });
+    if (!Number.isInteger(length) || length < this.#first || length > this.#length)
+      throw new SparseAttentionError(
+        'INVALID_ARGUMENT',
+        `length: must be an integer from ${this.#first} (the first position the cache still holds) to ${this.#length} (got ${String(length)})`,
+        { field: 'length' },
+      );
+    this.#length = length;
+  }
+
+  /** @internal moves length on by n (at append time); a ring's oldest positions go. */
   grow(n: number): void {
     this.#length += n;
+    this.#first = Math.max(this.#first, this.#length - this.config.slots);
   }
 
   /** Its shape as a k (`dim` = D) or v (`dim` = Dv) tensor of a request in `layout`. */

@@ -174,6 +174,37 @@ describe.each(MODES)('KV cache decode (%s)', (_label, options) => {
     },
   );
 
+  it('truncate() drops rejected draft tokens: appending again equals attention() over the accepted sequence', async () => {
+    const D = 8;
+    const window = 40;
+    const full = makeRequest({ Hq: 4, Hkv: 2, Sq: 200, D, seed: 13 }, { kind: 'causal' });
+    const drafts = makeRequest({ Hq: 4, Hkv: 2, Sq: 200, D, seed: 99 }, { kind: 'causal' });
+    const pattern: Pattern = { kind: 'local', left: window, right: 0 };
+    const cache = await b.kvCache({ headsKv: 2, headDim: D, capacity: window + 8, window });
+    let L = 0;
+    while (L < 190) {
+      // Four draft positions (other rows), of which the first `accept` are the sequence's own; then the rest again.
+      const accept = L % 3;
+      await cache.append(positions(drafts.k, 'bhsd', L, L + 4), positions(drafts.v, 'bhsd', L, L + 4));
+      cache.truncate(L);
+      await cache.append(positions(full.k, 'bhsd', L, L + accept + 1), positions(full.v, 'bhsd', L, L + accept + 1));
+      L += accept + 1;
+      expect(cache.length).toBe(L);
+      const q = positions(full.q, 'bhsd', L - 1, L);
+      const host = await b.attention({ q, k: positions(full.k, 'bhsd', 0, L), v: positions(full.v, 'bhsd', 0, L), pattern, returnLse: true });
+      const got = await residentResult(b, await b.attentionResident({ q, k: cache, v: cache, pattern, returnLse: true }));
+      expect(resultMismatch(got, host, b.tolerance()), `at ${L}`).toBeNull();
+    }
+    // The ring has wrapped: positions before first are gone and truncate() cannot go back to them.
+    expect(cache.first).toBeGreaterThan(0);
+    for (const bad of [cache.first - 1, cache.length + 1, 1.5, Number.NaN])
+      expect(() => cache.truncate(bad)).toThrow(/^length: must be an integer from \d+ \(the first position the cache still holds\)/);
+    cache.truncate(cache.first);
+    expect(cache.length).toBe(cache.first);
+    cache.release();
+    expect(() => cache.truncate(0)).toThrow(/^cache: the KV cache was released/);
+  });
+
   it('a windowed cache evicts: memory stays flat over many steps past its capacity', async () => {
     const D = 8;
     const cache = await b.kvCache({ headsKv: 1, headDim: D, capacity: 40, window: 32 });

@@ -1,5 +1,5 @@
 import type { AttentionRequest, AttentionResult, Backend } from '@sparse/core';
-import type { CpuWasmBackend, WasmKvCache } from '@sparse/cpu-wasm';
+import type { CpuWasmBackend } from '@sparse/cpu-wasm';
 import { rowRange } from '../data.js';
 import { seqQ } from '../workloads.js';
 import type { Prepared, RunContext } from './target.js';
@@ -45,18 +45,12 @@ export function kvCacheLayout(c: { seq: number; queries?: number; window: number
  * `cache.append()` of the Sq new K/V rows, `attentionResident({ q, k: cache, v: cache, pattern })` with q a host
  * tensor (queryOffset by default the cache's length − Sq = Sk − Sq), `download(out)` and `out.release()`.
  *
- * Between steps (not timed) the cache is brought back to the workload's state, so every step does the same work:
- * - ring (w ≤ cached tokens): it is rolled forward by exactly one ring of positions. The step just run appended up
- *   to position p; the roll appends positions p + 1 … p + slots − Sq with the K/V rows of positions p + 1 − slots …
- *   p − Sq (zero rows where those are before 0: no query reaches them), and the next step appends the same Sq new
- *   rows. Every slot then holds the row it held before at the same place in the ring (slots = capacity rounded up
- *   to the key tile, a multiple of it), so the step reads the same keys in the same tiles at the same alignment; only
- *   the logical positions have moved on by `slots` (the query offset is new, as at every real decode step: its
- *   mask is compiled in the step, which a model pays once per step for all its layers).
- * - plain cache (the window reaches position 0): it is released and made again with the cached positions.
+ * Between steps (not timed) `cache.truncate(Sk − Sq)` drops the rows the step appended, so every step does the same
+ * work over a cache that stays where it is in memory, as in a model's decode loop (the next append writes the same
+ * slots again; a ring of capacity w + Sq still holds every key the window reaches).
  */
 export const kvCacheCall: CallStrategy = {
-  note: 'kv cache resident in the backend (set up once, not timed); per step: append the Sq new K/V rows, attentionResident with q from the host, download out',
+  note: 'kv cache resident in the backend (set up once, not timed); per step: append the Sq new K/V rows, attentionResident with q from the host, download out (then truncate back, not timed)',
   async prepare(backend, request, ctx) {
     if (!hasKvCache(backend)) throw new Error('this backend has no kvCache() / attentionResident() / download()');
     const b = backend;
@@ -70,42 +64,21 @@ export const kvCacheCall: CallStrategy = {
     const newK = rowRange(k, cached, Sq);
     const newV = rowRange(v, cached, Sq);
 
-    const fill = async (cache: WasmKvCache) => {
+    const cache = await b.kvCache({ headsKv: Hkv!, headDim: D!, headDimV: Dv, capacity: layout.capacity, ...(layout.ring ? { window: layout.window } : {}) });
+    try {
       // At most `slots` positions per append (a ring refuses more at once; slots = capacity rounded up to the key tile).
       const chunk = cache.config.slots;
       for (let at = 0; at < cached; at += chunk) {
         const n = Math.min(chunk, cached - at);
         await cache.append(rowRange(k, at, n), rowRange(v, at, n));
       }
-    };
-    const make = async () => {
-      const cache = await b.kvCache({ headsKv: Hkv!, headDim: D!, headDimV: Dv, capacity: layout.capacity, ...(layout.ring ? { window: layout.window } : {}) });
-      try {
-        await fill(cache);
-      } catch (e) {
-        cache.release();
-        throw e;
-      }
-      return cache;
-    };
-
-    let cache = await make();
-    const slots = cache.config.slots;
-    // The roll's rows: positions Sk − slots … Sk − Sq − 1 of the workload (built once).
-    const roll = layout.ring ? { k: rowRange(k, c.seq - slots, slots - Sq), v: rowRange(v, c.seq - slots, slots - Sq) } : null;
-    let stepped = false;
+    } catch (e) {
+      cache.release();
+      throw e;
+    }
     return {
-      before: async () => {
-        if (!stepped) return;
-        stepped = false;
-        if (roll) await cache.append(roll.k, roll.v);
-        else {
-          cache.release();
-          cache = await make();
-        }
-      },
+      before: () => cache.truncate(cached),
       call: async () => {
-        stepped = true;
         await cache.append(newK, newV);
         const r = await b.attentionResident({ ...rest, q, k: cache, v: cache });
         try {
