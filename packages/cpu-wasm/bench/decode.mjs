@@ -5,8 +5,8 @@
 // Usage: node bench/decode.mjs [threads | inline ...]   (after `pnpm build`; env W, HQ, HKV, D, STEPS override;
 // default: inline, 1 and 2 threads; window 4096, GQA 32:8, D = 128)
 import { cpuWasm } from '../dist/index.js';
+import { env, rand } from './common.mjs';
 
-const env = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const W = env('W', 4096);
 const Hq = env('HQ', 32);
 const Hkv = env('HKV', 8);
@@ -15,15 +15,6 @@ const steps = env('STEPS', 1000);
 const modes = process.argv.slice(2);
 if (modes.length === 0) modes.push('inline', '1', '2');
 
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
 const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 console.log(`decode: window ${W}, Hq ${Hq}, Hkv ${Hkv}, D ${D}; ${steps} steps after ${steps / 4} warm-up steps`);

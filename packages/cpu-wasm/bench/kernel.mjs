@@ -2,22 +2,13 @@
 // against the best of many short SIMD peak runs. Sliding window L=R=W over N rows, one thread.
 // Usage: node bench/kernel.mjs [threads...]   (env N=2048 H=1 D=64 W=256 BQ=32 BK=32 REPS=60)
 import { cpuWasm, measureSimdPeak } from '../dist/index.js';
+import { env, rand } from './common.mjs';
 
-const env = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const N = env('N', 2048);
 const H = env('H', 1);
 const D = env('D', 64);
 const W = env('W', 256);
 const reps = env('REPS', 60);
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
 const shape = [1, H, N, D];
 const req = {
   q: { data: rand(H * N * D, 1), shape },

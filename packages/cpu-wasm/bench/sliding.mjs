@@ -2,8 +2,8 @@
 // sliding window B=1, H=8, N=16384, D=64, L=R=256; effective GFLOP/s = 4·nnz·D / t against the SIMD128 peak.
 // Usage: node bench/sliding.mjs [threads...]   (after `pnpm build`; env N, H, D, W, BQ, BK, REPS override)
 import { cpuWasm, measureSimdPeak } from '../dist/index.js';
+import { env, rand } from './common.mjs';
 
-const env = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
 const N = env('N', 16384);
 const H = env('H', 8);
 const D = env('D', 64);
@@ -13,15 +13,6 @@ const tiles = { blockQ: env('BQ', 32), blockK: env('BK', 32) };
 const threadCounts = process.argv.slice(2).map(Number);
 if (threadCounts.length === 0) threadCounts.push(1, 2);
 
-function rand(n, seed) {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 32 - 0.5;
-  }
-  return a;
-}
 const shape = [1, H, N, D];
 const request = {
   q: { data: rand(H * N * D, 1), shape },
