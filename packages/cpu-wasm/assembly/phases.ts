@@ -50,6 +50,12 @@ import {
   C_Q_HEAD,
   C_Q_ROW,
   C_QSCALE,
+  C_RES_BLOCKS,
+  C_RES_KT,
+  C_RES_VBAD,
+  C_RES_VBAD_BLOCK,
+  C_RES_VT,
+  C_RESIDUES,
   C_ROW_PTR,
   C_SC_ACC,
   C_SC_CAND,
@@ -177,6 +183,10 @@ export function attend(ctx: usize, wid: i32, maxChunks: i32): i32 {
 // prep
 
 function prepTask(ctx: usize, t: i32): void {
+  if (ctxInt(ctx, C_RESIDUES) > 0) {
+    residueTask(ctx, t);
+    return;
+  }
   const nt = ctxInt(ctx, C_PREP_NT);
   if (t < nt) transposeTask(ctx, t);
   else labelJob(ctxPtr(ctx, C_LJOBS) + <usize>(t - nt) * (LJ_SLOTS << 2), ctxInt(ctx, C_D));
@@ -220,6 +230,76 @@ function transposeTask(ctx: usize, t: i32): void {
     }
   }
   flagBadV(ctx, t, b, hk, j0, width);
+}
+
+/**
+ * Residue prep task t = (b · Hkv + hk) · C_RES_BLOCKS + kb (see C_RESIDUES): key block kb of every residue group,
+ * from the d · bk consecutive rows j = (kb · bk + c) · d + r of the whole K and V, read in order. Each group gets
+ * its Kᵀ block ([bk/8][D][8]), its V tile ([Dv8/8][bk][8], zeros for a non-finite row) and its flags; keys past Sk
+ * are zeros.
+ */
+function residueTask(ctx: usize, t: i32): void {
+  const d = ctxInt(ctx, C_RESIDUES);
+  const nkb = ctxInt(ctx, C_RES_BLOCKS);
+  const hkv = ctxInt(ctx, C_HKV);
+  const bk = ctxInt(ctx, C_BK);
+  const D = ctxInt(ctx, C_D);
+  const Dv = ctxInt(ctx, C_DV);
+  const Dv8 = (Dv + 7) & ~7;
+  const Sk = ctxInt(ctx, C_SK);
+  const kb = t % nkb;
+  const bh = t / nkb;
+  const b = bh / hkv;
+  const hk = bh % hkv;
+  const groupBlocks = <usize>ctxInt(ctx, C_B) * <usize>hkv * <usize>nkb;
+  const block = <usize>bh * <usize>nkb + <usize>kb;
+  const ktBytes = (<usize>D * <usize>bk) << 2;
+  const vtBytes = (<usize>Dv8 * <usize>bk) << 2;
+  const krow = (<usize>ctxInt(ctx, C_K_ROW)) << 2;
+  const vrow = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
+  const kBase = ctxPtr(ctx, C_K) + ((<usize>b * <usize>ctxInt(ctx, C_K_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_K_HEAD)) << 2);
+  const vBase = ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
+  const chunkBytes = (<usize>D) << 5;
+  const sliceBytes = (<usize>bk) << 5;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < d; r++) {
+    const g = <usize>r * groupBlocks + block;
+    store<i32>(ctxPtr(ctx, C_RES_VBAD_BLOCK) + (g << 2), 0);
+  }
+  for (let c = 0; c < bk; c++) {
+    for (let r = 0; r < d; r++) {
+      const g = <usize>r * groupBlocks + block;
+      const j = (kb * bk + c) * d + r;
+      const kt = ctxPtr(ctx, C_RES_KT) + g * ktBytes + <usize>(c >> 3) * chunkBytes + ((<usize>(c & 7)) << 2);
+      const vt = ctxPtr(ctx, C_RES_VT) + g * vtBytes + ((<usize>c) << 5);
+      const flag = ctxPtr(ctx, C_RES_VBAD) + ((g * <usize>bk + <usize>c) << 2);
+      if (j >= Sk) {
+        for (let e = 0; e < D; e++) store<f32>(kt + ((<usize>e) << 5), 0);
+        for (let e = 0; e < Dv8; e += 8) {
+          v128.store(vt + <usize>(e >> 3) * sliceBytes, zero);
+          v128.store(vt + <usize>(e >> 3) * sliceBytes, zero, 16);
+        }
+        store<i32>(flag, 0);
+        continue;
+      }
+      const krowAt = kBase + <usize>j * krow;
+      for (let e = 0; e < D; e++) store<f32>(kt + ((<usize>e) << 5), load<f32>(krowAt + ((<usize>e) << 2)));
+      const vrowAt = vBase + <usize>j * vrow;
+      // x · 0 is NaN exactly when x is not finite (see flagBadV).
+      let acc = zero;
+      let e = 0;
+      for (; e + 4 <= Dv; e += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(vrowAt + ((<usize>e) << 2)), zero));
+      let tail: f32 = 0;
+      for (let x = e; x < Dv; x++) tail += load<f32>(vrowAt + ((<usize>x) << 2)) * 0;
+      const bad = v128.any_true(f32x4.ne(acc, acc)) || F32.isNaN(tail);
+      for (let x = 0; x < Dv8; x++) {
+        const value: f32 = bad || x >= Dv ? 0 : load<f32>(vrowAt + ((<usize>x) << 2));
+        store<f32>(vt + <usize>(x >> 3) * sliceBytes + ((<usize>(x & 7)) << 2), value);
+      }
+      store<i32>(flag, bad ? -1 : 0);
+      if (bad) store<i32>(ctxPtr(ctx, C_RES_VBAD_BLOCK) + (g << 2), 1);
+    }
+  }
 }
 
 /**

@@ -128,7 +128,20 @@ export const C_V_TILED = 71;
 export const C_SPLITS = 72;
 export const C_PARTIALS = 73;
 export const C_SPLIT_DONE = 74;
-export const CTX_SLOTS = 76;
+/**
+ * Residue prep (a dilated call's groups run in place): C_RESIDUES = d > 0 makes prep task t = (b · Hkv + hk) ·
+ * C_RES_BLOCKS + kb read the d · blockK consecutive key rows from (kb · blockK) · d of the whole K and V (C_K, C_V,
+ * C_SK keys) and write key block kb of every residue group r (keys j ≡ r mod d, group key (j − r) / d): its Kᵀ block,
+ * its V tile (see C_V_TILED) and its v flags, in per-group regions C_RES_KT, C_RES_VT, C_RES_VBAD, C_RES_VBAD_BLOCK
+ * of C_RES_BLOCKS blocks per (batch entry, kv head). Each group's attend phase then reads them as a KV cache's.
+ */
+export const C_RESIDUES = 75;
+export const C_RES_BLOCKS = 76;
+export const C_RES_KT = 77;
+export const C_RES_VT = 78;
+export const C_RES_VBAD = 79;
+export const C_RES_VBAD_BLOCK = 80;
+export const CTX_SLOTS = 84;
 
 /** Floats before the accumulator row in a split's partial record (m, l and padding to 16 bytes). */
 export const SPLIT_HEAD = 4;

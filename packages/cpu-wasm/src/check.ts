@@ -40,7 +40,12 @@ export function memoryLimit(device: CpuWasmDevice | null): number {
  * The end of a piece's arena with one scratch area, laid out from `base` (default: an empty resident region), with
  * `resident` inputs and output not laid out (they lie elsewhere in the memory).
  */
-export function pieceArenaBytes(plan: AttentionPlan, env: PieceEnv, base?: number, resident?: { q: boolean; k: boolean; v: boolean; o: boolean }): number {
+export function pieceArenaBytes(
+  plan: AttentionPlan,
+  env: PieceEnv,
+  base?: number,
+  resident?: { q?: boolean; k?: boolean; v?: boolean; o?: boolean; kv?: boolean },
+): number {
   const table = env.headTable(plan);
   const bound = chunkPairBound(plan);
   return layoutArena({

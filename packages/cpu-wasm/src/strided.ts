@@ -1,23 +1,39 @@
 import type { AttentionPlan, AttentionRequest, AttentionResult } from '@sparse/core';
 import { type Piece, type PieceSelection, shapeOf } from '@sparse/core/backend';
+import * as A from './abi.js';
 import { copiedBytes, memoryLimit, pieceArenaBytes } from './check.js';
+import { balancedChunks } from './chunks.js';
 import type { CpuWasmDevice } from './device.js';
+import { dv8 } from './kvcache.js';
 import { layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import { WorkerPool } from './pool.js';
 import { chunkCount, chunkPairs, type PieceEnv, parallelThreads, pieceStats, runPhases } from './run.js';
 import { hostOperands, type Operands, type Strides, strides, writeContext, writeLse } from './write.js';
 
-/** Where the whole call's q, k, v and out lie in the memory (64-byte aligned, from the resident region's end). */
-interface WholeRegions {
+/**
+ * Where a strided call lies in the memory (64-byte aligned, from the resident region's end): the whole call's q, k,
+ * v and out, and every residue group's Kᵀ blocks, V tiles and v flags (`blocks` key blocks per (batch entry, kv
+ * head) and group, as a KV cache keeps them), with the residue prep's chunk table.
+ */
+interface StridedRegions {
   q: number;
   k: number;
   v: number;
   o: number;
+  kt: number;
+  vt: number;
+  vbad: number;
+  vbadBlock: number;
+  chunks: number;
+  /** Key blocks per (batch entry, kv head) of a group: those of the group with the most keys. */
+  blocks: number;
+  /** Bytes of one group's part of kt, vt, vbad and vbadBlock. */
+  group: { kt: number; vt: number; vbad: number; vbadBlock: number };
   end: number;
 }
 
-function wholeRegions(plan: AttentionPlan, base: number): WholeRegions {
+function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPairs: number, base: number): StridedRegions {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
   let at = base;
   const take = (bytes: number) => {
@@ -25,23 +41,36 @@ function wholeRegions(plan: AttentionPlan, base: number): WholeRegions {
     at = start + bytes;
     return start;
   };
+  const blocks = Math.ceil(Math.ceil(Sk / d) / blockK);
+  const heads = B * Hkv * blocks;
+  const group = { kt: heads * blockK * D * 4, vt: heads * blockK * dv8(Dv) * 4, vbad: heads * blockK * 4, vbadBlock: heads * 4 };
   // 16 bytes of slack after every tensor the kernel reads or writes four floats at a time.
   const q = take(B * Hq * Sq * D * 4 + 16);
   const k = take(B * Hkv * Sk * D * 4 + 16);
   const v = take(B * Hkv * Sk * Dv * 4 + 16);
   const o = take(B * Hq * Sq * Dv * 4 + 16);
-  return { q, k, v, o, end: Math.ceil(at / 64) * 64 };
+  const kt = take(d * group.kt);
+  const vt = take(d * group.vt + 16);
+  const vbad = take(d * group.vbad + 16);
+  const vbadBlock = take(d * group.vbadBlock);
+  const chunks = take(chunkPairs * 8);
+  return { q, k, v, o, kt, vt, vbad, vbadBlock, chunks, blocks, group, end: Math.ceil(at / 64) * 64 };
 }
+
+/** The residue prep's tasks, one per (batch entry, kv head, key block of the groups). */
+const residueTasks = (plan: AttentionPlan, r: StridedRegions) => plan.batch * plan.headsKv * r.blocks;
 
 /**
  * Whether the whole call runs strided on this device: its copy stays under the bytes above which calls are split
- * into groups (`splitBytes`), and the whole inputs plus the largest piece's arena fit the memory.
+ * into groups (`splitBytes`), and the whole call, every group's tiles and the largest group's arena fit the memory.
  */
 export function fitsStrided(plan: AttentionPlan, pieces: readonly Piece[], device: CpuWasmDevice | null, env: PieceEnv, splitBytes: number): boolean {
   if (copiedBytes(plan) > splitBytes) return false;
-  const whole = wholeRegions(plan, device?.heap.top ?? 0);
+  const d = pieces[0]!.select.stride;
+  const r = stridedRegions(plan, d, env.tiles.blockK, 0, device?.heap.top ?? 0);
+  const chunkBytes = 8 * Math.min(residueTasks(plan, r), 1 << 16);
   let most = 0;
-  for (const p of pieces) most = Math.max(most, pieceArenaBytes(p.plan, env, whole.end, { q: true, k: true, v: true, o: true }));
+  for (const p of pieces) most = Math.max(most, pieceArenaBytes(p.plan, env, r.end + chunkBytes + 64, { q: true, k: true, v: true, o: true, kv: true }));
   return most <= Math.min(memoryLimit(device), WASM32_BYTES);
 }
 
@@ -52,8 +81,9 @@ function view(base: number, st: Strides, b0: number, h0: number, start: number, 
 
 /**
  * Runs every piece of a call (the residue groups of a dilated call) over one copy of its inputs: q, k and v are
- * copied into the memory once, synchronously, and each piece's context points the kernel at its rows through
- * strides (row stride · dilation), writing its out rows in place; lse rows are placed from each piece's (m, l).
+ * copied into the memory once, synchronously. One prep phase reads K and V in order and writes every group's Kᵀ
+ * blocks and V tiles (as a KV cache keeps them); then each group's attend phase reads its tiles, and its q and out
+ * rows through strides (row stride · d), writing its out rows in place; lse rows are placed from each group's (m, l).
  */
 export function runStrided(
   device: CpuWasmDevice,
@@ -66,14 +96,18 @@ export function runStrided(
   const t0 = performance.now();
   const { runner } = device;
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
-  const whole = wholeRegions(plan, device.heap.top);
-  ensureMemory(runner.memory, whole.end);
+  const d = pieces[0]!.select.stride;
+  const probe = stridedRegions(plan, d, env.tiles.blockK, 0, device.heap.top);
+  const prepChunks = balancedChunks([[0, residueTasks(plan, probe)]], () => 1, chunkCount(device));
+  const regions = stridedRegions(plan, d, env.tiles.blockK, prepChunks.length >> 1, device.heap.top);
+  ensureMemory(runner.memory, regions.end);
   const F = new Float32Array(runner.memory.buffer);
-  F.set(request.q.data, whole.q >> 2);
-  F.set(request.k.data, whole.k >> 2);
-  F.set(request.v.data, whole.v >> 2);
+  F.set(request.q.data, regions.q >> 2);
+  F.set(request.k.data, regions.k >> 2);
+  F.set(request.v.data, regions.v >> 2);
   // Rows no piece covers (a residue group without keys) keep out = 0 and lse = -Infinity.
-  F.fill(0, whole.o >> 2, (whole.o >> 2) + B * Hq * Sq * Dv);
+  F.fill(0, regions.o >> 2, (regions.o >> 2) + B * Hq * Sq * Dv);
+  new Int32Array(runner.memory.buffer).set(prepChunks, regions.chunks >> 2);
   const lse = plan.returnLse ? new Float32Array(B * Hq * Sq).fill(Number.NEGATIVE_INFINITY) : null;
   const qs = strides(layout, Hq, Sq, D);
   const ks = strides(layout, Hkv, Sk, D);
@@ -81,43 +115,86 @@ export function runStrided(
   const os = strides(layout, Hq, Sq, Dv);
   const setup = performance.now() - t0;
 
+  /** The context of group `piece` in its arena (attend only: its tiles are written by the residue prep). */
+  const writeGroup = (piece: Piece, fault: boolean) => {
+    const s = piece.select;
+    const compiled = env.compiled(piece.plan);
+    const planned = env.plans.chunks(piece.plan, compiled, chunkCount(device), parallelThreads(device), false);
+    const arena = layoutArena({
+      plan: piece.plan,
+      table: compiled.table,
+      tiles: env.tiles,
+      threads: runner.threads,
+      chunkPairs: chunkPairs(planned.chunks),
+      splits: planned.chunks,
+      labelJobs: planned.labelJobs,
+      maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
+      base: regions.end,
+      resident: { q: true, k: true, v: true, o: true, kv: true },
+    });
+    const grew = ensureMemory(runner.memory, arena.total);
+    const at: Operands = hostOperands(piece.plan, arena, env.tiles);
+    const h0 = s.kv0 * plan.group;
+    const q = view(regions.q, qs, s.b0, h0, s.q0, s.stride);
+    const o = view(regions.o, os, s.b0, h0, s.q0, s.stride);
+    const r = s.k0;
+    Object.assign(at, {
+      q: q.at,
+      qs: q.st,
+      o: o.at,
+      os: o.st,
+      k: 0,
+      kt: regions.kt + r * regions.group.kt,
+      v: regions.vt + r * regions.group.vt,
+      vbad: regions.vbad + r * regions.group.vbad,
+      vbadBlock: regions.vbadBlock + r * regions.group.vbadBlock,
+      ktBlocks: regions.blocks,
+      transpose: false,
+      vTiled: true,
+    });
+    writeContext(runner.memory, piece.plan, compiled.table, arena, planned.chunks, env.tiles, at, fault);
+    return { compiled, planned, arena, grew };
+  };
+
   return (async () => {
+    // The residue prep: the first group's context, with the prep slots pointed at the whole K and V.
+    const fault = env.takeFault();
+    if (fault === 'kill-worker' && runner instanceof WorkerPool) runner.killOnNextAttend = 0;
+    writeGroup(pieces[0]!, false);
+    const I = new Int32Array(runner.memory.buffer);
+    const set = (slot: number, value: number) => {
+      I[(A.CTX_PTR >> 2) + slot] = value;
+    };
+    set(A.C_RESIDUES, d);
+    set(A.C_RES_BLOCKS, regions.blocks);
+    set(A.C_RES_KT, regions.kt);
+    set(A.C_RES_VT, regions.vt);
+    set(A.C_RES_VBAD, regions.vbad);
+    set(A.C_RES_VBAD_BLOCK, regions.vbadBlock);
+    set(A.C_SK, Sk);
+    set(A.C_K, regions.k);
+    set(A.C_K_ROW, ks.row);
+    set(A.C_K_HEAD, ks.head);
+    set(A.C_K_BATCH, ks.batch);
+    set(A.C_V, regions.v);
+    set(A.C_V_ROW, vs.row);
+    set(A.C_V_HEAD, vs.head);
+    set(A.C_V_BATCH, vs.batch);
+    set(A.C_PREP_CHUNKS, regions.chunks);
+    set(A.C_PREP_N, prepChunks.length >> 1);
+    const prepMs = (await runPhases(device, [A.PHASE_PREP], signal, setup)).prep;
     for (const piece of pieces) {
       const p0 = performance.now();
-      const s = piece.select;
-      const compiled = env.compiled(piece.plan);
-      const { chunks, phases, labelJobs } = env.plans.chunks(piece.plan, compiled, chunkCount(device), parallelThreads(device));
-      const arena = layoutArena({
-        plan: piece.plan,
-        table: compiled.table,
-        tiles: env.tiles,
-        threads: runner.threads,
-        chunkPairs: chunkPairs(chunks),
-        splits: chunks,
-        labelJobs,
-        maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
-        base: whole.end,
-        resident: { q: true, k: true, v: true, o: true },
-      });
-      const grew = ensureMemory(runner.memory, arena.total);
-      const at: Operands = hostOperands(piece.plan, arena, env.tiles);
-      const h0 = s.kv0 * plan.group;
-      const q = view(whole.q, qs, s.b0, h0, s.q0, s.stride);
-      const k = view(whole.k, ks, s.b0, s.kv0, s.k0, s.stride);
-      const v = view(whole.v, vs, s.b0, s.kv0, s.k0, s.stride);
-      const o = view(whole.o, os, s.b0, h0, s.q0, s.stride);
-      Object.assign(at, { q: q.at, qs: q.st, k: k.at, ks: k.st, v: v.at, vs: v.st, o: o.at, os: o.st });
-      const fault = env.takeFault();
-      if (fault === 'kill-worker' && runner instanceof WorkerPool) runner.killOnNextAttend = 0;
-      writeContext(runner.memory, piece.plan, compiled.table, arena, chunks, env.tiles, at, fault === 'trap');
-      const phaseMs = await runPhases(device, phases, signal, performance.now() - p0 + (piece === pieces[0] ? setup : 0));
+      const { compiled, planned, arena, grew } = writeGroup(piece, fault === 'trap' && piece === pieces[0]);
+      const phaseMs = await runPhases(device, planned.phases, signal, performance.now() - p0);
+      if (piece === pieces[0]) phaseMs.prep = prepMs;
       const r0 = performance.now();
       if (lse) placeLse(runner.memory, piece, arena, plan, lse);
       phaseMs.read = performance.now() - r0;
       phaseMs.total = performance.now() - p0;
-      device.last = pieceStats(piece.plan, compiled.table, arena, grew, phaseMs, chunks, true);
+      device.last = pieceStats(piece.plan, compiled.table, arena, grew, phaseMs, planned.chunks, true);
     }
-    const out = new Float32Array(runner.memory.buffer, whole.o, B * Hq * Sq * Dv).slice();
+    const out = new Float32Array(runner.memory.buffer, regions.o, B * Hq * Sq * Dv).slice();
     const result: AttentionResult = { out: { data: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
     if (lse) result.lse = { data: lse, shape: [B, Hq, Sq] };
     return result;
