@@ -285,13 +285,7 @@ function residueTask(ctx: usize, t: i32): void {
       const krowAt = kBase + <usize>j * krow;
       for (let e = 0; e < D; e++) store<f32>(kt + ((<usize>e) << 5), load<f32>(krowAt + ((<usize>e) << 2)));
       const vrowAt = vBase + <usize>j * vrow;
-      // x · 0 is NaN exactly when x is not finite (see flagBadV).
-      let acc = zero;
-      let e = 0;
-      for (; e + 4 <= Dv; e += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(vrowAt + ((<usize>e) << 2)), zero));
-      let tail: f32 = 0;
-      for (let x = e; x < Dv; x++) tail += load<f32>(vrowAt + ((<usize>x) << 2)) * 0;
-      const bad = v128.any_true(f32x4.ne(acc, acc)) || F32.isNaN(tail);
+      const bad = notFinite(vrowAt, Dv);
       for (let x = 0; x < Dv8; x++) {
         const value: f32 = bad || x >= Dv ? 0 : load<f32>(vrowAt + ((<usize>x) << 2));
         store<f32>(vt + <usize>(x >> 3) * sliceBytes + ((<usize>(x & 7)) << 2), value);
@@ -300,6 +294,17 @@ function residueTask(ctx: usize, t: i32): void {
       if (bad) store<i32>(ctxPtr(ctx, C_RES_VBAD_BLOCK) + (g << 2), 1);
     }
   }
+}
+
+/** Whether a row of n floats holds NaN or ±Infinity: x · 0 is NaN exactly when x is not finite, and survives the sum. */
+function notFinite(row: usize, n: i32): bool {
+  const zero = f32x4.splat(0);
+  let acc = zero;
+  let e = 0;
+  for (; e + 4 <= n; e += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(row + ((<usize>e) << 2)), zero));
+  let tail: f32 = 0;
+  for (; e < n; e++) tail += load<f32>(row + ((<usize>e) << 2)) * 0;
+  return v128.any_true(f32x4.ne(acc, acc)) || F32.isNaN(tail);
 }
 
 /**
@@ -313,19 +318,12 @@ function flagBadV(ctx: usize, t: i32, b: i32, hk: i32, j0: i32, width: i32): voi
   const src =
     ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_V_ROW)) << 2);
   const flags = ctxPtr(ctx, C_VBAD) + ((<usize>t * <usize>bk) << 2);
-  const zero = f32x4.splat(0);
   let any = 0;
   for (let c = 0; c < bk; c++) {
     let bad = false;
     if (c < width) {
       const row = src + <usize>c * vrow;
-      // x · 0 is NaN exactly when x is not finite; the NaN survives the sum.
-      let acc = zero;
-      let e = 0;
-      for (; e + 4 <= Dv; e += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(row + ((<usize>e) << 2)), zero));
-      let tail: f32 = 0;
-      for (; e < Dv; e++) tail += load<f32>(row + ((<usize>e) << 2)) * 0;
-      bad = v128.any_true(f32x4.ne(acc, acc)) || F32.isNaN(tail);
+      bad = notFinite(row, Dv);
       if (bad) memory.fill(row, 0, (<usize>Dv) << 2);
     }
     store<i32>(flags + ((<usize>c) << 2), bad ? -1 : 0);

@@ -18,7 +18,7 @@ export function copiedBytes(p: AttentionPlan, keys = p.seqK): number {
 }
 
 /** Chunk-table pairs reserved per phase: at least what any thread count plans (see plan.ts). */
-const chunkPairBound = (p: AttentionPlan) => MAX_THREADS * CHUNKS_PER_THREAD + p.headsQ + 1;
+export const chunkPairBound = (p: AttentionPlan) => MAX_THREADS * CHUNKS_PER_THREAD + p.headsQ + 1;
 
 /**
  * The one resource check of supports() and attention(), per piece: refused when the piece cannot fit the memory

@@ -1,6 +1,7 @@
 import { type AttentionPlan, type HostTensor, type Layout, SparseAttentionError } from '@sparse/core';
 import type { HeadTable } from '@sparse/core/backend';
 import type { CpuWasmDevice } from './device.js';
+import { dv8 } from './layout.js';
 import { strides } from './write.js';
 
 /** What `backend.kvCache()` takes. */
@@ -95,9 +96,6 @@ export function kvCacheConfig(options: unknown, blockK: number): KvCacheConfig {
   const blocks = Math.ceil(capacity / blockK);
   return { batch, headsKv, headDim, headDimV, capacity, window, layout, slots: blocks * blockK, blocks, blockK };
 }
-
-/** Dv rounded up to 8: the values per key of a V tile. */
-export const dv8 = (Dv: number) => Math.ceil(Dv / 8) * 8;
 
 /** The parts of a cache inside its one allocation (64-byte aligned offsets). */
 export function kvCacheRegions(c: KvCacheConfig, base: number): KvCacheRegions {

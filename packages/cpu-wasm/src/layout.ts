@@ -40,6 +40,9 @@ export interface Arena extends TableRegions {
   maxCols: number;
 }
 
+/** Dv rounded up to 8: the values per key of a V tile (C_V_TILED), and the floats of an accumulator row. */
+export const dv8 = (Dv: number) => Math.ceil(Dv / 8) * 8;
+
 export interface ArenaInput {
   plan: AttentionPlan;
   table: HeadTable;
@@ -135,7 +138,7 @@ export function layoutArena(input: ArenaInput): Arena {
 
   const maxCols = topkColumns(table, bk);
   // Accumulator rows: Dv rounded up to 8 (the P·V pass over V tiles writes whole 8-wide slices).
-  const dva = Math.ceil(Dv / 8) * 8;
+  const dva = dv8(Dv);
   const { tasks, splits } = input.splits ?? { tasks: 0, splits: 1 };
   const partials = splits > 1 ? mem.take(tasks * splits * bq * (SPLIT_HEAD + dva) * 4) : 0;
   const splitDone = splits > 1 ? mem.take(tasks * 4) : 0;

@@ -1,15 +1,14 @@
 import type { AttentionPlan, AttentionRequest, AttentionResult } from '@sparse/core';
 import { type Piece, type PieceSelection, shapeOf } from '@sparse/core/backend';
 import * as A from './abi.js';
-import { copiedBytes, memoryLimit, pieceArenaBytes } from './check.js';
+import { chunkPairBound, copiedBytes, memoryLimit, pieceArenaBytes } from './check.js';
 import { balancedChunks } from './chunks.js';
 import type { CpuWasmDevice } from './device.js';
-import { dv8 } from './kvcache.js';
-import { layoutArena, WASM32_BYTES } from './layout.js';
+import { dv8, layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import { WorkerPool } from './pool.js';
 import { chunkCount, chunkPairs, type PieceEnv, parallelThreads, pieceStats, runPhases } from './run.js';
-import { hostOperands, type Operands, type Strides, strides, writeContext, writeLse } from './write.js';
+import { hostOperands, type Operands, type Strides, setTensor, strides, writeContext, writeLse } from './write.js';
 
 /**
  * Where a strided call lies in the memory (64-byte aligned, from the resident region's end): the whole call's q, k,
@@ -33,6 +32,12 @@ interface StridedRegions {
   end: number;
 }
 
+/** Key blocks per (batch entry, kv head) of a residue group: those of group 0, which has the most keys. */
+const groupBlocks = (plan: AttentionPlan, d: number, blockK: number) => Math.ceil(Math.ceil(plan.seqK / d) / blockK);
+
+/** The residue prep's tasks, one per (batch entry, kv head, key block of the groups). */
+const residueTasks = (plan: AttentionPlan, d: number, blockK: number) => plan.batch * plan.headsKv * groupBlocks(plan, d, blockK);
+
 function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPairs: number, base: number): StridedRegions {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
   let at = base;
@@ -41,7 +46,7 @@ function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPai
     at = start + bytes;
     return start;
   };
-  const blocks = Math.ceil(Math.ceil(Sk / d) / blockK);
+  const blocks = groupBlocks(plan, d, blockK);
   const heads = B * Hkv * blocks;
   const group = { kt: heads * blockK * D * 4, vt: heads * blockK * dv8(Dv) * 4, vbad: heads * blockK * 4, vbadBlock: heads * 4 };
   // 16 bytes of slack after every tensor the kernel reads or writes four floats at a time.
@@ -57,9 +62,6 @@ function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPai
   return { q, k, v, o, kt, vt, vbad, vbadBlock, chunks, blocks, group, end: Math.ceil(at / 64) * 64 };
 }
 
-/** The residue prep's tasks, one per (batch entry, kv head, key block of the groups). */
-const residueTasks = (plan: AttentionPlan, r: StridedRegions) => plan.batch * plan.headsKv * r.blocks;
-
 /**
  * Whether the whole call runs strided on this device: its copy stays under the bytes above which calls are split
  * into groups (`splitBytes`), and the whole call, every group's tiles and the largest group's arena fit the memory.
@@ -67,11 +69,12 @@ const residueTasks = (plan: AttentionPlan, r: StridedRegions) => plan.batch * pl
 export function fitsStrided(plan: AttentionPlan, pieces: readonly Piece[], device: CpuWasmDevice | null, env: PieceEnv, splitBytes: number): boolean {
   if (copiedBytes(plan) > splitBytes) return false;
   const d = pieces[0]!.select.stride;
-  const r = stridedRegions(plan, d, env.tiles.blockK, 0, device?.heap.top ?? 0);
-  const chunkBytes = 8 * Math.min(residueTasks(plan, r), 1 << 16);
+  // The prep's chunk table: at most one pair per task, and at most what any thread count plans.
+  const pairs = Math.min(residueTasks(plan, d, env.tiles.blockK), chunkPairBound(plan));
+  const r = stridedRegions(plan, d, env.tiles.blockK, pairs, device?.heap.top ?? A.ARENA_BASE);
   let most = 0;
-  for (const p of pieces) most = Math.max(most, pieceArenaBytes(p.plan, env, r.end + chunkBytes + 64, { q: true, k: true, v: true, o: true, kv: true }));
-  return most <= Math.min(memoryLimit(device), WASM32_BYTES);
+  for (const p of pieces) most = Math.max(most, pieceArenaBytes(p.plan, env, r.end, { q: true, k: true, v: true, o: true, kv: true }));
+  return most <= memoryLimit(device);
 }
 
 /** A pointer and strides that read a piece's rows of a whole [B, H, S, dim] tensor at `base`. */
@@ -97,8 +100,7 @@ export function runStrided(
   const { runner } = device;
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
   const d = pieces[0]!.select.stride;
-  const probe = stridedRegions(plan, d, env.tiles.blockK, 0, device.heap.top);
-  const prepChunks = balancedChunks([[0, residueTasks(plan, probe)]], () => 1, chunkCount(device));
+  const prepChunks = balancedChunks([[0, residueTasks(plan, d, env.tiles.blockK)]], () => 1, chunkCount(device));
   const regions = stridedRegions(plan, d, env.tiles.blockK, prepChunks.length >> 1, device.heap.top);
   ensureMemory(runner.memory, regions.end);
   const F = new Float32Array(runner.memory.buffer);
@@ -172,14 +174,8 @@ export function runStrided(
     set(A.C_RES_VBAD, regions.vbad);
     set(A.C_RES_VBAD_BLOCK, regions.vbadBlock);
     set(A.C_SK, Sk);
-    set(A.C_K, regions.k);
-    set(A.C_K_ROW, ks.row);
-    set(A.C_K_HEAD, ks.head);
-    set(A.C_K_BATCH, ks.batch);
-    set(A.C_V, regions.v);
-    set(A.C_V_ROW, vs.row);
-    set(A.C_V_HEAD, vs.head);
-    set(A.C_V_BATCH, vs.batch);
+    setTensor(runner.memory, A.C_K, regions.k, ks);
+    setTensor(runner.memory, A.C_V, regions.v, vs);
     set(A.C_PREP_CHUNKS, regions.chunks);
     set(A.C_PREP_N, prepChunks.length >> 1);
     const prepMs = (await runPhases(device, [A.PHASE_PREP], signal, setup)).prep;

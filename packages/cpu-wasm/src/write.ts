@@ -173,22 +173,10 @@ export function writeContext(
   set(A.C_NQB, numQB);
   set(A.C_NKB, numKB);
   set(A.C_WPR, (bk + 31) >>> 5);
-  set(A.C_Q, trap ? OUT_OF_BOUNDS : at.q);
-  set(A.C_Q_ROW, qs.row);
-  set(A.C_Q_HEAD, qs.head);
-  set(A.C_Q_BATCH, qs.batch);
-  set(A.C_K, at.k);
-  set(A.C_K_ROW, ks.row);
-  set(A.C_K_HEAD, ks.head);
-  set(A.C_K_BATCH, ks.batch);
-  set(A.C_V, at.v);
-  set(A.C_V_ROW, vs.row);
-  set(A.C_V_HEAD, vs.head);
-  set(A.C_V_BATCH, vs.batch);
-  set(A.C_O, at.o);
-  set(A.C_O_ROW, os.row);
-  set(A.C_O_HEAD, os.head);
-  set(A.C_O_BATCH, os.batch);
+  setTensor(memory, A.C_Q, trap ? OUT_OF_BOUNDS : at.q, qs);
+  setTensor(memory, A.C_K, at.k, ks);
+  setTensor(memory, A.C_V, at.v, vs);
+  setTensor(memory, A.C_O, at.o, os);
   set(A.C_KT, at.kt);
   set(A.C_KT_BLOCKS, at.ktBlocks);
   set(A.C_ML, arena.ml);
@@ -250,6 +238,11 @@ export function writeContext(
     });
     writeLabelJobs(buf, plan, table, arena, arena.labelJobs, rows(at.q, qs), rows(at.k, ks), arena.labelQ, numKB * bk);
   }
+}
+
+/** A tensor's four context slots: its pointer at `slot`, then its row, head and batch strides (C_Q, C_Q_ROW, …). */
+export function setTensor(memory: WebAssembly.Memory, slot: number, at: number, st: Strides): void {
+  new Int32Array(memory.buffer).set([at, st.row, st.head, st.batch], (A.CTX_PTR >> 2) + slot);
 }
 
 /** Resets the chunk counter of a phase and the abort flag before it runs. */
