@@ -195,7 +195,13 @@ export function makePlan(o: CliOptions): BenchPlan {
   const reps = o.reps;
   const timing = quick
     ? { warmup: 1, minReps: reps ?? 2, maxReps: reps ?? 2, minTimeMs: 0 }
-    : { warmup: 1, minReps: reps ?? 3, maxReps: reps ?? 10, minTimeMs: reps ? 0 : 1500 };
+    : {
+        warmup: 1,
+        minReps: reps ?? 3,
+        maxReps: reps ?? 10,
+        minTimeMs: reps ? 0 : 1500,
+        ...(reps ? {} : { shortCall: { underMs: 10, warmupMs: 200, maxReps: 200 } }),
+      };
   const denseTiming = quick
     ? { warmup: 1, minReps: 1, maxReps: 1, minTimeMs: 0 }
     : { warmup: 1, minReps: reps ?? 3, maxReps: reps ?? 5, minTimeMs: reps ? 0 : 1000 };

@@ -4,6 +4,12 @@ export interface TimingSettings {
   minReps: number;
   maxReps: number;
   minTimeMs: number;
+  /**
+   * Calls shorter than `underMs` (a decode step, a short prefill) warm up for `warmupMs` and get up to `maxReps`
+   * repetitions within minTimeMs: a model's decode loop runs thousands of such steps, so their figure is the steady
+   * state (engine tier-up done) and a median over many steps, not over ten on a machine whose steps vary by 2×.
+   */
+  shortCall?: { underMs: number; warmupMs: number; maxReps: number };
 }
 
 export interface Timing {
@@ -31,6 +37,8 @@ export interface MeasureOptions<T> {
   budgetMs?: number;
   /** Run before every call, outside the timed region (e.g. bringing a resident kv cache back to the workload's state). */
   before?: () => Promise<void> | void;
+  /** Called once when the warm-up is over, before the first call whose time may count. */
+  timed?: () => void;
 }
 
 /** Times `fn` (wall clock around the awaited call) and returns the timings and the last result. */
@@ -44,11 +52,15 @@ export async function measure<T>(fn: () => Promise<T>, s: TimingSettings, o: Mea
     first = undefined;
     return f ? f(fn) : fn();
   };
-  for (let n = 0; n < s.warmup; n++) {
+  /** One call, `before` outside the timed region: its milliseconds (the result kept in `last`). */
+  const timed = async (): Promise<number> => {
     await o.before?.();
     const t0 = performance.now();
     last = await call();
-    const dt = performance.now() - t0;
+    return performance.now() - t0;
+  };
+  for (let n = 0; n < s.warmup; n++) {
+    const dt = await timed();
     if (n === 0 && o.slowMs !== undefined && dt > o.slowMs)
       return { timing: { warmupOnly: true, medianMs: dt, minMs: dt, maxMs: dt, reps: 1, samplesMs: [dt] }, last: last as T };
     if (o.budgetMs !== undefined) {
@@ -58,11 +70,21 @@ export async function measure<T>(fn: () => Promise<T>, s: TimingSettings, o: Mea
   }
   const samples: number[] = [];
   let spent = 0;
+  o.timed?.();
+  if (s.shortCall !== undefined) {
+    // The first call after the warm-up says whether the call is short (the warm-up call itself pays one-off costs):
+    // a long one is the first repetition, a short one starts the longer warm-up.
+    const dt = await timed();
+    if (dt >= s.shortCall.underMs) {
+      samples.push(dt);
+      spent += dt;
+    } else {
+      maxReps = Math.max(maxReps, o.budgetMs === undefined ? s.shortCall.maxReps : Math.min(s.shortCall.maxReps, Math.floor(o.budgetMs / dt)));
+      for (let warm = dt; warm < s.shortCall.warmupMs; ) warm += await timed();
+    }
+  }
   while (samples.length < maxReps && (samples.length < minReps || spent < s.minTimeMs)) {
-    await o.before?.();
-    const t0 = performance.now();
-    last = await call();
-    const dt = performance.now() - t0;
+    const dt = await timed();
     samples.push(dt);
     spent += dt;
   }

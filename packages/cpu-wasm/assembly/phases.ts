@@ -525,6 +525,24 @@ function topkTask(ctx: usize, task: Task, scratch: usize): void {
 // attend
 
 /**
+ * The keys of a partial block that any of a group's four rows attends (their bits: rowBytes apart, wpr words each),
+ * widened to chunks of eight and cut at the block's width: lo << 16 | hi, with lo >= hi when there is none.
+ */
+function bitsRange(bits: usize, wpr: i32, rowBytes: usize, width: i32): i32 {
+  let lo = -1;
+  let hi = 0;
+  for (let w = 0; w < wpr; w++) {
+    const at = bits + ((<usize>w) << 2);
+    const any = load<u32>(at) | load<u32>(at + rowBytes) | load<u32>(at + 2 * rowBytes) | load<u32>(at + 3 * rowBytes);
+    if (any === 0) continue;
+    if (lo < 0) lo = (w << 5) + <i32>ctz(any);
+    hi = (w << 5) + 32 - <i32>clz(any);
+  }
+  if (lo < 0) return 0;
+  return ((lo & ~7) << 16) | min((hi + 7) & ~7, (width + 7) & ~7);
+}
+
+/**
  * One task, or under split-K (C_SPLITS > 1) its key split `split`: the split's share of the task's listed key blocks
  * (as equal as whole blocks allow), written as partial records and merged by the last split to finish.
  */
@@ -567,6 +585,7 @@ function attendTask(ctx: usize, task: Task, scratch: usize, split: i32): void {
   const vTiled = ctxInt(ctx, C_V_TILED) !== 0;
   const Dv8 = (Dv + 7) & ~7;
   const vTileBytes = (<usize>bk * <usize>Dv8) << 2;
+  const chunkBytes = (<usize>D) << 5;
   const thr = ctxPtr(ctx, C_THR) + (rowIndex << 2);
   const tie = ctxPtr(ctx, C_TIE) + (rowIndex << 2);
   const labelQ = ctxPtr(ctx, C_LABELQ) + (rowIndex << 2);
@@ -612,22 +631,41 @@ function attendTask(ctx: usize, task: Task, scratch: usize, split: i32): void {
     for (let g = 0; g < groups; g++) {
       const gr = (<usize>g) << 4;
       const qg = Qp + <usize>g * ((<usize>D) << 4);
+      const groupBits = <usize>(g << 2) * task.bitsRowBytes;
+      // [lo, hi): the keys of the run any row of the group attends, in chunks of eight: the scores, the softmax and
+      // P·V skip the rest (the band edges of a window, the diagonal of causal). Inside it, keys no row attends are
+      // -Infinity after the masks below, as without the trimming.
+      let lo = runBk;
+      let hi = 0;
       for (let e = n; e < m; e++) {
         const kb = kb0 + (e - n);
         const P = load<i32>(pidx + ((<usize>e) << 2));
         const jb = kb * bk;
         const width = min(bk, Sk - jb);
-        const Sb = St + ((<usize>((e - n) * bk)) << 4);
-        scoreGroup(qg, kt0 + <usize>(pb0 + (e - n)) * ktBlock, bk, D, scale, Sb);
-        if (P >= 0) applyBits(Sb, bk, bits + ((<usize>(P * bq) * <usize>wpr) << 2) + <usize>(g << 2) * task.bitsRowBytes, wpr, task.bitsRowBytes);
+        const off = (e - n) * bk;
+        const Sb = St + ((<usize>off) << 4);
+        const rowBits = P >= 0 ? bits + ((<usize>(P * bq) * <usize>wpr) << 2) + groupBits : 0;
+        const range = P >= 0 ? bitsRange(rowBits, wpr, task.bitsRowBytes, width) : (width + 7) & ~7;
+        const blo = range >>> 16;
+        const bhi = range & 0xffff;
+        if (blo < bhi) {
+          scoreGroup(qg, kt0 + <usize>(pb0 + (e - n)) * ktBlock + <usize>(blo >> 3) * chunkBytes, bhi - blo, D, scale, Sb + ((<usize>blo) << 4));
+          lo = min(lo, off + blo);
+          hi = off + bhi;
+        }
+        if (P >= 0) applyBits(Sb, bk, rowBits, wpr, task.bitsRowBytes);
         if (width < bk) maskTail(Sb, width, bk);
         if (mode === MODE_TOPK) applyTopk(Sb, bk, jb, thr + gr, tie + gr);
         else if (mode === MODE_CLUSTER) applyCluster(Sb, bk, labelQ + gr, labelK + ((<usize>jb) << 2));
       }
-      if (badV) applyBadV(St, keys, badKey + ((<usize>pj0) << 2));
-      softmaxGroup(St, runBk, M + gr, L + gr, corr + gr);
-      if (vTiled) pvTiles(St, keys, vb, bk, vTileBytes, acc + <usize>(g << 2) * lda, lda, Dv8, corr + gr);
-      else pvGroup(St, keys, vb, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
+      // No key of the run for any row of the group: its m, l and accumulator stay as they are.
+      if (hi <= lo) continue;
+      const S0 = St + ((<usize>lo) << 4);
+      const used = min(hi, keys) - lo;
+      if (badV) applyBadV(S0, used, badKey + ((<usize>(pj0 + lo)) << 2));
+      softmaxGroup(S0, hi - lo, M + gr, L + gr, corr + gr);
+      if (vTiled) pvTiles(S0, used, vb + <usize>(lo / bk) * vTileBytes, lo % bk, bk, vTileBytes, acc + <usize>(g << 2) * lda, lda, Dv8, corr + gr);
+      else pvGroup(S0, used, vb + <usize>lo * vs, vs, acc + <usize>(g << 2) * lda, lda, Dv, corr + gr);
     }
     n = m;
   }

@@ -187,11 +187,12 @@ export function pvGroup(P: usize, width: i32, v: usize, vs: usize, acc: usize, l
 }
 
 /**
- * pvGroup over V stored as tiles (C_V_TILED): `width` keys of consecutive tiles of tileBytes from vt, each tile
- * [Dv8 / 8][bk][8], so the keys of one 8-wide slice of a tile are read as one contiguous stream. Dv8 (Dv rounded up
+ * pvGroup over V stored as tiles (C_V_TILED): `width` keys of consecutive tiles of tileBytes from vt, starting at key
+ * `first` of the first tile, each tile [Dv8 / 8][bk][8], so the keys of one 8-wide slice of a tile are read as one
+ * contiguous stream. Dv8 (Dv rounded up
  * to 8) values per row: the padding of the tiles is zero, and ACC rows (lda bytes apart) hold at least Dv8 values.
  */
-export function pvTiles(P: usize, width: i32, vt: usize, bk: i32, tileBytes: usize, acc: usize, lda: usize, Dv8: i32, corr: usize): void {
+export function pvTiles(P: usize, width: i32, vt: usize, first: i32, bk: i32, tileBytes: usize, acc: usize, lda: usize, Dv8: i32, corr: usize): void {
   const o0 = acc;
   const o1 = o0 + lda;
   const o2 = o1 + lda;
@@ -213,9 +214,11 @@ export function pvTiles(P: usize, width: i32, vt: usize, bk: i32, tileBytes: usi
     let a7 = f32x4.mul(v128.load(o3 + eo, 16), f3);
     let pp = P;
     let tile = vt + <usize>(e >> 3) * sliceBytes;
-    for (let left = width; left > 0; left -= bk) {
-      let vp = tile;
-      const pEnd = pp + ((<usize>min(bk, left)) << 4);
+    let skip = first;
+    for (let left = width; left > 0; ) {
+      const n = min(bk - skip, left);
+      let vp = tile + ((<usize>skip) << 5);
+      const pEnd = pp + ((<usize>n) << 4);
       while (pp < pEnd) {
         const v0 = v128.load(vp);
         const v1 = v128.load(vp, 16);
@@ -234,6 +237,8 @@ export function pvTiles(P: usize, width: i32, vt: usize, bk: i32, tileBytes: usi
         vp += 32;
         pp += 16;
       }
+      left -= n;
+      skip = 0;
       tile += tileBytes;
     }
     v128.store(o0 + eo, a0);

@@ -124,7 +124,13 @@ export async function timeRows<T>(
   try {
     collectGarbage();
     const before = ctx.sampler.reset();
-    result = await measure(p.call, timing, { slowMs: ctx.settings.maxRunMs, budgetMs: ctx.settings.measureBudgetMs, before: p.before, ...options });
+    result = await measure(p.call, timing, {
+      slowMs: ctx.settings.maxRunMs,
+      budgetMs: ctx.settings.measureBudgetMs,
+      before: p.before,
+      timed: () => ctx.sampler.coarse(),
+      ...options,
+    });
     const peak = ctx.sampler.peak();
     const inputs = ctx.inputs.q.data.byteLength + ctx.inputs.k.data.byteLength + ctx.inputs.v.data.byteLength;
     memory = {
