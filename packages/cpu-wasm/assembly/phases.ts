@@ -105,6 +105,7 @@ import { HEAD_BITS, HEAD_COL_IDX, HEAD_LABELS, HEAD_MODE, HEAD_PARAM, HEAD_ROW_P
 import { selectKth } from './select';
 import { applyBadV, applyBits, applyCluster, applyTopk, exp2v, LOG2E, maskTail, softmaxGroup } from './softmax';
 import { packQ, pvGroup, pvTiles, scoreGroup } from './tile';
+import { transposeChunk } from './transpose';
 
 /** An integer slot of the call context (sizes, strides, counts). */
 function ctxInt(ctx: usize, slot: i32): i32 {
@@ -214,27 +215,14 @@ function transposeTask(ctx: usize, t: i32): void {
     ctxPtr(ctx, C_K) + ((<usize>b * <usize>ctxInt(ctx, C_K_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_K_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_K_ROW)) << 2);
   const dst = ctxPtr(ctx, C_KT) + <usize>t * ((<usize>D * <usize>bk) << 2);
   const chunkBytes = (<usize>D) << 5;
-  for (let c = 0; c < bk; c++) {
-    let out = dst + <usize>(c >> 3) * chunkBytes + ((<usize>(c & 7)) << 2);
-    if (c >= width) {
-      for (let d = 0; d < D; d++) {
-        store<f32>(out, 0);
-        out += 32;
-      }
-      continue;
-    }
-    const row = src + <usize>c * krow;
-    for (let d = 0; d < D; d++) {
-      store<f32>(out, load<f32>(row + ((<usize>d) << 2)));
-      out += 32;
-    }
-  }
+  for (let c = 0; c < bk; c += 8) transposeChunk(src + <usize>c * krow, krow, min(8, max(0, width - c)), D, dst + <usize>(c >> 3) * chunkBytes);
   flagBadV(ctx, t, b, hk, j0, width);
 }
 
 /**
  * Residue prep task t = (b · Hkv + hk) · C_RES_BLOCKS + kb (see C_RESIDUES): key block kb of every residue group,
- * from the d · bk consecutive rows j = (kb · bk + c) · d + r of the whole K and V, read in order. Each group gets
+ * from the d · bk consecutive rows j = (kb · bk + c) · d + r of the whole K and V (one stretch of memory: K read
+ * group by group in chunks of eight rows d apart, V in order). Each group gets
  * its Kᵀ block ([bk/8][D][8]), its V tile ([Dv8/8][bk][8], zeros for a non-finite row) and its flags; keys past Sk
  * are zeros.
  */
@@ -266,15 +254,23 @@ function residueTask(ctx: usize, t: i32): void {
     const g = <usize>r * groupBlocks + block;
     store<i32>(ctxPtr(ctx, C_RES_VBAD_BLOCK) + (g << 2), 0);
   }
+  // Group r's keys of the block are rows (kb · bk + c) · d + r: a chunk of eight is eight rows d rows apart.
+  for (let r = 0; r < d; r++) {
+    const kt = ctxPtr(ctx, C_RES_KT) + (<usize>r * groupBlocks + block) * ktBytes;
+    for (let c = 0; c < bk; c += 8) {
+      const j = (kb * bk + c) * d + r;
+      // Keys c + i with (kb · bk + c + i) · d + r < Sk.
+      const n = j >= Sk ? 0 : min(8, (Sk - 1 - j) / d + 1);
+      transposeChunk(kBase + <usize>j * krow, <usize>d * krow, n, D, kt + <usize>(c >> 3) * chunkBytes);
+    }
+  }
   for (let c = 0; c < bk; c++) {
     for (let r = 0; r < d; r++) {
       const g = <usize>r * groupBlocks + block;
       const j = (kb * bk + c) * d + r;
-      const kt = ctxPtr(ctx, C_RES_KT) + g * ktBytes + <usize>(c >> 3) * chunkBytes + ((<usize>(c & 7)) << 2);
       const vt = ctxPtr(ctx, C_RES_VT) + g * vtBytes + ((<usize>c) << 5);
       const flag = ctxPtr(ctx, C_RES_VBAD) + ((g * <usize>bk + <usize>c) << 2);
       if (j >= Sk) {
-        for (let e = 0; e < D; e++) store<f32>(kt + ((<usize>e) << 5), 0);
         for (let e = 0; e < Dv8; e += 8) {
           v128.store(vt + <usize>(e >> 3) * sliceBytes, zero);
           v128.store(vt + <usize>(e >> 3) * sliceBytes, zero, 16);
@@ -282,11 +278,19 @@ function residueTask(ctx: usize, t: i32): void {
         store<i32>(flag, 0);
         continue;
       }
-      const krowAt = kBase + <usize>j * krow;
-      for (let e = 0; e < D; e++) store<f32>(kt + ((<usize>e) << 5), load<f32>(krowAt + ((<usize>e) << 2)));
       const vrowAt = vBase + <usize>j * vrow;
       const bad = notFinite(vrowAt, Dv);
-      for (let x = 0; x < Dv8; x++) {
+      // Eight values per slice of the tile: two vectors while the row has eight left, then the tail, zero-padded.
+      let x = 0;
+      if (!bad) {
+        for (; x + 8 <= Dv; x += 8) {
+          const at = vt + <usize>(x >> 3) * sliceBytes;
+          const from = vrowAt + ((<usize>x) << 2);
+          v128.store(at, v128.load(from));
+          v128.store(at, v128.load(from, 16), 16);
+        }
+      }
+      for (; x < Dv8; x++) {
         const value: f32 = bad || x >= Dv ? 0 : load<f32>(vrowAt + ((<usize>x) << 2));
         store<f32>(vt + <usize>(x >> 3) * sliceBytes + ((<usize>(x & 7)) << 2), value);
       }
