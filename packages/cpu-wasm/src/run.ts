@@ -11,7 +11,10 @@ import { WorkerPool } from './pool.js';
 import { KernelFailure } from './translate.js';
 import { type CallChunks, raiseAbort, readResult, writeCall } from './write.js';
 
-/** Figures of one piece, for benchmarks and diagnostics (in lastRun(): those of the call's last piece). */
+/**
+ * Figures of one piece, for benchmarks and diagnostics (in lastRun(): those of the call's last piece, or for a call
+ * run in place over its residue groups, `inPlace`, the whole call's: nnz and phaseMs summed over the groups).
+ */
 export interface PieceStats {
   /** Bytes of wasm memory the piece laid out (inputs, outputs, Kᵀ, masks, tables, scratch). */
   arenaBytes: number;

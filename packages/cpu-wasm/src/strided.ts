@@ -7,7 +7,7 @@ import type { CpuWasmDevice } from './device.js';
 import { dv8, layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import { WorkerPool } from './pool.js';
-import { chunkCount, chunkPairs, type PieceEnv, parallelThreads, pieceStats, runPhases } from './run.js';
+import { chunkCount, chunkPairs, type PieceEnv, type PieceStats, parallelThreads, pieceStats, runPhases } from './run.js';
 import { hostOperands, type Operands, type Strides, setTensor, strides, writeContext, writeLse } from './write.js';
 
 /**
@@ -107,8 +107,10 @@ export function runStrided(
   F.set(request.q.data, regions.q >> 2);
   F.set(request.k.data, regions.k >> 2);
   F.set(request.v.data, regions.v >> 2);
-  // Rows no piece covers (a residue group without keys) keep out = 0 and lse = -Infinity.
-  F.fill(0, regions.o >> 2, (regions.o >> 2) + B * Hq * Sq * Dv);
+  // Rows no piece covers (a residue group without keys) keep out = 0 and lse = -Infinity. The pieces are disjoint,
+  // so when their rows add up to the call's, each group's attend writes every out row and the fill is not needed.
+  const covered = pieces.reduce((n, p) => n + p.plan.batch * p.plan.headsQ * p.plan.seqQ, 0);
+  if (covered < B * Hq * Sq) F.fill(0, regions.o >> 2, (regions.o >> 2) + B * Hq * Sq * Dv);
   new Int32Array(runner.memory.buffer).set(prepChunks, regions.chunks >> 2);
   const lse = plan.returnLse ? new Float32Array(B * Hq * Sq).fill(Number.NEGATIVE_INFINITY) : null;
   const qs = strides(layout, Hq, Sq, D);
@@ -179,18 +181,30 @@ export function runStrided(
     set(A.C_PREP_CHUNKS, regions.chunks);
     set(A.C_PREP_N, prepChunks.length >> 1);
     const prepMs = (await runPhases(device, [A.PHASE_PREP], signal, setup)).prep;
+    // lastRun(): the whole call, its groups' figures summed (setup: the copies in, then each group's context).
+    const sum = { setup, prep: prepMs, topk: 0, attend: 0, read: 0, total: 0 };
+    let nnz = 0;
+    let grewAny = false;
+    let stats: PieceStats | null = null;
     for (const piece of pieces) {
       const p0 = performance.now();
       const { compiled, planned, arena, grew } = writeGroup(piece, fault === 'trap' && piece === pieces[0]);
       const phaseMs = await runPhases(device, planned.phases, signal, performance.now() - p0);
-      if (piece === pieces[0]) phaseMs.prep = prepMs;
       const r0 = performance.now();
       if (lse) placeLse(runner.memory, piece, arena, plan, lse);
-      phaseMs.read = performance.now() - r0;
-      phaseMs.total = performance.now() - p0;
-      device.last = pieceStats(piece.plan, compiled.table, arena, grew, phaseMs, planned.chunks, true);
+      sum.setup += phaseMs.setup;
+      sum.topk += phaseMs.topk;
+      sum.attend += phaseMs.attend;
+      sum.read += performance.now() - r0;
+      stats = pieceStats(piece.plan, compiled.table, arena, grew, phaseMs, planned.chunks, true);
+      nnz += stats.nnz;
+      grewAny ||= grew;
     }
+    const r0 = performance.now();
     const out = new Float32Array(runner.memory.buffer, regions.o, B * Hq * Sq * Dv).slice();
+    sum.read += performance.now() - r0;
+    sum.total = performance.now() - t0;
+    if (stats) device.last = { ...stats, nnz, grew: grewAny, phaseMs: sum };
     const result: AttentionResult = { out: { data: out, shape: shapeOf(layout, B, Hq, Sq, Dv) } };
     if (lse) result.lse = { data: lse, shape: [B, Hq, Sq] };
     return result;

@@ -77,15 +77,31 @@ describe('dilated heads in place', () => {
 });
 
 describe('partitionDilation', () => {
-  it('runs the groups undilated: the last call holds one group, at full tiles', async () => {
+  const pattern: Pattern = { kind: 'dilated', dilation: 4, left: 64, right: 64 };
+  const req = makeRequest({ Sq: 1024, D: 16 }, pattern);
+  const whole = compileBlockMask(pattern, planAttention(req), { blockQ: 32, blockK: 32 }).stats.nnz;
+
+  it('runs the groups undilated, in place: lastRun() sums the four groups (the same pairs, prep once)', async () => {
     const backend = cpuWasm({ threads: 1 });
-    const pattern: Pattern = { kind: 'dilated', dilation: 4, left: 64, right: 64 };
-    const req = makeRequest({ Sq: 1024, D: 16 }, pattern);
     await backend.attention(req);
     const last = backend.lastRun()!;
-    const whole = compileBlockMask(pattern, planAttention(req), { blockQ: 32, blockK: 32 }).stats.nnz;
     expect(last.pieces).toBe(4);
-    expect(last.nnz).toBe(whole / 4); // one residue group of four, the same pairs
+    expect(last.inPlace).toBe(true);
+    expect(last.nnz).toBe(whole);
+    const ms = last.phaseMs;
+    expect(ms.prep).toBeGreaterThan(0);
+    expect(ms.attend).toBeGreaterThan(0);
+    expect(ms.total).toBeGreaterThanOrEqual(ms.setup + ms.prep + ms.attend + ms.read);
+    await backend.dispose();
+  });
+
+  it('gathered (above splitBytes): the last call holds one group, at full tiles', async () => {
+    const backend = cpuWasm({ threads: 1, splitBytes: 20_000 });
+    await backend.attention(req);
+    const last = backend.lastRun()!;
+    expect(last.pieces).toBe(4);
+    expect(last.inPlace).toBe(false);
+    expect(last.nnz).toBe(whole / 4); // one residue group of four
     await backend.dispose();
   });
 
