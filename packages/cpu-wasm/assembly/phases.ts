@@ -33,6 +33,7 @@ import {
   C_LJOBS,
   C_MAXCOLS,
   C_ML,
+  C_NEXT,
   C_NKB,
   C_NQB,
   C_NSCRATCH,
@@ -173,11 +174,23 @@ export function prep(ctx: usize, wid: i32, maxChunks: i32): i32 {
 }
 
 export function topk(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, PHASE_TOPK, maxChunks);
+  return driveChain(ctx, wid, PHASE_TOPK, maxChunks);
 }
 
 export function attend(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, PHASE_ATTEND, maxChunks);
+  return driveChain(ctx, wid, PHASE_ATTEND, maxChunks);
+}
+
+/**
+ * drive() over the chain of contexts from ctx (C_NEXT): a thread that finds one context's chunks all taken moves on
+ * to the next. A later call (the calling thread's slices) walks the finished ones again, finding them done at once.
+ */
+function driveChain(ctx: usize, wid: i32, phase: i32, maxChunks: i32): i32 {
+  for (let c = ctx; c !== 0; c = ctxPtr(c, C_NEXT)) {
+    const rc = drive(c, wid, phase, maxChunks);
+    if (rc !== RC_DONE) return rc;
+  }
+  return RC_DONE;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -141,6 +141,12 @@ export const C_RES_KT = 77;
 export const C_RES_VT = 78;
 export const C_RES_VBAD = 79;
 export const C_RES_VBAD_BLOCK = 80;
+/**
+ * Chained contexts: the byte address of the next context whose topk and attend phases run in the same dispatch as
+ * this one's (0: none). A dilated call's residue groups are chained, so a thread that finds every task of one group
+ * taken goes on to the next group instead of waiting for the other threads at the end of each group.
+ */
+export const C_NEXT = 81;
 export const CTX_SLOTS = 84;
 
 /** Floats before the accumulator row in a split's partial record (m, l and padding to 16 bytes). */
@@ -180,4 +186,6 @@ export const RUN_KEYS = 32;
 export const CTX_PTR = 1024;
 export const ARENA_BASE = 65536;
 export const COUNTERS_PTR = 1536;
+/** Bytes of a context placed elsewhere than CTX_PTR (a chained one): its CTX_SLOTS slots, then its three counters. */
+export const CHAINED_CTX_BYTES = CTX_SLOTS * 4 + 16;
 export const ABORT_PTR = 1548;

@@ -8,7 +8,7 @@ import { dv8, layoutArena, WASM32_BYTES } from './layout.js';
 import { ensureMemory } from './memory.js';
 import { WorkerPool } from './pool.js';
 import { chunkCount, chunkPairs, type PieceEnv, type PieceStats, parallelThreads, pieceStats, runPhases } from './run.js';
-import { hostOperands, type Operands, type Strides, setTensor, strides, writeContext, writeLse } from './write.js';
+import { type ContextPlace, hostOperands, MAIN_CONTEXT, type Operands, type Strides, setTensor, strides, writeContext, writeLse } from './write.js';
 
 /**
  * Where a strided call lies in the memory (64-byte aligned, from the resident region's end): the whole call's q, k,
@@ -25,6 +25,8 @@ interface StridedRegions {
   vbad: number;
   vbadBlock: number;
   chunks: number;
+  /** The chained contexts of the groups after the first (which runs from CTX_PTR), CHAINED_CTX_BYTES each. */
+  contexts: number;
   /** Key blocks per (batch entry, kv head) of a group: those of the group with the most keys. */
   blocks: number;
   /** Bytes of one group's part of kt, vt, vbad and vbadBlock. */
@@ -38,7 +40,7 @@ const groupBlocks = (plan: AttentionPlan, d: number, blockK: number) => Math.cei
 /** The residue prep's tasks, one per (batch entry, kv head, key block of the groups). */
 const residueTasks = (plan: AttentionPlan, d: number, blockK: number) => plan.batch * plan.headsKv * groupBlocks(plan, d, blockK);
 
-function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPairs: number, base: number): StridedRegions {
+function stridedRegions(plan: AttentionPlan, d: number, groups: number, blockK: number, chunkPairs: number, base: number): StridedRegions {
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv } = plan;
   let at = base;
   const take = (bytes: number) => {
@@ -59,22 +61,24 @@ function stridedRegions(plan: AttentionPlan, d: number, blockK: number, chunkPai
   const vbad = take(d * group.vbad + 16);
   const vbadBlock = take(d * group.vbadBlock);
   const chunks = take(chunkPairs * 8);
-  return { q, k, v, o, kt, vt, vbad, vbadBlock, chunks, blocks, group, end: Math.ceil(at / 64) * 64 };
+  const contexts = take(groups * A.CHAINED_CTX_BYTES);
+  return { q, k, v, o, kt, vt, vbad, vbadBlock, chunks, contexts, blocks, group, end: Math.ceil(at / 64) * 64 };
 }
 
 /**
  * Whether the whole call runs strided on this device: its copy stays under the bytes above which calls are split
- * into groups (`splitBytes`), and the whole call, every group's tiles and the largest group's arena fit the memory.
+ * into groups (`splitBytes`), and the whole call, every group's tiles and every group's arena (the groups run as one
+ * chain, so their arenas lie side by side) fit the memory.
  */
 export function fitsStrided(plan: AttentionPlan, pieces: readonly Piece[], device: CpuWasmDevice | null, env: PieceEnv, splitBytes: number): boolean {
   if (copiedBytes(plan) > splitBytes) return false;
   const d = pieces[0]!.select.stride;
   // The prep's chunk table: at most one pair per task, and at most what any thread count plans.
   const pairs = Math.min(residueTasks(plan, d, env.tiles.blockK), chunkPairBound(plan));
-  const r = stridedRegions(plan, d, env.tiles.blockK, pairs, device?.heap.top ?? A.ARENA_BASE);
-  let most = 0;
-  for (const p of pieces) most = Math.max(most, pieceArenaBytes(p.plan, env, r.end, { q: true, k: true, v: true, o: true, kv: true }));
-  return most <= memoryLimit(device);
+  const r = stridedRegions(plan, d, pieces.length, env.tiles.blockK, pairs, device?.heap.top ?? A.ARENA_BASE);
+  let end = r.end;
+  for (const p of pieces) end = pieceArenaBytes(p.plan, env, end, { q: true, k: true, v: true, o: true, kv: true });
+  return end <= memoryLimit(device);
 }
 
 /** A pointer and strides that read a piece's rows of a whole [B, H, S, dim] tensor at `base`. */
@@ -101,7 +105,7 @@ export function runStrided(
   const { batch: B, headsQ: Hq, headsKv: Hkv, seqQ: Sq, seqK: Sk, headDim: D, headDimV: Dv, layout } = plan;
   const d = pieces[0]!.select.stride;
   const prepChunks = balancedChunks([[0, residueTasks(plan, d, env.tiles.blockK)]], () => 1, chunkCount(device));
-  const regions = stridedRegions(plan, d, env.tiles.blockK, prepChunks.length >> 1, device.heap.top);
+  const regions = stridedRegions(plan, d, pieces.length, env.tiles.blockK, prepChunks.length >> 1, device.heap.top);
   ensureMemory(runner.memory, regions.end);
   const F = new Float32Array(runner.memory.buffer);
   F.set(request.q.data, regions.q >> 2);
@@ -119,8 +123,11 @@ export function runStrided(
   const os = strides(layout, Hq, Sq, Dv);
   const setup = performance.now() - t0;
 
-  /** The context of group `piece` in its arena (attend only: its tiles are written by the residue prep). */
-  const writeGroup = (piece: Piece, fault: boolean) => {
+  /**
+   * The context of group `piece` at `place`, its arena from `base` (topk and attend only: its tiles are written by
+   * the residue prep).
+   */
+  const writeGroup = (piece: Piece, fault: boolean, base: number, place: ContextPlace) => {
     const s = piece.select;
     const compiled = env.compiled(piece.plan);
     const planned = env.plans.chunks(piece.plan, compiled, chunkCount(device), parallelThreads(device), false);
@@ -133,7 +140,7 @@ export function runStrided(
       splits: planned.chunks,
       labelJobs: planned.labelJobs,
       maxBytes: Math.min(WASM32_BYTES, runner.maxBytes),
-      base: regions.end,
+      base,
       resident: { q: true, k: true, v: true, o: true, kv: true },
     });
     const grew = ensureMemory(runner.memory, arena.total);
@@ -156,7 +163,7 @@ export function runStrided(
       transpose: false,
       vTiled: true,
     });
-    writeContext(runner.memory, piece.plan, compiled.table, arena, planned.chunks, env.tiles, at, fault);
+    writeContext(runner.memory, piece.plan, compiled.table, arena, planned.chunks, env.tiles, at, fault, place);
     return { compiled, planned, arena, grew };
   };
 
@@ -164,7 +171,7 @@ export function runStrided(
     // The residue prep: the first group's context, with the prep slots pointed at the whole K and V.
     const fault = env.takeFault();
     if (fault === 'kill-worker' && runner instanceof WorkerPool) runner.killOnNextAttend = 0;
-    writeGroup(pieces[0]!, false);
+    writeGroup(pieces[0]!, false, regions.end, MAIN_CONTEXT);
     const I = new Int32Array(runner.memory.buffer);
     const set = (slot: number, value: number) => {
       I[(A.CTX_PTR >> 2) + slot] = value;
@@ -181,25 +188,39 @@ export function runStrided(
     set(A.C_PREP_CHUNKS, regions.chunks);
     set(A.C_PREP_N, prepChunks.length >> 1);
     const prepMs = (await runPhases(device, [A.PHASE_PREP], signal, setup)).prep;
-    // lastRun(): the whole call, its groups' figures summed (setup: the copies in, then each group's context).
-    const sum = { setup, prep: prepMs, topk: 0, attend: 0, read: 0, total: 0 };
+
+    // Every group's context, chained from CTX_PTR (C_NEXT), each arena after the previous one: one dispatch per phase
+    // runs them all, a thread going on to the next group as soon as it finds the current one's tasks all taken.
+    const w0 = performance.now();
+    const groups: { piece: Piece; written: ReturnType<typeof writeGroup> }[] = [];
+    let base = regions.end;
+    let previous = 0;
+    for (const [i, piece] of pieces.entries()) {
+      const ctx = i === 0 ? A.CTX_PTR : regions.contexts + i * A.CHAINED_CTX_BYTES;
+      const place = i === 0 ? MAIN_CONTEXT : { ctx, counters: ctx + A.CTX_SLOTS * 4 };
+      const written = writeGroup(piece, fault === 'trap' && i === 0, base, place);
+      if (i > 0) new Int32Array(runner.memory.buffer)[(previous >> 2) + A.C_NEXT] = ctx;
+      groups.push({ piece, written });
+      base = written.arena.total;
+      previous = ctx;
+    }
+    const phases = ([A.PHASE_PREP, A.PHASE_TOPK, A.PHASE_ATTEND] as const).filter((p) => groups.some((g) => g.written.planned.phases.includes(p)));
+    const ms = await runPhases(device, phases, signal, performance.now() - w0);
+
+    // lastRun(): the whole call, its groups' figures summed.
+    const sum = { setup: setup + ms.setup, prep: prepMs + ms.prep, topk: ms.topk, attend: ms.attend, read: 0, total: 0 };
     let nnz = 0;
     let grewAny = false;
     let stats: PieceStats | null = null;
-    for (const piece of pieces) {
-      const p0 = performance.now();
-      const { compiled, planned, arena, grew } = writeGroup(piece, fault === 'trap' && piece === pieces[0]);
-      const phaseMs = await runPhases(device, planned.phases, signal, performance.now() - p0);
-      const r0 = performance.now();
+    const r1 = performance.now();
+    for (const { piece, written } of groups) {
+      const { compiled, planned, arena, grew } = written;
       if (lse) placeLse(runner.memory, piece, arena, plan, lse);
-      sum.setup += phaseMs.setup;
-      sum.topk += phaseMs.topk;
-      sum.attend += phaseMs.attend;
-      sum.read += performance.now() - r0;
-      stats = pieceStats(piece.plan, compiled.table, arena, grew, phaseMs, planned.chunks, true);
+      stats = pieceStats(piece.plan, compiled.table, arena, grew, ms, planned.chunks, true);
       nnz += stats.nnz;
       grewAny ||= grew;
     }
+    sum.read += performance.now() - r1;
     const r0 = performance.now();
     const out = new Float32Array(runner.memory.buffer, regions.o, B * Hq * Sq * Dv).slice();
     sum.read += performance.now() - r0;

@@ -146,6 +146,7 @@ export function writeContext(
   tiles: TileSizes,
   at: Operands,
   trap = false,
+  place: ContextPlace = MAIN_CONTEXT,
 ): void {
   const buf = memory.buffer;
   const I = new Int32Array(buf);
@@ -155,7 +156,7 @@ export function writeContext(
   const numKB = Math.ceil(Sk / bk);
   const { qs, ks, vs, os } = at;
 
-  const c = A.CTX_PTR >> 2;
+  const c = place.ctx >> 2;
   I.fill(0, c, c + A.CTX_SLOTS);
   const set = (slot: number, value: number) => {
     I[c + slot] = value;
@@ -173,10 +174,10 @@ export function writeContext(
   set(A.C_NQB, numQB);
   set(A.C_NKB, numKB);
   set(A.C_WPR, (bk + 31) >>> 5);
-  setTensor(memory, A.C_Q, trap ? OUT_OF_BOUNDS : at.q, qs);
-  setTensor(memory, A.C_K, at.k, ks);
-  setTensor(memory, A.C_V, at.v, vs);
-  setTensor(memory, A.C_O, at.o, os);
+  setTensor(memory, A.C_Q, trap ? OUT_OF_BOUNDS : at.q, qs, place.ctx);
+  setTensor(memory, A.C_K, at.k, ks, place.ctx);
+  setTensor(memory, A.C_V, at.v, vs, place.ctx);
+  setTensor(memory, A.C_O, at.o, os, place.ctx);
   set(A.C_KT, at.kt);
   set(A.C_KT_BLOCKS, at.ktBlocks);
   set(A.C_ML, arena.ml);
@@ -187,7 +188,7 @@ export function writeContext(
   set(A.C_VBAD, at.vbad);
   set(A.C_VBAD_BLOCK, at.vbadBlock);
   set(A.C_NSCRATCH, arena.scratchSlots);
-  set(A.C_COUNTERS, A.COUNTERS_PTR);
+  set(A.C_COUNTERS, place.counters);
   set(A.C_ABORT, A.ABORT_PTR);
   set(A.C_PREP_CHUNKS, arena.prepChunks);
   set(A.C_PREP_N, chunks.prep.length >> 1);
@@ -224,7 +225,8 @@ export function writeContext(
   set(A.C_PARTIALS, arena.partials);
   set(A.C_SPLIT_DONE, arena.splitDone);
   if (chunks.splits > 1) I.fill(0, arena.splitDone >> 2, (arena.splitDone >> 2) + chunks.tasks);
-  I.fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
+  // The counters of the three phases (and, for the main context, the abort flag after them).
+  I.fill(0, place.counters >> 2, place.counters === A.COUNTERS_PTR ? (A.ABORT_PTR >> 2) + 1 : (place.counters >> 2) + 3);
 
   I.set(chunks.prep, arena.prepChunks >> 2);
   I.set(chunks.topk, arena.topkChunks >> 2);
@@ -240,10 +242,22 @@ export function writeContext(
   }
 }
 
-/** A tensor's four context slots: its pointer at `slot`, then its row, head and batch strides (C_Q, C_Q_ROW, …). */
-export function setTensor(memory: WebAssembly.Memory, slot: number, at: number, st: Strides): void {
-  new Int32Array(memory.buffer).set([at, st.row, st.head, st.batch], (A.CTX_PTR >> 2) + slot);
+/**
+ * A tensor's four slots in the context at `ctx`: its pointer at `slot`, then its row, head and batch strides (C_Q,
+ * C_Q_ROW, …).
+ */
+export function setTensor(memory: WebAssembly.Memory, slot: number, at: number, st: Strides, ctx: number = A.CTX_PTR): void {
+  new Int32Array(memory.buffer).set([at, st.row, st.head, st.batch], (ctx >> 2) + slot);
 }
+
+/** Where a context lies: its slots and its three phase counters. */
+export interface ContextPlace {
+  ctx: number;
+  counters: number;
+}
+
+/** The context the runners start every phase from (CTX_PTR), with the counters the abort flag follows. */
+export const MAIN_CONTEXT: ContextPlace = { ctx: A.CTX_PTR, counters: A.COUNTERS_PTR };
 
 /** Resets the chunk counter of a phase and the abort flag before it runs. */
 export function resetPhase(memory: WebAssembly.Memory): void {

@@ -22,6 +22,24 @@ const CASES: [string, AttentionRequest][] = [
     ]),
   ],
   ['neighborhood K=5 d=3', makeRequest({ Sq: 64, D: 8 }, { kind: 'neighborhood', kernel: 5, dilation: 3 })],
+  // The groups run as one chain of contexts, one dispatch per phase for all of them. (Top-k and cluster heads over a
+  // dilated window run unpartitioned.)
+  ['d=16: sixteen chained groups', makeRequest({ Hq: 2, Sq: 100, D: 8 }, { kind: 'dilated', dilation: 16, left: 3, right: 2 })],
+  ['top-k within d=2', makeRequest({ Sq: 48, D: 8 }, { kind: 'topk', k: 5, within: { kind: 'dilated', dilation: 2, left: 8, right: 8 } })],
+  [
+    'cluster within d=3',
+    makeRequest(
+      { Sq: 45, D: 8 },
+      {
+        kind: 'cluster',
+        centroids: [
+          [1, 0, 0, 0, 1, 0, 0, 0],
+          [0, 1, 0, -1, 0, 0, 1, 0],
+        ],
+        within: { kind: 'dilated', dilation: 3, left: 6, right: 6 },
+      },
+    ),
+  ],
   ['causal neighborhood K=4 d=2', makeRequest({ Sq: 37, D: 8 }, { kind: 'neighborhood', kernel: 4, dilation: 2, causal: true })],
 ];
 
@@ -34,6 +52,16 @@ describe.each([
   it.each(CASES)('%s', async (label, req) => {
     assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
     // Partitioned: the residue groups read one copy of the inputs through strides.
+    const last = backend.lastRun()!;
+    expect(last.inPlace).toBe(last.pieces > 1);
+  });
+});
+
+describe('dilated heads in place on the calling thread (inline)', () => {
+  const backend = cpuWasm({ inline: true });
+  afterAll(() => backend.dispose());
+  it.each(CASES)('%s', async (label, req) => {
+    assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
     const last = backend.lastRun()!;
     expect(last.inPlace).toBe(last.pieces > 1);
   });
@@ -88,7 +116,7 @@ describe('partitionDilation', () => {
     expect(last.pieces).toBe(4);
     expect(last.inPlace).toBe(true);
     expect(last.nnz).toBe(whole);
-    const ms = last.phaseMs;
+    const ms = last.phaseMs!;
     expect(ms.prep).toBeGreaterThan(0);
     expect(ms.attend).toBeGreaterThan(0);
     expect(ms.total).toBeGreaterThanOrEqual(ms.setup + ms.prep + ms.attend + ms.read);
