@@ -68,8 +68,9 @@ export function scoreGroup(qp: usize, kt: usize, bk: i32, D: i32, scale: f32, St
       kp += 32;
       qq += 16;
     }
-    storeTransposed(out, scaled(a0, sc), scaled(a2, sc), scaled(a4, sc), scaled(a6, sc));
-    storeTransposed(out + 64, scaled(a1, sc), scaled(a3, sc), scaled(a5, sc), scaled(a7, sc));
+    // Rows × keys to keys × rows: one vector per key, its four rows.
+    storeTransposed(out, 16, scaled(a0, sc), scaled(a2, sc), scaled(a4, sc), scaled(a6, sc));
+    storeTransposed(out + 64, 16, scaled(a1, sc), scaled(a3, sc), scaled(a5, sc), scaled(a7, sc));
     kc += chunkBytes;
     out += 128;
   }
@@ -81,16 +82,19 @@ function scaled(a: v128, sc: v128): v128 {
   return f32x4.add(x, f32x4.mul(x, f32x4.splat(0)));
 }
 
-/** Rows a, b, c, d (four keys each) stored as four key vectors (four rows each) at out, out + 16, … */
-function storeTransposed(out: usize, a: v128, b: v128, c: v128, d: v128): void {
+/**
+ * A 4 × 4 transpose: vectors a, b, c, d (four values each) stored as their lanes 0, 1, 2, 3 across the four, at out,
+ * out + step, out + 2 · step, out + 3 · step. Small and loop-free: the optimiser inlines it, folding a constant step.
+ */
+export function storeTransposed(out: usize, step: usize, a: v128, b: v128, c: v128, d: v128): void {
   const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
   const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
   const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
   v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(out, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-  v128.store(out, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-  v128.store(out, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+  v128.store(out + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(out + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /**
