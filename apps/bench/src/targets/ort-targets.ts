@@ -169,7 +169,7 @@ export class OrtGqaTarget implements Target {
     const D = c.headDim;
     const flopsPerRow = 4 * c.headsQ * N * D;
     // onnxruntime's CPU kernel holds an Hq × rows × N probability buffer.
-    const rows = denseRows(ctx, 'gqa', flopsPerRow, 4 * c.headsQ * N);
+    const rows = denseRows(ctx, 'gqa', flopsPerRow, 4 * c.headsQ * N, undefined, true);
     const skip = skipReason(estimateMs(ctx, 'gqa', flopsPerRow * rows), ctx.settings, `GQA on ${rows} rows`);
     if (skip) return { status: 'skipped', reason: skip };
     const scale = 1 / Math.sqrt(D);

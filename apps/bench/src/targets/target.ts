@@ -59,16 +59,16 @@ export function remember(ctx: RunContext, key: string, flops: number, ms: number
 /**
  * Query rows to time for a dense run of `flopsPerRow` each (`bytesPerRow` of score matrix): all Sq (N for prefill)
  * when they fit the flop, memory and time budgets, else the largest power of two that does (at least min(Sq, 64)).
+ * A peer (`peer`: what users would pick instead) runs all Sq rows wherever they fit the memory budget and the run
+ * fits --max-run by this target's earlier throughput: its time is then measured, not extrapolated.
  */
-export function denseRows(ctx: RunContext, key: string, flopsPerRow: number, bytesPerRow: number, flopBudget?: number): number {
+export function denseRows(ctx: RunContext, key: string, flopsPerRow: number, bytesPerRow: number, flopBudget?: number, peer = false): number {
   const s = ctx.settings;
   const N = seqQ(ctx.case);
   const perRowMs = estimateMs(ctx, key, flopsPerRow);
-  let rows = Math.min(
-    (flopBudget ?? s.denseBudgetFlops) / flopsPerRow,
-    bytesPerRow > 0 ? s.denseMemoryBytes / bytesPerRow : Number.POSITIVE_INFINITY,
-    perRowMs ? s.denseTargetMs / perRowMs : Number.POSITIVE_INFINITY,
-  );
+  const memoryRows = bytesPerRow > 0 ? s.denseMemoryBytes / bytesPerRow : Number.POSITIVE_INFINITY;
+  if (peer && memoryRows >= N && (perRowMs === undefined || perRowMs * N <= s.maxRunMs)) return N;
+  let rows = Math.min((flopBudget ?? s.denseBudgetFlops) / flopsPerRow, memoryRows, perRowMs ? s.denseTargetMs / perRowMs : Number.POSITIVE_INFINITY);
   if (rows >= N) return N;
   rows = pow2floor(rows);
   return Math.min(N, Math.max(rows, 64));
@@ -188,7 +188,7 @@ export function densePeerSetup(ctx: RunContext): DensePeerSetup | { skip: string
   const N = c.seq;
   const D = c.headDim;
   const flopsPerRow = 4 * c.headsQ * N * D;
-  const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N);
+  const rows = denseRows(ctx, 'dense', flopsPerRow, 3 * 4 * c.headsQ * N, undefined, true);
   const skip = skipReason(estimateMs(ctx, 'dense', flopsPerRow * rows), ctx.settings, `dense on ${rows} rows`);
   if (skip) return { skip };
   return { N, Sq: seqQ(c), D, group: c.headsQ / c.headsKv, flopsPerRow, rows, pattern: buildPattern(c), scale: 1 / Math.sqrt(D) };
