@@ -170,7 +170,7 @@ function drive(ctx: usize, wid: i32, phase: i32, maxChunks: i32): i32 {
 }
 
 export function prep(ctx: usize, wid: i32, maxChunks: i32): i32 {
-  return drive(ctx, wid, PHASE_PREP, maxChunks);
+  return driveChain(ctx, wid, PHASE_PREP, maxChunks);
 }
 
 export function topk(ctx: usize, wid: i32, maxChunks: i32): i32 {

@@ -142,8 +142,8 @@ export const C_RES_VT = 78;
 export const C_RES_VBAD = 79;
 export const C_RES_VBAD_BLOCK = 80;
 /**
- * Chained contexts: the byte address of the next context whose topk and attend phases run in the same dispatch as
- * this one's (0: none). A dilated call's residue groups are chained, so a thread that finds every task of one group
+ * Chained contexts: the byte address of the next context whose phases run in the same dispatch as this one's (0:
+ * none). A dilated call's residue groups are chained, so a thread that finds every task of one group
  * taken goes on to the next group instead of waiting for the other threads at the end of each group.
  */
 export const C_NEXT = 81;
