@@ -23,8 +23,6 @@ import {
   C_HKV,
   C_HQ,
   C_K,
-  C_K_BATCH,
-  C_K_HEAD,
   C_K_ROW,
   C_KT,
   C_KT_BLOCKS,
@@ -38,7 +36,6 @@ import {
   C_NQB,
   C_NSCRATCH,
   C_O,
-  C_O_BATCH,
   C_O_HEAD,
   C_O_ROW,
   C_PARTIAL_IDX,
@@ -47,7 +44,6 @@ import {
   C_PREP_N,
   C_PREP_NT,
   C_Q,
-  C_Q_BATCH,
   C_Q_HEAD,
   C_Q_ROW,
   C_QSCALE,
@@ -79,8 +75,6 @@ import {
   C_TOPK_CHUNKS,
   C_TOPK_N,
   C_V,
-  C_V_BATCH,
-  C_V_HEAD,
   C_V_ROW,
   C_V_TILED,
   C_VBAD,
@@ -116,6 +110,16 @@ function ctxInt(ctx: usize, slot: i32): i32 {
 /** A byte-pointer slot of the call context. */
 function ctxPtr(ctx: usize, slot: i32): usize {
   return <usize>load<u32>(ctx + ((<usize>slot) << 2));
+}
+
+/**
+ * Byte address of row `row` of head h, batch entry b of a request tensor: its context slots are the pointer at
+ * `slot`, then its row, head and batch strides in elements (C_Q, C_K, C_V, C_O; see setTensor).
+ */
+function tensorRow(ctx: usize, slot: i32, b: i32, h: i32, row: i32): usize {
+  return (
+    ctxPtr(ctx, slot) + ((<usize>b * <usize>ctxInt(ctx, slot + 3) + <usize>h * <usize>ctxInt(ctx, slot + 2) + <usize>row * <usize>ctxInt(ctx, slot + 1)) << 2)
+  );
 }
 
 /** A field of a head's row in the head table (HEAD_ROW_PTR, HEAD_MODE, …). */
@@ -224,8 +228,7 @@ function transposeTask(ctx: usize, t: i32): void {
   const j0 = kb * bk;
   const width = min(bk, Sk - j0);
   const krow = (<usize>ctxInt(ctx, C_K_ROW)) << 2;
-  const src =
-    ctxPtr(ctx, C_K) + ((<usize>b * <usize>ctxInt(ctx, C_K_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_K_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_K_ROW)) << 2);
+  const src = tensorRow(ctx, C_K, b, hk, j0);
   const dst = ctxPtr(ctx, C_KT) + <usize>t * ((<usize>D * <usize>bk) << 2);
   const chunkBytes = (<usize>D) << 5;
   for (let c = 0; c < bk; c += 8) transposeChunk(src + <usize>c * krow, krow, min(8, max(0, width - c)), D, dst + <usize>(c >> 3) * chunkBytes);
@@ -258,8 +261,8 @@ function residueTask(ctx: usize, t: i32): void {
   const vtBytes = (<usize>Dv8 * <usize>bk) << 2;
   const krow = (<usize>ctxInt(ctx, C_K_ROW)) << 2;
   const vrow = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
-  const kBase = ctxPtr(ctx, C_K) + ((<usize>b * <usize>ctxInt(ctx, C_K_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_K_HEAD)) << 2);
-  const vBase = ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
+  const kBase = tensorRow(ctx, C_K, b, hk, 0);
+  const vBase = tensorRow(ctx, C_V, b, hk, 0);
   const chunkBytes = (<usize>D) << 5;
   const sliceBytes = (<usize>bk) << 5;
   const zero = f32x4.splat(0);
@@ -332,8 +335,7 @@ function flagBadV(ctx: usize, t: i32, b: i32, hk: i32, j0: i32, width: i32): voi
   const bk = ctxInt(ctx, C_BK);
   const Dv = ctxInt(ctx, C_DV);
   const vrow = (<usize>ctxInt(ctx, C_V_ROW)) << 2;
-  const src =
-    ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD) + <usize>j0 * <usize>ctxInt(ctx, C_V_ROW)) << 2);
+  const src = tensorRow(ctx, C_V, b, hk, j0);
   const flags = ctxPtr(ctx, C_VBAD) + ((<usize>t * <usize>bk) << 2);
   let any = 0;
   for (let c = 0; c < bk; c++) {
@@ -434,8 +436,7 @@ function locateTask(ctx: usize, t: i32, task: Task): Task {
   task.i0 = i0;
   task.rows = pack > 1 ? pack : min(bq, ctxInt(ctx, C_SQ) - i0);
   task.headRow = ctxPtr(ctx, C_HEADS) + <usize>h * ((<usize>HEAD_WORDS) << 2);
-  task.q =
-    ctxPtr(ctx, C_Q) + ((<usize>b * <usize>ctxInt(ctx, C_Q_BATCH) + <usize>h * <usize>ctxInt(ctx, C_Q_HEAD) + <usize>i0 * <usize>ctxInt(ctx, C_Q_ROW)) << 2);
+  task.q = tensorRow(ctx, C_Q, b, h, i0);
   task.qStride = (<usize>ctxInt(ctx, pack > 1 ? C_Q_HEAD : C_Q_ROW)) << 2;
   task.oStride = (<usize>ctxInt(ctx, pack > 1 ? C_O_HEAD : C_O_ROW)) << 2;
   task.bitsRowBytes = pack > 1 ? 0 : (<usize>ctxInt(ctx, C_WPR)) << 2;
@@ -613,9 +614,7 @@ function attendTask(ctx: usize, task: Task, scratch: usize, split: i32): void {
   // Stored key blocks (Kt, flags, v rows): logical block kb at kb mod ring (see C_KT_BLOCKS).
   const ring = ctxInt(ctx, C_KT_BLOCKS);
   const kvBlocks = <usize>(b * ctxInt(ctx, C_HKV) + hk) * <usize>ring;
-  const vBase = vTiled
-    ? ctxPtr(ctx, C_V) + kvBlocks * vTileBytes
-    : ctxPtr(ctx, C_V) + ((<usize>b * <usize>ctxInt(ctx, C_V_BATCH) + <usize>hk * <usize>ctxInt(ctx, C_V_HEAD)) << 2);
+  const vBase = vTiled ? ctxPtr(ctx, C_V) + kvBlocks * vTileBytes : tensorRow(ctx, C_V, b, hk, 0);
   const badBlock = ctxPtr(ctx, C_VBAD_BLOCK) + (kvBlocks << 2);
   const badKey = ctxPtr(ctx, C_VBAD) + ((kvBlocks * <usize>bk) << 2);
 
@@ -709,10 +708,7 @@ function attendTask(ctx: usize, task: Task, scratch: usize, split: i32): void {
  */
 function writeRow(ctx: usize, task: Task, r: i32, m: f32, l: f32, a: usize): void {
   const Dv = ctxInt(ctx, C_DV);
-  const o =
-    ctxPtr(ctx, C_O) +
-    ((<usize>task.b * <usize>ctxInt(ctx, C_O_BATCH) + <usize>task.h * <usize>ctxInt(ctx, C_O_HEAD) + <usize>task.i0 * <usize>ctxInt(ctx, C_O_ROW)) << 2) +
-    <usize>r * task.oStride;
+  const o = tensorRow(ctx, C_O, task.b, task.h, task.i0) + <usize>r * task.oStride;
   const inv: f32 = l > 0 ? <f32>1 / l : l * 0;
   const iv = f32x4.splat(inv);
   let e = 0;

@@ -61,7 +61,7 @@ function stridedRegions(plan: AttentionPlan, d: number, groups: number, blockK: 
   const vbad = take(d * group.vbad + 16);
   const vbadBlock = take(d * group.vbadBlock);
   const chunks = take(chunkPairs * 8);
-  const contexts = take(groups * A.CHAINED_CTX_BYTES);
+  const contexts = take((groups - 1) * A.CHAINED_CTX_BYTES);
   return { q, k, v, o, kt, vt, vbad, vbadBlock, chunks, contexts, blocks, group, end: Math.ceil(at / 64) * 64 };
 }
 
@@ -196,7 +196,7 @@ export function runStrided(
     let base = regions.end;
     let previous = 0;
     for (const [i, piece] of pieces.entries()) {
-      const ctx = i === 0 ? A.CTX_PTR : regions.contexts + i * A.CHAINED_CTX_BYTES;
+      const ctx = i === 0 ? A.CTX_PTR : regions.contexts + (i - 1) * A.CHAINED_CTX_BYTES;
       const place = i === 0 ? MAIN_CONTEXT : { ctx, counters: ctx + A.CTX_SLOTS * 4 };
       const written = writeGroup(piece, fault === 'trap' && i === 0, base, place);
       if (i > 0) new Int32Array(runner.memory.buffer)[(previous >> 2) + A.C_NEXT] = ctx;

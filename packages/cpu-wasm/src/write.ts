@@ -225,8 +225,9 @@ export function writeContext(
   set(A.C_PARTIALS, arena.partials);
   set(A.C_SPLIT_DONE, arena.splitDone);
   if (chunks.splits > 1) I.fill(0, arena.splitDone >> 2, (arena.splitDone >> 2) + chunks.tasks);
-  // The counters of the three phases (and, for the main context, the abort flag after them).
-  I.fill(0, place.counters >> 2, place.counters === A.COUNTERS_PTR ? (A.ABORT_PTR >> 2) + 1 : (place.counters >> 2) + 3);
+  // The chunk counters of the three phases; writing the main context starts a call, so its abort flag is cleared.
+  I.fill(0, place.counters >> 2, (place.counters >> 2) + 3);
+  if (place.ctx === A.CTX_PTR) I[A.ABORT_PTR >> 2] = 0;
 
   I.set(chunks.prep, arena.prepChunks >> 2);
   I.set(chunks.topk, arena.topkChunks >> 2);
@@ -258,11 +259,6 @@ export interface ContextPlace {
 
 /** The context the runners start every phase from (CTX_PTR), with the counters the abort flag follows. */
 export const MAIN_CONTEXT: ContextPlace = { ctx: A.CTX_PTR, counters: A.COUNTERS_PTR };
-
-/** Resets the chunk counter of a phase and the abort flag before it runs. */
-export function resetPhase(memory: WebAssembly.Memory): void {
-  new Int32Array(memory.buffer).fill(0, A.COUNTERS_PTR >> 2, (A.ABORT_PTR >> 2) + 1);
-}
 
 /** Sets the abort flag the kernel polls between tasks. */
 export function raiseAbort(memory: WebAssembly.Memory): void {

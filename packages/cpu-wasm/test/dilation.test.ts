@@ -44,24 +44,16 @@ const CASES: [string, AttentionRequest][] = [
 ];
 
 describe.each([
-  ['partitioned (default)', {}],
-  ['partitionDilation: false', { partitionDilation: false }],
+  ['partitioned (default)', { threads: 2 }],
+  ['partitionDilation: false', { threads: 2, partitionDilation: false }],
+  // The calling thread's slices walk the chain of group contexts again on every slice.
+  ['partitioned, on the calling thread (inline)', { inline: true }],
 ] as const)('dilated heads, %s', (_label, options) => {
-  const backend = cpuWasm({ threads: 2, ...options });
+  const backend = cpuWasm(options);
   afterAll(() => backend.dispose());
   it.each(CASES)('%s', async (label, req) => {
     assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
     // Partitioned: the residue groups read one copy of the inputs through strides.
-    const last = backend.lastRun()!;
-    expect(last.inPlace).toBe(last.pieces > 1);
-  });
-});
-
-describe('dilated heads in place on the calling thread (inline)', () => {
-  const backend = cpuWasm({ inline: true });
-  afterAll(() => backend.dispose());
-  it.each(CASES)('%s', async (label, req) => {
-    assertMatchesReference(req, await backend.attention(req), FLOAT32_TOLERANCE, label);
     const last = backend.lastRun()!;
     expect(last.inPlace).toBe(last.pieces > 1);
   });
